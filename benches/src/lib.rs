@@ -1,0 +1,1 @@
+//! Criterion benchmarks of Ivy DSM; the suites live in `benches/`.

@@ -1,0 +1,109 @@
+//! The central manager node.
+
+use crate::serializer::{Admission, PageSerializer};
+use ivy_core::{
+    ActiveFault, Directory, DirectoryView, Envelope, Message, Node, NodeId, OperationKind, Outbox,
+    PageId, PageVersion, RequestId, SystemConfig, View,
+};
+
+/// The single central manager: it owns the directory, serialises faults per page and
+/// sends each transaction's forwards and invalidations at once. It works in view 0.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CentralManager {
+    id: NodeId,
+    serializer: PageSerializer,
+}
+
+impl CentralManager {
+    /// The manager of a system of `config`, in its initial state.
+    pub fn new(config: &SystemConfig) -> CentralManager {
+        CentralManager {
+            id: config.manager(),
+            serializer: PageSerializer::new(config),
+        }
+    }
+
+    /// The per-page serialisation state.
+    pub fn serializer(&self) -> &PageSerializer {
+        &self.serializer
+    }
+
+    fn handle_request(&mut self, page: PageId, message: &Message, out: &mut Outbox) {
+        let kind = match message {
+            Message::ReadRequest { .. } => OperationKind::Read,
+            _ => OperationKind::Write,
+        };
+        if self.serializer.admit(page, message.request(), kind) == Admission::Began {
+            self.serializer.drive(page, self.id, View(0), out);
+        }
+    }
+
+    fn handle_confirmation(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        kind: OperationKind,
+        out: &mut Outbox,
+    ) {
+        let completed = self.serializer.confirm(page, request, version, kind);
+        if completed.is_some_and(|completed| completed.next_began) {
+            self.serializer.drive(page, self.id, View(0), out);
+        }
+    }
+}
+
+impl Node for CentralManager {
+    fn id(&self) -> NodeId {
+        self.id
+    }
+
+    fn handle_message(&mut self, envelope: Envelope, _now_ticks: u64, out: &mut Outbox) {
+        let message = envelope.message;
+        let page = message.page();
+        if self.serializer.directory().get(page).is_none() {
+            return; // no such page: a malformed message changes nothing
+        }
+        match message {
+            Message::ReadRequest { .. } | Message::WriteRequest { .. } => {
+                self.handle_request(page, &message, out)
+            }
+            Message::InvalidateConfirmation {
+                request, version, ..
+            } => {
+                let holder = envelope.from;
+                if self
+                    .serializer
+                    .confirm_invalidation(page, request, version, holder)
+                {
+                    self.serializer.drive(page, self.id, View(0), out);
+                }
+            }
+            Message::ReadConfirmation {
+                request, version, ..
+            } => self.handle_confirmation(page, request, version, OperationKind::Read, out),
+            Message::WriteConfirmation {
+                request, version, ..
+            } => self.handle_confirmation(page, request, version, OperationKind::Write, out),
+            Message::ReadForward { .. }
+            | Message::ReadPage { .. }
+            | Message::Invalidate { .. }
+            | Message::WriteForward { .. }
+            | Message::WritePage { .. } => {
+                debug_assert!(false, "a process's message reached the manager")
+            }
+        }
+    }
+
+    fn handle_tick(&mut self, _now_ticks: u64, _out: &mut Outbox) {}
+}
+
+impl DirectoryView for CentralManager {
+    fn directory(&self) -> &Directory {
+        self.serializer.directory()
+    }
+
+    fn active_fault(&self, page: PageId) -> Option<ActiveFault> {
+        self.serializer.active_fault(page)
+    }
+}

@@ -1,0 +1,239 @@
+//! Per-page serialisation of faults over the directory.
+
+use ivy_core::{
+    ActiveFault, CopySet, Directory, Message, NodeId, OperationKind, Outbox, PageId, PageVersion,
+    RequestId, SystemConfig, View,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// A fault being served: the page is held until its confirmation.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Transaction {
+    /// The fault.
+    pub request: RequestId,
+    /// Read or write fault.
+    pub kind: OperationKind,
+    /// The page version this transaction will create.
+    pub version: PageVersion,
+    /// The owner when the transaction began: whom the forward goes to.
+    pub owner: NodeId,
+    /// Copy holders whose invalidation is not confirmed yet (write faults only).
+    pub awaiting_invalidation: CopySet,
+}
+
+/// What became of an admitted request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// The page was free: the request's transaction began and must be driven.
+    Began,
+    /// The page is held: the request waits its turn.
+    Queued,
+    /// The request is already being served or waiting: nothing to do.
+    Duplicate,
+    /// The request names a page or process that does not exist: ignored.
+    Invalid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct HeldPage {
+    current: Transaction,
+    waiting: VecDeque<(RequestId, OperationKind)>,
+}
+
+/// The directory plus, for each held page, its transaction and its queue of waiting
+/// faults. Memory per idle page is one directory record; held pages cost one map entry.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageSerializer {
+    processes: u32,
+    directory: Directory,
+    held: BTreeMap<PageId, HeldPage>,
+}
+
+impl PageSerializer {
+    /// The initial state: every page free, page `p` owned by `p % processes`.
+    pub fn new(config: &SystemConfig) -> PageSerializer {
+        PageSerializer {
+            processes: config.processes,
+            directory: Directory::new(config),
+            held: BTreeMap::new(),
+        }
+    }
+
+    /// The directory.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The transaction holding `page`, if any.
+    pub fn transaction(&self, page: PageId) -> Option<&Transaction> {
+        self.held.get(&page).map(|held| &held.current)
+    }
+
+    /// The transaction holding `page`, as the invariant checker sees it.
+    pub fn active_fault(&self, page: PageId) -> Option<ActiveFault> {
+        self.transaction(page).map(|transaction| ActiveFault {
+            request: transaction.request,
+            kind: transaction.kind,
+            version: transaction.version,
+        })
+    }
+
+    /// How many pages are held.
+    pub fn held_pages(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Admits a fault: begins its transaction if the page is free, else queues it.
+    pub fn admit(&mut self, page: PageId, request: RequestId, kind: OperationKind) -> Admission {
+        if self.directory.get(page).is_none() || request.process.0 >= self.processes {
+            return Admission::Invalid;
+        }
+        if let Some(held) = self.held.get_mut(&page) {
+            let known = held.current.request == request
+                || held.waiting.iter().any(|(waiting, _)| *waiting == request);
+            if known {
+                return Admission::Duplicate;
+            }
+            held.waiting.push_back((request, kind));
+            return Admission::Queued;
+        }
+        let current = self.begin(page, request, kind);
+        self.held.insert(
+            page,
+            HeldPage {
+                current,
+                waiting: VecDeque::new(),
+            },
+        );
+        Admission::Began
+    }
+
+    fn begin(&self, page: PageId, request: RequestId, kind: OperationKind) -> Transaction {
+        let record = self.directory.record(page);
+        let awaiting_invalidation = match kind {
+            OperationKind::Read => CopySet::new(),
+            OperationKind::Write => record
+                .copy_set
+                .iter()
+                .filter(|&holder| holder != request.process)
+                .collect(),
+        };
+        Transaction {
+            request,
+            kind,
+            version: record.version.next(),
+            owner: record.owner,
+            awaiting_invalidation,
+        }
+    }
+
+    /// Sends what the transaction on `page` waits for: the forward, or the
+    /// invalidations still unconfirmed. Sending again is harmless (processes are
+    /// idempotent), which is how a transaction is re-driven.
+    pub fn drive(&self, page: PageId, from: NodeId, view: View, out: &mut Outbox) {
+        let transaction = &self.held[&page].current;
+        let (request, version) = (transaction.request, transaction.version);
+        match transaction.kind {
+            OperationKind::Read => {
+                let forward = Message::ReadForward {
+                    page,
+                    request,
+                    version,
+                };
+                out.send(from, transaction.owner, view, forward);
+            }
+            OperationKind::Write if transaction.awaiting_invalidation.is_empty() => {
+                let forward = Message::WriteForward {
+                    page,
+                    request,
+                    version,
+                };
+                out.send(from, transaction.owner, view, forward);
+            }
+            OperationKind::Write => {
+                for holder in transaction.awaiting_invalidation.iter() {
+                    let invalidate = Message::Invalidate {
+                        page,
+                        request,
+                        version,
+                    };
+                    out.send(from, holder, view, invalidate);
+                }
+            }
+        }
+    }
+
+    /// Records `holder`'s invalidation. Returns true when this was the last one awaited,
+    /// so the transaction must be driven on (to its forward).
+    pub fn confirm_invalidation(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        holder: NodeId,
+    ) -> bool {
+        match self.current_mut(page, request, version, OperationKind::Write) {
+            Some(transaction) => {
+                transaction.awaiting_invalidation.remove(holder)
+                    && transaction.awaiting_invalidation.is_empty()
+            }
+            None => false,
+        }
+    }
+
+    /// Completes the transaction on `page` if the confirmation is for it: updates the
+    /// directory and begins the next waiting fault. Returns whether a next transaction
+    /// began (and so must be driven).
+    pub fn confirm(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        kind: OperationKind,
+    ) -> Option<Completed> {
+        self.current_mut(page, request, version, kind)?;
+        let held = self.held.remove(&page).expect("a held page");
+        let record = self.directory.record_mut(page);
+        record.version = version;
+        match kind {
+            OperationKind::Read => {
+                record.copy_set.insert(request.process);
+            }
+            OperationKind::Write => {
+                record.owner = request.process;
+                record.copy_set.clear();
+            }
+        }
+        let mut waiting = held.waiting;
+        let next_began = match waiting.pop_front() {
+            Some((next_request, next_kind)) => {
+                let current = self.begin(page, next_request, next_kind);
+                self.held.insert(page, HeldPage { current, waiting });
+                true
+            }
+            None => false,
+        };
+        Some(Completed { next_began })
+    }
+
+    fn current_mut(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        kind: OperationKind,
+    ) -> Option<&mut Transaction> {
+        let transaction = &mut self.held.get_mut(&page)?.current;
+        let matches = transaction.request == request
+            && transaction.version == version
+            && transaction.kind == kind;
+        matches.then_some(transaction)
+    }
+}
+
+/// A transaction that its confirmation completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completed {
+    /// Whether a waiting fault's transaction began on the page.
+    pub next_began: bool,
+}

@@ -1,0 +1,84 @@
+//! The manager's directory: per page, the owner and the copy set (Li & Hudak's
+//! "info" table), and the view of it that invariant checks read.
+
+use crate::config::SystemConfig;
+use crate::copy_set::CopySet;
+use crate::ids::{NodeId, PageId, PageVersion, RequestId};
+use crate::node::OperationKind;
+
+/// What the manager records about one page.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageRecord {
+    /// The process that owns the page.
+    pub owner: NodeId,
+    /// The processes, other than the owner, holding Read copies.
+    pub copy_set: CopySet,
+    /// The version of the last transaction completed on the page.
+    pub version: PageVersion,
+}
+
+/// The manager's table of page records, one per page.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Directory {
+    records: Vec<PageRecord>,
+}
+
+impl Directory {
+    /// The initial directory: page `p` owned by `p % processes`, no copies.
+    pub fn new(config: &SystemConfig) -> Directory {
+        let records = config
+            .page_ids()
+            .map(|page| PageRecord {
+                owner: config.initial_owner(page),
+                copy_set: CopySet::new(),
+                version: PageVersion(0),
+            })
+            .collect();
+        Directory { records }
+    }
+
+    /// The record of `page`, or `None` if there is no such page.
+    pub fn get(&self, page: PageId) -> Option<&PageRecord> {
+        self.records.get(page.index())
+    }
+
+    /// The record of `page`, which must exist.
+    pub fn record(&self, page: PageId) -> &PageRecord {
+        &self.records[page.index()]
+    }
+
+    /// The record of `page`, for the manager to change.
+    pub fn record_mut(&mut self, page: PageId) -> &mut PageRecord {
+        &mut self.records[page.index()]
+    }
+
+    /// The number of pages.
+    pub fn page_count(&self) -> u32 {
+        self.records.len() as u32
+    }
+
+    /// Every record, in page order.
+    pub fn records(&self) -> &[PageRecord] {
+        &self.records
+    }
+}
+
+/// The fault a manager is serving on a page (the page is held until it is confirmed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ActiveFault {
+    /// The fault.
+    pub request: RequestId,
+    /// Read or write fault.
+    pub kind: OperationKind,
+    /// The transaction's page version.
+    pub version: PageVersion,
+}
+
+/// What the coherence invariant needs to see of a manager.
+pub trait DirectoryView {
+    /// The manager's directory.
+    fn directory(&self) -> &Directory;
+
+    /// The fault being served on `page`, if the page is held.
+    fn active_fault(&self, page: PageId) -> Option<ActiveFault>;
+}

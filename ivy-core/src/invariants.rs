@@ -1,0 +1,270 @@
+//! The coherence invariant, checked in one place for every driver: unit tests,
+//! property tests, the simulator after every step, and the model checker.
+//!
+//! At every instant, for every page:
+//! - at most one process owns it, and an owner has a valid copy;
+//! - a process with ReadWrite owns the page and holds its only valid copy;
+//! - every valid copy holds the same value;
+//! - every copy holder is in the manager's copy set and every owner is the manager's
+//!   owner, except the requester of the fault the manager is serving on the page.
+//!
+//! When the manager serves no fault on the page (it is quiescent), also:
+//! - exactly one process owns it, the one the manager records;
+//! - the Read holders other than the owner are exactly the manager's copy set;
+//! - the owner has ReadWrite exactly when there are no copies.
+
+use crate::copy_set::CopySet;
+use crate::directory::DirectoryView;
+use crate::ids::{NodeId, PageId};
+use crate::page::Access;
+use crate::process::Process;
+use thiserror::Error;
+
+/// A breach of the coherence invariant.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum CoherenceViolation {
+    /// Two processes own one page.
+    #[error("page {page}: processes {first} and {second} both own it")]
+    TwoOwners {
+        /// The page.
+        page: PageId,
+        /// One owner.
+        first: NodeId,
+        /// Another owner.
+        second: NodeId,
+    },
+    /// An owner without a valid copy.
+    #[error("page {page}: owner {process} has Nil access")]
+    OwnerWithoutCopy {
+        /// The page.
+        page: PageId,
+        /// The owner.
+        process: NodeId,
+    },
+    /// ReadWrite access without ownership.
+    #[error("page {page}: process {process} has ReadWrite but does not own it")]
+    WriterNotOwner {
+        /// The page.
+        page: PageId,
+        /// The writer.
+        process: NodeId,
+    },
+    /// ReadWrite access while another process holds a valid copy.
+    #[error("page {page}: process {writer} has ReadWrite while {other} holds a copy")]
+    WriterNotAlone {
+        /// The page.
+        page: PageId,
+        /// The process with ReadWrite.
+        writer: NodeId,
+        /// Another process with a valid copy.
+        other: NodeId,
+    },
+    /// Two valid copies with different contents.
+    #[error(
+        "page {page}: process {first} holds value {first_value} but {second} holds {second_value}"
+    )]
+    CopiesDisagree {
+        /// The page.
+        page: PageId,
+        /// One holder.
+        first: NodeId,
+        /// Its value.
+        first_value: u64,
+        /// Another holder.
+        second: NodeId,
+        /// Its value.
+        second_value: u64,
+    },
+    /// A Read copy the manager does not know about.
+    #[error("page {page}: process {process} holds a copy the manager does not record (copy set {copy_set})")]
+    UnrecordedCopy {
+        /// The page.
+        page: PageId,
+        /// The holder.
+        process: NodeId,
+        /// The manager's copy set.
+        copy_set: CopySet,
+    },
+    /// An owner the manager does not know about.
+    #[error("page {page}: process {process} owns it but the manager records owner {recorded}")]
+    UnrecordedOwner {
+        /// The page.
+        page: PageId,
+        /// The process that believes it owns the page.
+        process: NodeId,
+        /// The manager's owner.
+        recorded: NodeId,
+    },
+    /// A quiescent page without an owner.
+    #[error("page {page}: no process owns it (the manager records {recorded})")]
+    NoOwner {
+        /// The page.
+        page: PageId,
+        /// The manager's owner.
+        recorded: NodeId,
+    },
+    /// A quiescent page whose copy holders differ from the manager's copy set.
+    #[error(
+        "page {page}: {holders} processes hold copies but the manager's copy set is {copy_set}"
+    )]
+    CopySetMismatch {
+        /// The page.
+        page: PageId,
+        /// How many non-owners hold Read copies.
+        holders: usize,
+        /// The manager's copy set.
+        copy_set: CopySet,
+    },
+    /// A quiescent page whose owner's access does not match its copy set.
+    #[error("page {page}: owner {owner} has {access} with copy set {copy_set}")]
+    OwnerAccessMismatch {
+        /// The page.
+        page: PageId,
+        /// The owner.
+        owner: NodeId,
+        /// The owner's access.
+        access: Access,
+        /// The manager's copy set.
+        copy_set: CopySet,
+    },
+}
+
+/// Checks the coherence invariant on every page.
+pub fn check_coherence(
+    processes: &[Process],
+    manager: &dyn DirectoryView,
+) -> Result<(), CoherenceViolation> {
+    let pages = manager.directory().page_count();
+    (0..pages).try_for_each(|page| check_page_coherence(processes, manager, PageId(page)))
+}
+
+/// Checks the coherence invariant on one page (what a single step can change).
+pub fn check_page_coherence(
+    processes: &[Process],
+    manager: &dyn DirectoryView,
+    page: PageId,
+) -> Result<(), CoherenceViolation> {
+    let record = manager.directory().record(page);
+    let requester = manager
+        .active_fault(page)
+        .map(|fault| fault.request.process);
+    let mut owner: Option<NodeId> = None;
+    let mut writer: Option<NodeId> = None;
+    let mut first_copy: Option<(NodeId, u64)> = None;
+    let mut other_holder: Option<NodeId> = None;
+    let mut holders = 0;
+    for process in processes {
+        let id = crate::node::Node::id(process);
+        let entry = process.page(page).expect("every process has every page");
+        let excused = requester == Some(id);
+        if entry.is_owner() {
+            if let Some(first) = owner {
+                return Err(CoherenceViolation::TwoOwners {
+                    page,
+                    first,
+                    second: id,
+                });
+            }
+            owner = Some(id);
+            if entry.access() == Access::Nil {
+                return Err(CoherenceViolation::OwnerWithoutCopy { page, process: id });
+            }
+            if id != record.owner && !excused {
+                return Err(CoherenceViolation::UnrecordedOwner {
+                    page,
+                    process: id,
+                    recorded: record.owner,
+                });
+            }
+        }
+        let Some(value) = entry.value() else {
+            continue;
+        };
+        match entry.access() {
+            Access::ReadWrite if !entry.is_owner() => {
+                return Err(CoherenceViolation::WriterNotOwner { page, process: id });
+            }
+            Access::ReadWrite => writer = Some(id),
+            Access::Read if !entry.is_owner() => {
+                holders += 1;
+                if !record.copy_set.contains(id) && !excused {
+                    return Err(CoherenceViolation::UnrecordedCopy {
+                        page,
+                        process: id,
+                        copy_set: record.copy_set.clone(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        match first_copy {
+            None => first_copy = Some((id, value)),
+            Some((first, first_value)) => {
+                other_holder.get_or_insert(id);
+                if first_value != value {
+                    return Err(CoherenceViolation::CopiesDisagree {
+                        page,
+                        first,
+                        first_value,
+                        second: id,
+                        second_value: value,
+                    });
+                }
+            }
+        }
+    }
+    if let (Some(writer), Some((first, _))) = (writer, first_copy) {
+        let other = if first == writer {
+            other_holder
+        } else {
+            Some(first)
+        };
+        if let Some(other) = other {
+            return Err(CoherenceViolation::WriterNotAlone {
+                page,
+                writer,
+                other,
+            });
+        }
+    }
+    if requester.is_none() {
+        check_quiescent_page(processes, page, record, owner, holders)?;
+    }
+    Ok(())
+}
+
+/// The stronger agreement that holds when no fault on the page is being served.
+fn check_quiescent_page(
+    processes: &[Process],
+    page: PageId,
+    record: &crate::directory::PageRecord,
+    owner: Option<NodeId>,
+    holders: usize,
+) -> Result<(), CoherenceViolation> {
+    let owner = owner.ok_or(CoherenceViolation::NoOwner {
+        page,
+        recorded: record.owner,
+    })?;
+    // A process owner that differs from the record was reported as unrecorded above.
+    debug_assert_eq!(owner, record.owner);
+    if holders != record.copy_set.len() || record.copy_set.contains(owner) {
+        return Err(CoherenceViolation::CopySetMismatch {
+            page,
+            holders,
+            copy_set: record.copy_set.clone(),
+        });
+    }
+    let access = processes[owner.index()]
+        .page(page)
+        .expect("every process has every page")
+        .access();
+    if (access == Access::ReadWrite) != record.copy_set.is_empty() {
+        return Err(CoherenceViolation::OwnerAccessMismatch {
+            page,
+            owner,
+            access,
+            copy_set: record.copy_set.clone(),
+        });
+    }
+    Ok(())
+}

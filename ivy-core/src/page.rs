@@ -1,0 +1,108 @@
+//! Page contents and access rights.
+
+use serde::Serialize;
+use std::fmt;
+
+/// What a process may do with its copy of a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Access {
+    /// No valid copy: any access faults.
+    Nil,
+    /// A read-only copy: reads hit, writes fault.
+    Read,
+    /// The only valid copy, held by the owner: reads and writes hit.
+    ReadWrite,
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Access::Nil => "Nil",
+            Access::Read => "Read",
+            Access::ReadWrite => "ReadWrite",
+        };
+        formatter.pad(name)
+    }
+}
+
+/// The bytes of one page. A page that was never written is all zeroes and takes no
+/// memory until its first write, so systems with very many pages stay cheap.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct PageBuffer {
+    size_bytes: usize,
+    bytes: Option<Box<[u8]>>,
+}
+
+impl PageBuffer {
+    /// A page of `size_bytes` zeroes (its value is 0). `size_bytes` is at least 8.
+    pub fn zeroed(size_bytes: usize) -> PageBuffer {
+        assert!(size_bytes >= crate::config::MIN_PAGE_SIZE_BYTES);
+        PageBuffer {
+            size_bytes,
+            bytes: None,
+        }
+    }
+
+    /// The page size in bytes.
+    pub fn size_bytes(&self) -> usize {
+        self.size_bytes
+    }
+
+    /// The value last stored (the first eight bytes, little-endian).
+    pub fn value(&self) -> u64 {
+        match &self.bytes {
+            None => 0,
+            Some(bytes) => u64::from_le_bytes(bytes[..8].try_into().expect("eight bytes")),
+        }
+    }
+
+    /// Stores `value` in the page.
+    pub fn store(&mut self, value: u64) {
+        let size_bytes = self.size_bytes;
+        let bytes = self
+            .bytes
+            .get_or_insert_with(|| vec![0u8; size_bytes].into_boxed_slice());
+        bytes[..8].copy_from_slice(&value.to_le_bytes());
+    }
+
+    /// The whole page.
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match &self.bytes {
+            None => std::borrow::Cow::Owned(vec![0u8; self.size_bytes]),
+            Some(bytes) => std::borrow::Cow::Borrowed(bytes),
+        }
+    }
+}
+
+impl fmt::Debug for PageBuffer {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            formatter,
+            "Page({} bytes, value {})",
+            self.size_bytes,
+            self.value()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_page_reads_zero_and_keeps_what_is_stored() {
+        let mut page = PageBuffer::zeroed(16);
+        assert_eq!(page.value(), 0);
+        assert_eq!(page.bytes().len(), 16);
+        page.store(42);
+        assert_eq!(page.value(), 42);
+        assert_eq!(page.bytes().len(), 16);
+        assert_eq!(page.clone().value(), 42);
+    }
+
+    #[test]
+    fn access_prints_like_the_reference() {
+        assert_eq!(format!("{:<10}|", Access::Read), "Read      |");
+        assert_eq!(Access::ReadWrite.to_string(), "ReadWrite");
+    }
+}

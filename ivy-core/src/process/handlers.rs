@@ -1,0 +1,257 @@
+//! The process's message handlers, one per message it can receive.
+
+use super::{PageEntry, Process};
+use crate::ids::{PageId, PageVersion, RequestId};
+use crate::message::Message;
+use crate::node::{Operation, Outbox};
+use crate::page::{Access, PageBuffer};
+
+impl Process {
+    pub(super) fn dispatch(&mut self, message: Message, out: &mut Outbox) {
+        match message {
+            Message::ReadForward {
+                page,
+                request,
+                version,
+            } => self.handle_read_forward(page, request, version, out),
+            Message::ReadPage {
+                page,
+                request,
+                version,
+                data,
+            } => self.handle_read_page(page, request, version, data, out),
+            Message::Invalidate {
+                page,
+                request,
+                version,
+            } => self.handle_invalidate(page, request, version, out),
+            Message::WriteForward {
+                page,
+                request,
+                version,
+            } => self.handle_write_forward(page, request, version, out),
+            Message::WritePage {
+                page,
+                request,
+                version,
+                data,
+            } => self.handle_write_page(page, request, version, data, out),
+            Message::ReadRequest { .. }
+            | Message::ReadConfirmation { .. }
+            | Message::WriteRequest { .. }
+            | Message::InvalidateConfirmation { .. }
+            | Message::WriteConfirmation { .. } => {
+                debug_assert!(false, "a manager's message reached process {}", self.id)
+            }
+        }
+    }
+
+    /// The owner sends a read-only copy and keeps ownership with Read access.
+    fn handle_read_forward(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        out: &mut Outbox,
+    ) {
+        let entry = &mut self.pages[page.index()];
+        if version < entry.version || !entry.is_owner {
+            return; // stale: this transaction is over, or we no longer own the page
+        }
+        advance(entry, version);
+        entry.access = Access::Read;
+        let data = entry.data.clone().expect("the owner has data");
+        let message = Message::ReadPage {
+            page,
+            request,
+            version,
+            data,
+        };
+        out.send(self.id, request.process, self.view, message);
+    }
+
+    /// The requester installs its read-only copy, completes its read and confirms.
+    fn handle_read_page(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        data: PageBuffer,
+        out: &mut Outbox,
+    ) {
+        if self.is_pending(request, page) {
+            let entry = &mut self.pages[page.index()];
+            advance(entry, version);
+            let value = data.value();
+            entry.access = Access::Read;
+            entry.data = Some(data);
+            self.complete(value, out);
+        } else if !self.has_completed(request) {
+            return; // not our fault: a malformed message changes nothing
+        }
+        let confirmation = Message::ReadConfirmation {
+            page,
+            request,
+            version,
+        };
+        out.send(self.id, self.primary(), self.view, confirmation);
+    }
+
+    /// A copy holder drops its copy and confirms.
+    fn handle_invalidate(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        out: &mut Outbox,
+    ) {
+        let entry = &mut self.pages[page.index()];
+        if version < entry.version || entry.is_owner {
+            return; // stale: the owner is never in the copy set
+        }
+        advance(entry, version);
+        entry.access = Access::Nil;
+        entry.data = None;
+        let confirmation = Message::InvalidateConfirmation {
+            page,
+            request,
+            version,
+        };
+        out.send(self.id, self.primary(), self.view, confirmation);
+    }
+
+    /// The owner hands the page and its ownership to the requester; when the owner is
+    /// the requester, the forward grants its upgrade from Read to ReadWrite in place.
+    fn handle_write_forward(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        out: &mut Outbox,
+    ) {
+        if request.process == self.id {
+            return self.handle_upgrade_grant(page, request, version, out);
+        }
+        let retain_handoff = self.options.retain_handoff;
+        let entry = &mut self.pages[page.index()];
+        if version < entry.version {
+            return; // stale
+        }
+        let data = if entry.is_owner {
+            advance(entry, version);
+            entry.is_owner = false;
+            entry.access = Access::Nil;
+            let data = entry.data.take().expect("the owner has data");
+            if retain_handoff {
+                entry.handoff = Some(data.clone());
+            }
+            data
+        } else if let (true, Some(handoff)) = (version == entry.version, &entry.handoff) {
+            handoff.clone() // a repeated forward: hand over the same page again
+        } else {
+            return; // stale: we no longer own the page
+        };
+        let message = Message::WritePage {
+            page,
+            request,
+            version,
+            data,
+        };
+        out.send(self.id, request.process, self.view, message);
+    }
+
+    fn handle_upgrade_grant(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        out: &mut Outbox,
+    ) {
+        if self.is_pending(request, page) {
+            let entry = &mut self.pages[page.index()];
+            if !entry.is_owner {
+                return; // malformed: only the owner is granted an upgrade in place
+            }
+            advance(entry, version);
+            entry.access = Access::ReadWrite;
+            self.complete_write(page, out);
+        } else if !self.has_completed(request) {
+            return;
+        }
+        let confirmation = Message::WriteConfirmation {
+            page,
+            request,
+            version,
+        };
+        out.send(self.id, self.primary(), self.view, confirmation);
+    }
+
+    /// The requester becomes the owner with ReadWrite, completes its write and confirms.
+    fn handle_write_page(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        data: PageBuffer,
+        out: &mut Outbox,
+    ) {
+        if self.is_pending(request, page) {
+            let entry = &mut self.pages[page.index()];
+            advance(entry, version);
+            entry.is_owner = true;
+            entry.access = Access::ReadWrite;
+            entry.data = Some(data);
+            self.complete_write(page, out);
+        } else if !self.has_completed(request) {
+            return;
+        }
+        let confirmation = Message::WriteConfirmation {
+            page,
+            request,
+            version,
+        };
+        out.send(self.id, self.primary(), self.view, confirmation);
+    }
+
+    /// Stores the pending write's value, now that this process owns the page with
+    /// ReadWrite, and completes it.
+    fn complete_write(&mut self, page: PageId, out: &mut Outbox) {
+        let pending = self.pending.as_ref().expect("a pending write");
+        let Operation::Write { value, .. } = pending.operation else {
+            unreachable!("complete_write on a read fault");
+        };
+        let entry = &mut self.pages[page.index()];
+        entry
+            .data
+            .as_mut()
+            .expect("the owner has data")
+            .store(value);
+        self.complete(value, out);
+    }
+
+    /// Reports the pending fault as done.
+    fn complete(&mut self, value: u64, out: &mut Outbox) {
+        let pending = self.pending.take().expect("a pending fault");
+        self.last_completed_sequence = pending.request.sequence;
+        self.report(pending.operation, value, Some(pending.request), out);
+    }
+
+    fn is_pending(&self, request: RequestId, page: PageId) -> bool {
+        self.pending
+            .as_ref()
+            .is_some_and(|pending| pending.request == request && pending.operation.page() == page)
+    }
+
+    fn has_completed(&self, request: RequestId) -> bool {
+        request.process == self.id && request.sequence <= self.last_completed_sequence
+    }
+}
+
+/// Records that this process takes part in the page's transaction `version`; a page
+/// kept for a repeated hand-over belongs to an older transaction and is dropped.
+fn advance(entry: &mut PageEntry, version: PageVersion) {
+    if version > entry.version {
+        entry.version = version;
+        entry.handoff = None;
+    }
+}

@@ -1,0 +1,313 @@
+//! The process state machine: a node that performs reads and writes on shared pages,
+//! faults to the manager when it lacks access, and serves the manager's forwards and
+//! invalidations, including while its own fault is outstanding.
+//!
+//! Handlers are idempotent: a duplicated or stale message (recognised by its page
+//! version, or by a request this process already completed) changes nothing and at
+//! most repeats the reply, so the fault-tolerant managers can re-drive a transaction.
+
+mod handlers;
+#[cfg(test)]
+mod tests;
+
+use crate::config::SystemConfig;
+use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
+use crate::message::{Envelope, Message};
+use crate::node::{Completion, Node, Operation, Outbox};
+use crate::page::{Access, PageBuffer};
+use thiserror::Error;
+
+/// How a process reaches its manager(s).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProcessOptions {
+    /// The managers; the primary of view `v` is `managers[v % managers.len()]`.
+    pub managers: Vec<NodeId>,
+    /// Resend an unanswered fault to the next manager after this many ticks; `None`
+    /// never resends (a single, reliable manager).
+    pub retry_timeout_ticks: Option<u64>,
+    /// Keep a copy of a page handed over by a WriteForward, so that a repeated forward
+    /// (from a manager re-driving the transaction) can be answered. Costs a page copy
+    /// per ownership transfer, so only the fault-tolerant system turns it on.
+    pub retain_handoff: bool,
+}
+
+impl ProcessOptions {
+    /// One reliable central manager: no retries, pages moved rather than copied.
+    pub fn single_manager(config: &SystemConfig) -> ProcessOptions {
+        ProcessOptions {
+            managers: vec![config.manager()],
+            retry_timeout_ticks: None,
+            retain_handoff: false,
+        }
+    }
+}
+
+/// A process's knowledge of one page.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageEntry {
+    access: Access,
+    is_owner: bool,
+    version: PageVersion,
+    data: Option<PageBuffer>,
+    handoff: Option<PageBuffer>,
+}
+
+impl PageEntry {
+    /// What this process may do with the page.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// Whether this process owns the page.
+    pub fn is_owner(&self) -> bool {
+        self.is_owner
+    }
+
+    /// The latest page version this process took part in.
+    pub fn version(&self) -> PageVersion {
+        self.version
+    }
+
+    /// The value in this process's copy, if it has a valid one.
+    pub fn value(&self) -> Option<u64> {
+        self.data.as_ref().map(PageBuffer::value)
+    }
+
+    /// This process's copy of the page, if it has a valid one.
+    pub fn data(&self) -> Option<&PageBuffer> {
+        self.data.as_ref()
+    }
+}
+
+/// The fault a process is waiting on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PendingFault {
+    /// The request sent.
+    pub request: RequestId,
+    /// The operation that faulted.
+    pub operation: Operation,
+    /// When the request was last sent.
+    pub sent_at_ticks: u64,
+    /// Which manager (index into `ProcessOptions::managers`) it was last sent to.
+    pub manager_index: usize,
+}
+
+/// An operation a process could not start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum StartError {
+    /// The process already waits on a fault; a process has one operation at a time.
+    #[error("process {process} already waits on fault {pending}")]
+    Busy {
+        /// The process.
+        process: NodeId,
+        /// Its outstanding fault.
+        pending: RequestId,
+    },
+    /// The page does not exist.
+    #[error("page {page} does not exist (there are {pages} pages)")]
+    UnknownPage {
+        /// The page asked for.
+        page: PageId,
+        /// How many pages there are.
+        pages: u32,
+    },
+}
+
+/// One process of the DSM.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Process {
+    id: NodeId,
+    options: ProcessOptions,
+    view: View,
+    pages: Vec<PageEntry>,
+    next_sequence: u64,
+    last_completed_sequence: u64,
+    pending: Option<PendingFault>,
+}
+
+impl Process {
+    /// Process `id` in its initial state: owner with ReadWrite of the pages
+    /// `p` with `p % processes == id`, Nil elsewhere.
+    pub fn new(id: NodeId, config: &SystemConfig, options: ProcessOptions) -> Process {
+        assert!(config.is_process(id), "{id} is not a process id");
+        assert!(!options.managers.is_empty(), "a process needs a manager");
+        let pages = config
+            .page_ids()
+            .map(|page| {
+                let owns = config.initial_owner(page) == id;
+                PageEntry {
+                    access: if owns { Access::ReadWrite } else { Access::Nil },
+                    is_owner: owns,
+                    version: PageVersion(0),
+                    data: owns.then(|| PageBuffer::zeroed(config.page_size_bytes)),
+                    handoff: None,
+                }
+            })
+            .collect();
+        Process {
+            id,
+            options,
+            view: View(0),
+            pages,
+            next_sequence: 1,
+            last_completed_sequence: 0,
+            pending: None,
+        }
+    }
+
+    /// The process's view of `page`, or `None` if there is no such page.
+    pub fn page(&self, page: PageId) -> Option<&PageEntry> {
+        self.pages.get(page.index())
+    }
+
+    /// Every page entry, in page order.
+    pub fn pages(&self) -> &[PageEntry] {
+        &self.pages
+    }
+
+    /// The fault this process waits on, if any.
+    pub fn pending(&self) -> Option<&PendingFault> {
+        self.pending.as_ref()
+    }
+
+    /// Whether the process can start an operation.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_none()
+    }
+
+    /// The newest manager view this process has seen.
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// Starts `operation`. With enough access it completes at once (a local hit,
+    /// reported in `out.completions`); otherwise the process sends a fault request to
+    /// the manager and waits, serving other messages meanwhile.
+    pub fn start(
+        &mut self,
+        operation: Operation,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) -> Result<(), StartError> {
+        if let Some(pending) = &self.pending {
+            return Err(StartError::Busy {
+                process: self.id,
+                pending: pending.request,
+            });
+        }
+        let page = operation.page();
+        let pages = self.pages.len() as u32;
+        let entry = self
+            .pages
+            .get_mut(page.index())
+            .ok_or(StartError::UnknownPage { page, pages })?;
+        match (operation, entry.access) {
+            (Operation::Read { .. }, Access::Read | Access::ReadWrite) => {
+                let value = entry.value().expect("a valid copy has data");
+                self.report(operation, value, None, out);
+            }
+            (Operation::Write { value, .. }, Access::ReadWrite) => {
+                entry
+                    .data
+                    .as_mut()
+                    .expect("the owner has data")
+                    .store(value);
+                self.report(operation, value, None, out);
+            }
+            _ => self.send_fault(operation, now_ticks, out),
+        }
+        Ok(())
+    }
+
+    fn send_fault(&mut self, operation: Operation, now_ticks: u64, out: &mut Outbox) {
+        let request = RequestId {
+            process: self.id,
+            sequence: self.next_sequence,
+        };
+        self.next_sequence += 1;
+        let manager_index = self.primary_index();
+        self.pending = Some(PendingFault {
+            request,
+            operation,
+            sent_at_ticks: now_ticks,
+            manager_index,
+        });
+        self.send_request(out);
+    }
+
+    /// Sends (or resends) the pending fault's request to its chosen manager.
+    fn send_request(&self, out: &mut Outbox) {
+        let pending = self.pending.as_ref().expect("a pending fault");
+        let page = pending.operation.page();
+        let request = pending.request;
+        let message = match pending.operation {
+            Operation::Read { .. } => Message::ReadRequest { page, request },
+            Operation::Write { .. } => Message::WriteRequest { page, request },
+        };
+        let manager = self.options.managers[pending.manager_index];
+        out.send(self.id, manager, self.view, message);
+    }
+
+    fn primary_index(&self) -> usize {
+        (self.view.0 % self.options.managers.len() as u64) as usize
+    }
+
+    /// The manager this process believes is primary.
+    fn primary(&self) -> NodeId {
+        self.options.managers[self.primary_index()]
+    }
+
+    fn report(
+        &mut self,
+        operation: Operation,
+        value: u64,
+        fault: Option<RequestId>,
+        out: &mut Outbox,
+    ) {
+        out.completions.push(Completion {
+            process: self.id,
+            kind: operation.kind(),
+            page: operation.page(),
+            value,
+            fault,
+        });
+    }
+
+    fn is_manager(&self, node: NodeId) -> bool {
+        self.options.managers.contains(&node)
+    }
+}
+
+impl Node for Process {
+    fn id(&self) -> NodeId {
+        self.id
+    }
+
+    fn handle_message(&mut self, envelope: Envelope, _now_ticks: u64, out: &mut Outbox) {
+        if self.is_manager(envelope.from) {
+            if envelope.view < self.view {
+                return; // fenced: a manager of an older view may no longer act
+            }
+            self.view = envelope.view;
+        }
+        if envelope.message.page().index() >= self.pages.len() {
+            return; // no such page: a malformed message changes nothing
+        }
+        self.dispatch(envelope.message, out);
+    }
+
+    fn handle_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let Some(timeout_ticks) = self.options.retry_timeout_ticks else {
+            return;
+        };
+        let manager_count = self.options.managers.len();
+        let Some(pending) = self.pending.as_mut() else {
+            return;
+        };
+        if now_ticks.saturating_sub(pending.sent_at_ticks) >= timeout_ticks {
+            pending.sent_at_ticks = now_ticks;
+            pending.manager_index = (pending.manager_index + 1) % manager_count;
+            self.send_request(out);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! What a simulation reports: its outcome, or the failure and the seed that replays it.
+
+use crate::history::{HistoryEntry, LinearizabilityViolation};
+use crate::invariants::CoherenceViolation;
+use crate::process::Process;
+use crate::trace::TraceRecord;
+use thiserror::Error;
+
+/// A completed simulation.
+#[derive(Clone, Debug, Default)]
+pub struct SimulationReport {
+    /// Steps taken (deliveries and operation starts).
+    pub steps: u64,
+    /// Messages delivered.
+    pub messages: u64,
+    /// Operations that completed without a fault.
+    pub local_hits: u64,
+    /// Every completed operation; times are step numbers.
+    pub history: Vec<HistoryEntry>,
+    /// Every delivered message, if the trace was asked for.
+    pub trace: Vec<TraceRecord>,
+    /// The processes' final state.
+    pub processes: Vec<Process>,
+}
+
+/// What went wrong in a simulation.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum SimulationFailure {
+    /// The coherence invariant broke.
+    #[error("coherence violated: {0}")]
+    Coherence(#[from] CoherenceViolation),
+    /// Nothing could happen but operations were left undone.
+    #[error("stuck with {incomplete} operations incomplete and no message in flight")]
+    Stuck {
+        /// Operations never completed.
+        incomplete: usize,
+    },
+    /// The history of completed operations is not linearizable.
+    #[error("history not linearizable: {0}")]
+    History(#[from] LinearizabilityViolation),
+    /// The run took more steps than allowed.
+    #[error("step limit reached")]
+    StepLimit,
+}
+
+/// A failed simulation, with what replays it.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("seed {seed} failed at step {step}: {failure} (replay with IVY_SEED={seed})")]
+pub struct SimulationError {
+    /// The seed that replays the failure.
+    pub seed: u64,
+    /// The step at which it was found.
+    pub step: u64,
+    /// What went wrong.
+    pub failure: SimulationFailure,
+}

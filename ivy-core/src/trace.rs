@@ -1,0 +1,37 @@
+//! What drivers record of a run: one record per message handled, in handling order.
+
+use crate::ids::{NodeId, PageId, View};
+use crate::message::{Envelope, MessageKind};
+use serde::Serialize;
+
+/// One handled message, as the trace prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceRecord {
+    /// The message type.
+    #[serde(rename = "type")]
+    pub kind: MessageKind,
+    /// The sender.
+    pub from: NodeId,
+    /// The receiver.
+    pub to: NodeId,
+    /// The page.
+    pub page: PageId,
+    /// The process whose fault the message serves.
+    pub requester: NodeId,
+    /// The sender's view.
+    pub view: View,
+}
+
+impl TraceRecord {
+    /// The record of `envelope`.
+    pub fn of(envelope: &Envelope) -> TraceRecord {
+        TraceRecord {
+            kind: envelope.message.kind(),
+            from: envelope.from,
+            to: envelope.to,
+            page: envelope.message.page(),
+            requester: envelope.message.requester(),
+            view: envelope.view,
+        }
+    }
+}

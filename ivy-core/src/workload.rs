@@ -1,0 +1,160 @@
+//! Seeded random workloads: which process performs which operation, in what order.
+
+use crate::config::SystemConfig;
+use crate::ids::{NodeId, PageId};
+use crate::node::{Operation, OperationKind};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::str::FromStr;
+
+/// Which operations a workload draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperationMix {
+    /// Reads only.
+    Read,
+    /// Writes only.
+    Write,
+    /// Reads and writes, half each.
+    Mixed,
+}
+
+impl FromStr for OperationMix {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "read" => Ok(OperationMix::Read),
+            "write" => Ok(OperationMix::Write),
+            "mixed" => Ok(OperationMix::Mixed),
+            other => Err(format!(
+                "unknown operation mix '{other}' (expected read, write or mixed)"
+            )),
+        }
+    }
+}
+
+/// The operations of a run, split by process. Requests are numbered from 1 in the
+/// order they were drawn; a write stores its request number, so every written value
+/// is unique and a read's value names the write it saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workload {
+    per_process: Vec<Vec<Operation>>,
+}
+
+impl Workload {
+    /// `requests` operations on random pages by random processes, drawn from `seed`.
+    pub fn generate(
+        config: &SystemConfig,
+        requests: u64,
+        mix: OperationMix,
+        seed: u64,
+    ) -> Workload {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut per_process = vec![Vec::new(); config.processes as usize];
+        for request_number in 1..=requests {
+            let process = rng.random_range(0..config.processes) as usize;
+            let page = PageId(rng.random_range(0..config.pages));
+            let is_write = match mix {
+                OperationMix::Read => false,
+                OperationMix::Write => true,
+                OperationMix::Mixed => rng.random_bool(0.5),
+            };
+            let operation = if is_write {
+                Operation::Write {
+                    page,
+                    value: request_number,
+                }
+            } else {
+                Operation::Read { page }
+            };
+            per_process[process].push(operation);
+        }
+        Workload { per_process }
+    }
+
+    /// A workload from explicit per-process operation lists (for tests).
+    pub fn from_lists(per_process: Vec<Vec<Operation>>) -> Workload {
+        Workload { per_process }
+    }
+
+    /// The operations of `process`, in the order it performs them.
+    pub fn operations(&self, process: NodeId) -> &[Operation] {
+        &self.per_process[process.index()]
+    }
+
+    /// How many processes the workload is for.
+    pub fn process_count(&self) -> usize {
+        self.per_process.len()
+    }
+
+    /// The total number of operations.
+    pub fn len(&self) -> usize {
+        self.per_process.iter().map(Vec::len).sum()
+    }
+
+    /// Whether there are no operations.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many operations are of `kind`.
+    pub fn count(&self, kind: OperationKind) -> usize {
+        self.per_process
+            .iter()
+            .flatten()
+            .filter(|operation| operation.kind() == kind)
+            .count()
+    }
+
+    /// Consumes the workload, giving each process's list.
+    pub fn into_lists(self) -> Vec<Vec<Operation>> {
+        self.per_process
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_draws_the_same_workload() {
+        let config = SystemConfig::new(4, 10, 64).unwrap();
+        let first = Workload::generate(&config, 100, OperationMix::Mixed, 7);
+        assert_eq!(
+            first,
+            Workload::generate(&config, 100, OperationMix::Mixed, 7)
+        );
+        assert_ne!(
+            first,
+            Workload::generate(&config, 100, OperationMix::Mixed, 8)
+        );
+        assert_eq!(first.len(), 100);
+        assert_eq!(
+            first.count(OperationKind::Read) + first.count(OperationKind::Write),
+            100
+        );
+    }
+
+    #[test]
+    fn writes_store_their_unique_request_number() {
+        let config = SystemConfig::new(3, 5, 64).unwrap();
+        let workload = Workload::generate(&config, 50, OperationMix::Write, 1);
+        let mut values: Vec<u64> = workload
+            .per_process
+            .iter()
+            .flatten()
+            .map(|operation| match operation {
+                Operation::Write { value, .. } => *value,
+                Operation::Read { .. } => panic!("a read in a write-only workload"),
+            })
+            .collect();
+        values.sort_unstable();
+        assert_eq!(values, (1..=50).collect::<Vec<u64>>());
+    }
+
+    #[test]
+    fn parses_operation_mixes() {
+        assert_eq!("read".parse(), Ok(OperationMix::Read));
+        assert!("reads".parse::<OperationMix>().is_err());
+    }
+}
