@@ -1,2 +1,73 @@
-//! placeholder
-fn main() {}
+//! `ivy`: runs Ivy distributed shared memory on threads, one per node, and prints the
+//! page tables before and after, the message trace and a summary.
+//!
+//! The protocol lives in the sans-IO crates (`ivy-core`, `ivy-basic`); this crate owns
+//! the threaded runtime that drives them, argument parsing and output.
+
+mod args;
+mod basic;
+mod error;
+mod output;
+mod readout;
+mod runtime;
+
+use args::{Cli, Command};
+use clap::Parser;
+use error::CliError;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return report_usage_error(error),
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = match &cli.command {
+        Command::Basic(args) => basic::run(args, &mut out),
+    }
+    .and_then(|()| out.flush().map_err(CliError::from));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS // the reader stopped reading, as `ivy basic | head` does
+        }
+        Err(error) => {
+            drop(out.flush());
+            eprintln!("error: {error}");
+            ExitCode::from(error.exit_code() as u8)
+        }
+    }
+}
+
+/// Prints `--help` and `--version` as clap does; any other parse error as one line
+/// (clap's message and its hint, without the usage block) with exit code 2.
+fn report_usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) || error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        let _ = error.print();
+        let code = if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            2
+        } else {
+            0
+        };
+        return ExitCode::from(code);
+    }
+    let rendered = error.render().to_string();
+    let line: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("For more information")
+                && !line.starts_with("Usage:")
+        })
+        .collect();
+    eprintln!("{} (see 'ivy --help')", line.join(" "));
+    ExitCode::from(2)
+}

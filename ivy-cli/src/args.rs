@@ -1,0 +1,126 @@
+//! Command-line arguments (clap derive) and their validation.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// The largest page the CLI accepts: pages are real buffers that travel in messages.
+pub const MAX_PAGE_SIZE_BYTES: usize = 16 << 20;
+
+/// The most processes the CLI runs: each process is a thread.
+pub const MAX_PROCESSES: u32 = 1024;
+
+/// Ivy distributed shared memory: processes share pages through a central manager.
+#[derive(Debug, Parser)]
+#[command(name = "ivy", version)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The systems `ivy` can run.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run Ivy with one central manager, one thread per node, and print the
+    /// manager's and processes' page tables before and after, and the message trace.
+    Basic(RunArgs),
+}
+
+/// The workload and output options every system shares.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Number of processes sharing memory.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub processes: u32,
+
+    /// Number of shared pages; page p starts owned by process p % processes.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    pub pages: u32,
+
+    /// Number of operations, drawn at random and issued at once across processes.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub requests: u64,
+
+    /// Which operations to draw.
+    #[arg(long, value_enum, default_value_t = OpsArg::Mixed)]
+    pub ops: OpsArg,
+
+    /// Seed of the random workload (which process touches which page, and how).
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// Bytes per page; each write stores its request number in the page.
+    #[arg(long, default_value_t = 4096, value_name = "BYTES")]
+    pub page_size: usize,
+
+    /// How to print the message trace.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Table)]
+    pub trace: TraceFormat,
+
+    /// Write every completed operation to FILE as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
+    /// Print only the summary line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `--ops`: which operations a workload draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OpsArg {
+    /// Reads only.
+    Read,
+    /// Writes only.
+    Write,
+    /// Reads and writes, half each.
+    Mixed,
+}
+
+/// `--trace`: how the message trace is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// Aligned columns `Type From To Page Requester`, then `Done`.
+    Table,
+    /// One JSON object per message (JSON Lines).
+    Json,
+    /// A Mermaid `sequenceDiagram`.
+    Mermaid,
+    /// No trace.
+    None,
+}
+
+impl From<OpsArg> for ivy_core::OperationMix {
+    fn from(ops: OpsArg) -> Self {
+        match ops {
+            OpsArg::Read => ivy_core::OperationMix::Read,
+            OpsArg::Write => ivy_core::OperationMix::Write,
+            OpsArg::Mixed => ivy_core::OperationMix::Mixed,
+        }
+    }
+}
+
+impl RunArgs {
+    /// Checks what clap cannot: ranges that depend on the system.
+    pub fn system_config(&self) -> Result<ivy_core::SystemConfig, String> {
+        if self.processes > MAX_PROCESSES {
+            return Err(format!(
+                "--processes must be at most {MAX_PROCESSES} (one thread per node), not {}",
+                self.processes
+            ));
+        }
+        if self.page_size > MAX_PAGE_SIZE_BYTES {
+            return Err(format!(
+                "--page-size must be at most {MAX_PAGE_SIZE_BYTES} bytes, not {}",
+                self.page_size
+            ));
+        }
+        ivy_core::SystemConfig::new(self.processes, self.pages, self.page_size)
+            .map_err(|error| error.to_string())
+    }
+
+    /// Whether the trace must be recorded at all.
+    pub fn wants_trace(&self) -> bool {
+        !self.quiet && self.trace != TraceFormat::None
+    }
+}

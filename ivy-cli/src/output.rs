@@ -1,0 +1,253 @@
+//! The run's printed output besides readouts: the trace in its three formats, the
+//! history file and the summary line.
+
+use crate::args::TraceFormat;
+use ivy_core::{HistoryEntry, NodeId, OperationKind, TraceRecord};
+use serde::Serialize;
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// Writes the trace in `format` (nothing for `TraceFormat::None`). `processes` tells
+/// process ids from manager ids, for naming Mermaid participants.
+pub fn write_trace(
+    out: &mut dyn Write,
+    format: TraceFormat,
+    trace: &[TraceRecord],
+    processes: u32,
+    managers: u32,
+) -> io::Result<()> {
+    match format {
+        TraceFormat::Table => write_trace_table(out, trace),
+        TraceFormat::Json => trace
+            .iter()
+            .try_for_each(|record| write_json_line(out, record)),
+        TraceFormat::Mermaid => write_mermaid(out, trace, processes, managers),
+        TraceFormat::None => Ok(()),
+    }
+}
+
+fn write_trace_table(out: &mut dyn Write, trace: &[TraceRecord]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = trace
+        .iter()
+        .map(|record| {
+            vec![
+                record.kind.name().to_string(),
+                record.from.to_string(),
+                record.to.to_string(),
+                record.page.to_string(),
+                record.requester.to_string(),
+            ]
+        })
+        .collect();
+    let type_width = rows
+        .iter()
+        .map(|row| row[0].len() + 1)
+        .max()
+        .unwrap_or(0)
+        .max(17);
+    writeln!(
+        out,
+        "{:<type_width$}{:<10}{:<10}{:<10}Requester",
+        "Type", "From", "To", "Page"
+    )?;
+    for row in rows {
+        writeln!(
+            out,
+            "{:<type_width$}{:<10}{:<10}{:<10}{}",
+            row[0], row[1], row[2], row[3], row[4]
+        )?;
+    }
+    writeln!(out, "Done")
+}
+
+fn write_json_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+/// The Mermaid participant name of a node.
+fn participant(node: NodeId, processes: u32) -> String {
+    match node.0.checked_sub(processes) {
+        None => format!("P{node}"),
+        Some(0) => "CM".to_string(),
+        Some(index) => format!("CM{index}"),
+    }
+}
+
+fn write_mermaid(
+    out: &mut dyn Write,
+    trace: &[TraceRecord],
+    processes: u32,
+    managers: u32,
+) -> io::Result<()> {
+    writeln!(out, "sequenceDiagram")?;
+    for id in 0..processes + managers {
+        let name = participant(NodeId(id), processes);
+        let label = if id < processes {
+            format!("process_{id}")
+        } else {
+            format!("cm_{id}")
+        };
+        writeln!(out, "    participant {name} as {label}")?;
+    }
+    for record in trace {
+        writeln!(
+            out,
+            "    {}->>{}: {} page {} (requester {})",
+            participant(record.from, processes),
+            participant(record.to, processes),
+            record.kind,
+            record.page,
+            record.requester
+        )?;
+    }
+    Ok(())
+}
+
+/// One line of the `--history` file.
+#[derive(Serialize)]
+struct HistoryLine {
+    process: u32,
+    op: OperationKind,
+    page: u32,
+    value: u64,
+    invoke_ns: u64,
+    complete_ns: u64,
+}
+
+/// Writes the history as JSON Lines, one completed operation per line.
+pub fn write_history(out: &mut dyn Write, history: &[HistoryEntry]) -> io::Result<()> {
+    for entry in history {
+        let line = HistoryLine {
+            process: entry.process.0,
+            op: entry.op,
+            page: entry.page.0,
+            value: entry.value,
+            invoke_ns: entry.invoked_at,
+            complete_ns: entry.completed_at,
+        };
+        write_json_line(out, &line)?;
+    }
+    Ok(())
+}
+
+/// The numbers the summary line reports.
+pub struct Summary {
+    /// Operations performed.
+    pub requests: usize,
+    /// Of which reads.
+    pub reads: usize,
+    /// Of which writes.
+    pub writes: usize,
+    /// Operations completed without a fault.
+    pub local_hits: u64,
+    /// Messages handled.
+    pub messages: u64,
+    /// Wall-clock time of the run.
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    /// `50 requests (31 reads, 19 writes, 7 local hits), 176 messages, 1.84 ms (36.8 µs/op)`.
+    pub fn line(&self) -> String {
+        let millis = self.elapsed.as_secs_f64() * 1e3;
+        let per_operation = match self.requests {
+            0 => String::new(),
+            requests => format!(" ({:.2} µs/op)", millis * 1e3 / requests as f64),
+        };
+        format!(
+            "{} requests ({} reads, {} writes, {} local hits), {} messages, {:.2} ms{}",
+            self.requests,
+            self.reads,
+            self.writes,
+            self.local_hits,
+            self.messages,
+            millis,
+            per_operation
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ivy_core::{MessageKind, PageId, View};
+
+    fn record(kind: MessageKind, from: u32, to: u32) -> TraceRecord {
+        TraceRecord {
+            kind,
+            from: NodeId(from),
+            to: NodeId(to),
+            page: PageId(1),
+            requester: NodeId(2),
+            view: View(0),
+        }
+    }
+
+    #[test]
+    fn trace_table_prints_the_true_requester_and_done() {
+        let trace = [
+            record(MessageKind::ReadRequest, 2, 3),
+            record(MessageKind::ReadForward, 3, 1),
+        ];
+        let mut out = Vec::new();
+        write_trace(&mut out, TraceFormat::Table, &trace, 3, 1).unwrap();
+        let expected = "\
+Type             From      To        Page      Requester
+ReadRequest      2         3         1         2
+ReadForward      3         1         1         2
+Done
+";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn trace_json_is_one_object_per_line() {
+        let mut out = Vec::new();
+        write_trace(
+            &mut out,
+            TraceFormat::Json,
+            &[record(MessageKind::WritePage, 0, 2)],
+            3,
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"type\":\"WritePage\",\"from\":0,\"to\":2,\"page\":1,\"requester\":2,\"view\":0}\n"
+        );
+    }
+
+    #[test]
+    fn mermaid_names_processes_and_the_manager() {
+        let mut out = Vec::new();
+        write_trace(
+            &mut out,
+            TraceFormat::Mermaid,
+            &[record(MessageKind::ReadRequest, 2, 3)],
+            3,
+            1,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("sequenceDiagram\n    participant P0 as process_0\n"));
+        assert!(text.contains("    participant CM as cm_3\n"));
+        assert!(text.ends_with("    P2->>CM: ReadRequest page 1 (requester 2)\n"));
+    }
+
+    #[test]
+    fn summary_line_reads_like_the_issue() {
+        let summary = Summary {
+            requests: 50,
+            reads: 31,
+            writes: 19,
+            local_hits: 7,
+            messages: 176,
+            elapsed: Duration::from_micros(1840),
+        };
+        assert_eq!(
+            summary.line(),
+            "50 requests (31 reads, 19 writes, 7 local hits), 176 messages, 1.84 ms (36.80 µs/op)"
+        );
+    }
+}
