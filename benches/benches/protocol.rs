@@ -1,1 +1,100 @@
-fn main() {}
+//! Protocol cost without threads: one fault driven through the sans-IO state machines
+//! by a FIFO loop, so the figure is the handlers' own work (the floor any runtime adds
+//! its wake-ups to). The full suite of the benchmark issue builds on this.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use ivy_basic::CentralManager;
+use ivy_core::{Node, NodeId, Operation, Outbox, PageId, Process, ProcessOptions, SystemConfig};
+use std::collections::VecDeque;
+use std::hint::black_box;
+
+struct System {
+    processes: Vec<Process>,
+    manager: CentralManager,
+    queue: VecDeque<ivy_core::Envelope>,
+    outbox: Outbox,
+}
+
+impl System {
+    fn new(processes: u32, pages: u32) -> System {
+        let config = SystemConfig::new(processes, pages, 4096).unwrap();
+        let options = ProcessOptions::single_manager(&config);
+        System {
+            processes: config
+                .process_ids()
+                .map(|id| Process::new(id, &config, options.clone()))
+                .collect(),
+            manager: CentralManager::new(&config),
+            queue: VecDeque::new(),
+            outbox: Outbox::new(),
+        }
+    }
+
+    /// Performs `operation` at `process` and delivers messages until quiet.
+    fn perform(&mut self, process: u32, operation: Operation) {
+        self.processes[process as usize]
+            .start(operation, 0, &mut self.outbox)
+            .unwrap();
+        self.settle();
+    }
+
+    fn settle(&mut self) {
+        loop {
+            self.queue.extend(self.outbox.messages.drain(..));
+            self.outbox.completions.clear();
+            let Some(envelope) = self.queue.pop_front() else {
+                break;
+            };
+            let to = envelope.to;
+            if to == self.manager.id() {
+                self.manager.handle_message(envelope, 0, &mut self.outbox);
+            } else {
+                self.processes[to.index()].handle_message(envelope, 0, &mut self.outbox);
+            }
+        }
+    }
+}
+
+fn read_fault(criterion: &mut Criterion) {
+    criterion.bench_function("read fault (4 messages)", |bencher| {
+        bencher.iter_batched_ref(
+            || System::new(2, 1),
+            |system| system.perform(1, Operation::Read { page: PageId(0) }),
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+fn write_fault_with_copies(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("write fault");
+    for copies in [1u32, 4, 16] {
+        group.bench_function(format!("{copies} copies to invalidate"), |bencher| {
+            bencher.iter_batched_ref(
+                || {
+                    let mut system = System::new(copies + 2, 1);
+                    for reader in 1..=copies {
+                        system.perform(reader, Operation::Read { page: PageId(0) });
+                    }
+                    system
+                },
+                |system| {
+                    let writer = copies + 1;
+                    system.perform(
+                        writer,
+                        Operation::Write {
+                            page: PageId(0),
+                            value: 7,
+                        },
+                    );
+                    black_box(system.processes[writer as usize].page(PageId(0)));
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+    black_box(NodeId(0));
+}
+
+criterion_group!(benches, read_fault, write_fault_with_copies);
+criterion_main!(benches);

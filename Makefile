@@ -1,0 +1,37 @@
+# Shortcuts for the commands in README.md. Every target is plain cargo underneath.
+CARGO ?= cargo
+IVY = $(CARGO) run --release -q -p ivy-cli --
+
+.PHONY: run r w test fmt lint unit bench sweep
+
+## make run: the default basic run (3 processes, 5 pages, 50 mixed requests)
+run:
+	$(IVY) basic
+
+## make r: 100 random reads by 10 processes over 100 pages (the reference's test)
+r:
+	$(IVY) basic --processes 10 --pages 100 --requests 100 --ops read
+
+## make w: 100 random writes by 10 processes over 100 pages (the reference's test)
+w:
+	$(IVY) basic --processes 10 --pages 100 --requests 100 --ops write
+
+## make test: the whole suite, exactly as CI runs it
+test: fmt lint unit
+
+fmt:
+	$(CARGO) fmt --all --check
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace
+
+## make sweep: a long randomised run (IVY_SEEDS=10000 by default)
+sweep:
+	IVY_SEEDS=$${IVY_SEEDS:-10000} PROPTEST_CASES=$${PROPTEST_CASES:-2000} $(CARGO) test --release --workspace
+
+## make bench: the criterion suites
+bench:
+	$(CARGO) bench -p ivy-benches
