@@ -131,6 +131,14 @@ pub fn write_history(out: &mut dyn Write, history: &[HistoryEntry]) -> io::Resul
     Ok(())
 }
 
+/// `1 read`, `2 reads`.
+fn counted(count: u64, noun: &str) -> String {
+    match count {
+        1 => format!("1 {noun}"),
+        _ => format!("{count} {noun}s"),
+    }
+}
+
 /// The numbers the summary line reports.
 pub struct Summary {
     /// Operations performed.
@@ -156,12 +164,12 @@ impl Summary {
             requests => format!(" ({:.2} µs/op)", millis * 1e3 / requests as f64),
         };
         format!(
-            "{} requests ({} reads, {} writes, {} local hits), {} messages, {:.2} ms{}",
-            self.requests,
-            self.reads,
-            self.writes,
-            self.local_hits,
-            self.messages,
+            "{} ({}, {}, {}), {}, {:.2} ms{}",
+            counted(self.requests as u64, "request"),
+            counted(self.reads as u64, "read"),
+            counted(self.writes as u64, "write"),
+            counted(self.local_hits, "local hit"),
+            counted(self.messages, "message"),
             millis,
             per_operation
         )
@@ -248,6 +256,18 @@ Done
         assert_eq!(
             summary.line(),
             "50 requests (31 reads, 19 writes, 7 local hits), 176 messages, 1.84 ms (36.80 µs/op)"
+        );
+        let single = Summary {
+            requests: 1,
+            reads: 0,
+            writes: 1,
+            local_hits: 1,
+            messages: 0,
+            elapsed: Duration::from_micros(10),
+        };
+        assert_eq!(
+            single.line(),
+            "1 request (0 reads, 1 write, 1 local hit), 0 messages, 0.01 ms (10.00 µs/op)"
         );
     }
 }
