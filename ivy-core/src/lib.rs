@@ -27,7 +27,7 @@ pub mod workload;
 pub use config::{ConfigError, SystemConfig};
 pub use copy_set::CopySet;
 pub use directory::{ActiveFault, Directory, DirectoryView, PageRecord};
-pub use history::{check_linearizable, HistoryEntry, LinearizabilityViolation};
+pub use history::{check_linearizable, HistoryEntry, LinearizabilityViolation, OrderConflict};
 pub use ids::{NodeId, PageId, PageVersion, RequestId, View};
 pub use invariants::{check_coherence, check_page_coherence, CoherenceViolation};
 pub use message::{Envelope, Message, MessageKind};
