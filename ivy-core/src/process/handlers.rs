@@ -89,12 +89,14 @@ impl Process {
         } else if !self.has_completed(request) {
             return; // not our fault: a malformed message changes nothing
         }
-        let confirmation = Message::ReadConfirmation {
-            page,
-            request,
-            version,
-        };
-        out.send(self.id, self.primary(), self.view, confirmation);
+        self.reply_to_manager(
+            Message::ReadConfirmation {
+                page,
+                request,
+                version,
+            },
+            out,
+        );
     }
 
     /// A copy holder drops its copy and confirms.
@@ -112,12 +114,14 @@ impl Process {
         advance(entry, version);
         entry.access = Access::Nil;
         entry.data = None;
-        let confirmation = Message::InvalidateConfirmation {
-            page,
-            request,
-            version,
-        };
-        out.send(self.id, self.primary(), self.view, confirmation);
+        self.reply_to_manager(
+            Message::InvalidateConfirmation {
+                page,
+                request,
+                version,
+            },
+            out,
+        );
     }
 
     /// The owner hands the page and its ownership to the requester; when the owner is
@@ -178,12 +182,14 @@ impl Process {
         } else if !self.has_completed(request) {
             return;
         }
-        let confirmation = Message::WriteConfirmation {
-            page,
-            request,
-            version,
-        };
-        out.send(self.id, self.primary(), self.view, confirmation);
+        self.reply_to_manager(
+            Message::WriteConfirmation {
+                page,
+                request,
+                version,
+            },
+            out,
+        );
     }
 
     /// The requester becomes the owner with ReadWrite, completes its write and confirms.
@@ -205,12 +211,14 @@ impl Process {
         } else if !self.has_completed(request) {
             return;
         }
-        let confirmation = Message::WriteConfirmation {
-            page,
-            request,
-            version,
-        };
-        out.send(self.id, self.primary(), self.view, confirmation);
+        self.reply_to_manager(
+            Message::WriteConfirmation {
+                page,
+                request,
+                version,
+            },
+            out,
+        );
     }
 
     /// Stores the pending write's value, now that this process owns the page with
@@ -234,6 +242,11 @@ impl Process {
         let pending = self.pending.take().expect("a pending fault");
         self.last_completed_sequence = pending.request.sequence;
         self.report(pending.operation, value, Some(pending.request), out);
+    }
+
+    /// Sends a confirmation to the manager this process believes is primary.
+    fn reply_to_manager(&self, message: Message, out: &mut Outbox) {
+        out.send(self.id, self.primary(), self.view, message);
     }
 
     fn is_pending(&self, request: RequestId, page: PageId) -> bool {
