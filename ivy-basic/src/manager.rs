@@ -28,12 +28,14 @@ impl CentralManager {
         &self.serializer
     }
 
-    fn handle_request(&mut self, page: PageId, message: &Message, out: &mut Outbox) {
-        let kind = match message {
-            Message::ReadRequest { .. } => OperationKind::Read,
-            _ => OperationKind::Write,
-        };
-        if self.serializer.admit(page, message.request(), kind) == Admission::Began {
+    fn handle_request(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        kind: OperationKind,
+        out: &mut Outbox,
+    ) {
+        if self.serializer.admit(page, request, kind) == Admission::Began {
             self.serializer.drive(page, self.id, View(0), out);
         }
     }
@@ -60,13 +62,18 @@ impl Node for CentralManager {
 
     fn handle_message(&mut self, envelope: Envelope, _now_ticks: u64, out: &mut Outbox) {
         let message = envelope.message;
-        let page = message.page();
+        let Some(page) = message.page() else {
+            return; // replication and view changes do not concern a single manager
+        };
         if self.serializer.directory().get(page).is_none() {
             return; // no such page: a malformed message changes nothing
         }
         match message {
-            Message::ReadRequest { .. } | Message::WriteRequest { .. } => {
-                self.handle_request(page, &message, out)
+            Message::ReadRequest { request, .. } => {
+                self.handle_request(page, request, OperationKind::Read, out)
+            }
+            Message::WriteRequest { request, .. } => {
+                self.handle_request(page, request, OperationKind::Write, out)
             }
             Message::InvalidateConfirmation {
                 request, version, ..
@@ -92,6 +99,7 @@ impl Node for CentralManager {
             | Message::WritePage { .. } => {
                 debug_assert!(false, "a process's message reached the manager")
             }
+            _ => {}
         }
     }
 

@@ -34,8 +34,8 @@ fn write_trace_table(out: &mut dyn Write, trace: &[TraceRecord]) -> io::Result<(
                 record.kind.name().to_string(),
                 record.from.to_string(),
                 record.to.to_string(),
-                record.page.to_string(),
-                record.requester.to_string(),
+                or_dash(record.page),
+                or_dash(record.requester),
             ]
         })
         .collect();
@@ -58,6 +58,11 @@ fn write_trace_table(out: &mut dyn Write, trace: &[TraceRecord]) -> io::Result<(
         )?;
     }
     writeln!(out, "Done")
+}
+
+/// A field of a trace row, or `-` where the message has none (control messages).
+fn or_dash(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or_else(|| "-".to_string(), |value| value.to_string())
 }
 
 fn write_json_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
@@ -91,15 +96,20 @@ fn write_mermaid(
         writeln!(out, "    participant {name} as {label}")?;
     }
     for record in trace {
-        writeln!(
-            out,
-            "    {}->>{}: {} page {} (requester {})",
-            participant(record.from, processes),
-            participant(record.to, processes),
-            record.kind,
-            record.page,
-            record.requester
-        )?;
+        let from = participant(record.from, processes);
+        let to = participant(record.to, processes);
+        match (record.page, record.requester) {
+            (Some(page), Some(requester)) => writeln!(
+                out,
+                "    {from}->>{to}: {} page {page} (requester {requester})",
+                record.kind
+            )?,
+            _ => writeln!(
+                out,
+                "    {from}->>{to}: {} (view {})",
+                record.kind, record.view
+            )?,
+        }
     }
     Ok(())
 }
@@ -186,8 +196,8 @@ mod tests {
             kind,
             from: NodeId(from),
             to: NodeId(to),
-            page: PageId(1),
-            requester: NodeId(2),
+            page: Some(PageId(1)),
+            requester: Some(NodeId(2)),
             view: View(0),
         }
     }

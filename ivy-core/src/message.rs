@@ -1,17 +1,22 @@
 //! The protocol's messages. The variant docs are the protocol table (Li & Hudak,
 //! section 3.1, the central manager algorithm).
 //!
-//! Every message names its page and its request: the faulting process and its
+//! Every protocol message names its page and its request: the faulting process and its
 //! request sequence number, so the true requester is known at every hop. Messages a
 //! manager sends, and the replies to them, carry the page version of the transaction.
+//!
+//! The fault-tolerant managers add control messages that name no page: establishing a
+//! view with the processes, replication, heartbeats and state transfer between the two
+//! managers. The view they are about is the envelope's.
 
 use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
 use crate::page::PageBuffer;
+use crate::replication::{LogEntry, LogIndex, ManagerSnapshot};
 use serde::Serialize;
 use std::fmt;
 
-/// One protocol message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Message {
     /// Requester → manager: the requester faulted reading `page`.
     ReadRequest {
@@ -106,6 +111,47 @@ pub enum Message {
         /// The transaction's page version.
         version: PageVersion,
     },
+    /// Manager → process: the manager is establishing the envelope's view; promise to
+    /// ignore every manager message from an older view.
+    NewView,
+    /// Process → manager: I promised the envelope's view (which is higher than the
+    /// manager's if I had already promised a newer one).
+    ViewPromise {
+        /// The newest view whose command (forward or invalidation) I obeyed.
+        accepted: View,
+    },
+    /// Primary → backup: apply these state changes, numbered from `first_index`.
+    Replicate {
+        /// The log index of the first entry.
+        first_index: LogIndex,
+        /// The changes, in order.
+        entries: Vec<LogEntry>,
+    },
+    /// Backup → primary: I have applied every change up to `applied_index`.
+    ReplicateAck {
+        /// The highest log index applied (cumulative).
+        applied_index: LogIndex,
+    },
+    /// Primary → other manager: I am alive and lead the envelope's view.
+    Heartbeat,
+    /// Backup → primary: I am alive and follow you.
+    HeartbeatAck {
+        /// The highest log index applied (cumulative).
+        applied_index: LogIndex,
+    },
+    /// Recovering manager → other manager: send me your whole state.
+    SnapshotRequest,
+    /// Primary → recovering manager: my whole state; follow me as backup from here on.
+    Snapshot {
+        /// The state.
+        snapshot: Box<ManagerSnapshot>,
+    },
+    /// Primary → caught-up backup: take the primary role in the next view. The sender
+    /// has stopped acting and follows that view as backup.
+    HandOver {
+        /// The last log index the sender applied: the new primary continues after it.
+        last_index: LogIndex,
+    },
 }
 
 /// The type of a message, without its fields: what the trace prints.
@@ -122,11 +168,20 @@ pub enum MessageKind {
     WriteForward,
     WritePage,
     WriteConfirmation,
+    NewView,
+    ViewPromise,
+    Replicate,
+    ReplicateAck,
+    Heartbeat,
+    HeartbeatAck,
+    SnapshotRequest,
+    Snapshot,
+    HandOver,
 }
 
 impl MessageKind {
-    /// Every kind, in protocol order.
-    pub const ALL: [MessageKind; 10] = [
+    /// The ten kinds of the central-manager protocol, in protocol order.
+    pub const PROTOCOL: [MessageKind; 10] = [
         MessageKind::ReadRequest,
         MessageKind::ReadForward,
         MessageKind::ReadPage,
@@ -152,7 +207,21 @@ impl MessageKind {
             MessageKind::WriteForward => "WriteForward",
             MessageKind::WritePage => "WritePage",
             MessageKind::WriteConfirmation => "WriteConfirmation",
+            MessageKind::NewView => "NewView",
+            MessageKind::ViewPromise => "ViewPromise",
+            MessageKind::Replicate => "Replicate",
+            MessageKind::ReplicateAck => "ReplicateAck",
+            MessageKind::Heartbeat => "Heartbeat",
+            MessageKind::HeartbeatAck => "HeartbeatAck",
+            MessageKind::SnapshotRequest => "SnapshotRequest",
+            MessageKind::Snapshot => "Snapshot",
+            MessageKind::HandOver => "HandOver",
         }
+    }
+
+    /// Whether the kind is a liveness signal, which traces leave out unless asked.
+    pub fn is_heartbeat(self) -> bool {
+        matches!(self, MessageKind::Heartbeat | MessageKind::HeartbeatAck)
     }
 }
 
@@ -176,11 +245,20 @@ impl Message {
             Message::WriteForward { .. } => MessageKind::WriteForward,
             Message::WritePage { .. } => MessageKind::WritePage,
             Message::WriteConfirmation { .. } => MessageKind::WriteConfirmation,
+            Message::NewView => MessageKind::NewView,
+            Message::ViewPromise { .. } => MessageKind::ViewPromise,
+            Message::Replicate { .. } => MessageKind::Replicate,
+            Message::ReplicateAck { .. } => MessageKind::ReplicateAck,
+            Message::Heartbeat => MessageKind::Heartbeat,
+            Message::HeartbeatAck { .. } => MessageKind::HeartbeatAck,
+            Message::SnapshotRequest => MessageKind::SnapshotRequest,
+            Message::Snapshot { .. } => MessageKind::Snapshot,
+            Message::HandOver { .. } => MessageKind::HandOver,
         }
     }
 
-    /// The page the message is about.
-    pub fn page(&self) -> PageId {
+    /// The page a protocol message is about; `None` for a control message.
+    pub fn page(&self) -> Option<PageId> {
         match self {
             Message::ReadRequest { page, .. }
             | Message::ReadForward { page, .. }
@@ -191,12 +269,13 @@ impl Message {
             | Message::InvalidateConfirmation { page, .. }
             | Message::WriteForward { page, .. }
             | Message::WritePage { page, .. }
-            | Message::WriteConfirmation { page, .. } => *page,
+            | Message::WriteConfirmation { page, .. } => Some(*page),
+            _ => None,
         }
     }
 
-    /// The fault the message serves.
-    pub fn request(&self) -> RequestId {
+    /// The fault a protocol message serves; `None` for a control message.
+    pub fn request(&self) -> Option<RequestId> {
         match self {
             Message::ReadRequest { request, .. }
             | Message::ReadForward { request, .. }
@@ -207,18 +286,19 @@ impl Message {
             | Message::InvalidateConfirmation { request, .. }
             | Message::WriteForward { request, .. }
             | Message::WritePage { request, .. }
-            | Message::WriteConfirmation { request, .. } => *request,
+            | Message::WriteConfirmation { request, .. } => Some(*request),
+            _ => None,
         }
     }
 
-    /// The process whose fault the message serves.
-    pub fn requester(&self) -> NodeId {
-        self.request().process
+    /// The process whose fault a protocol message serves.
+    pub fn requester(&self) -> Option<NodeId> {
+        self.request().map(|request| request.process)
     }
 }
 
 /// A message in transit, with its sender, receiver and the sender's view.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Envelope {
     /// The sending node.
     pub from: NodeId,

@@ -14,10 +14,10 @@ pub struct TraceRecord {
     pub from: NodeId,
     /// The receiver.
     pub to: NodeId,
-    /// The page.
-    pub page: PageId,
-    /// The process whose fault the message serves.
-    pub requester: NodeId,
+    /// The page, for a protocol message.
+    pub page: Option<PageId>,
+    /// The process whose fault a protocol message serves.
+    pub requester: Option<NodeId>,
     /// The sender's view.
     pub view: View,
 }

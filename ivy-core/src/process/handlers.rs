@@ -43,6 +43,9 @@ impl Process {
             | Message::WriteConfirmation { .. } => {
                 debug_assert!(false, "a manager's message reached process {}", self.id)
             }
+            // Replication and view-change traffic is between managers; the
+            // fault-tolerant process handles views before dispatching here.
+            _ => {}
         }
     }
 

@@ -290,8 +290,9 @@ impl Node for Process {
             }
             self.view = envelope.view;
         }
-        if envelope.message.page().index() >= self.pages.len() {
-            return; // no such page: a malformed message changes nothing
+        match envelope.message.page() {
+            Some(page) if page.index() < self.pages.len() => {}
+            _ => return, // no such page, or a control message: nothing changes
         }
         self.dispatch(envelope.message, out);
     }

@@ -132,12 +132,15 @@ impl<M: Node + DirectoryView> Simulation<M> {
             self.start_next(process)
         };
         self.drain_outbox();
-        check_page_coherence(&self.processes, &self.manager, page)
-            .map_err(|violation| self.failure(SimulationFailure::Coherence(violation)))?;
+        let checked = match page {
+            Some(page) => check_page_coherence(&self.processes, &self.manager, page),
+            None => check_coherence(&self.processes, &self.manager),
+        };
+        checked.map_err(|violation| self.failure(SimulationFailure::Coherence(violation)))?;
         Ok(true)
     }
 
-    fn deliver(&mut self, envelope: Envelope) -> PageId {
+    fn deliver(&mut self, envelope: Envelope) -> Option<PageId> {
         let page = envelope.message.page();
         if self.options.record_trace {
             self.report.trace.push(TraceRecord::of(&envelope));
@@ -153,7 +156,7 @@ impl<M: Node + DirectoryView> Simulation<M> {
         page
     }
 
-    fn start_next(&mut self, process: NodeId) -> PageId {
+    fn start_next(&mut self, process: NodeId) -> Option<PageId> {
         let operation = self.remaining[process.index()]
             .next()
             .expect("a ready process has an operation left");
@@ -165,7 +168,7 @@ impl<M: Node + DirectoryView> Simulation<M> {
         {
             self.ready.retain(|&id| id != process);
         }
-        operation.page()
+        Some(operation.page())
     }
 
     fn drain_outbox(&mut self) {
