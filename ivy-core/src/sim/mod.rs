@@ -97,7 +97,12 @@ impl<M: Node + DirectoryView> Simulation<M> {
 
     /// Runs to the end: every operation completed and no message in flight. Then the
     /// whole system must be coherent and the history linearizable.
-    pub fn run(mut self) -> Result<SimulationReport, SimulationError> {
+    pub fn run(self) -> Result<SimulationReport, SimulationError> {
+        self.run_with_manager().map(|(report, _)| report)
+    }
+
+    /// Like [`Simulation::run`], and also hands back the manager's final state.
+    pub fn run_with_manager(mut self) -> Result<(SimulationReport, M), SimulationError> {
         while self.step_once()? {}
         if self.ready.len() + self.processes.iter().filter(|p| !p.is_idle()).count() > 0 {
             return Err(self.failure(SimulationFailure::Stuck {
@@ -110,7 +115,7 @@ impl<M: Node + DirectoryView> Simulation<M> {
             .map_err(|violation| self.failure(SimulationFailure::History(violation)))?;
         self.report.steps = self.step;
         self.report.processes = self.processes;
-        Ok(self.report)
+        Ok((self.report, self.manager))
     }
 
     /// Takes one random step; returns whether there was one to take.
