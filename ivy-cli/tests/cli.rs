@@ -1,5 +1,6 @@
 //! Integration tests of the `ivy basic` subcommand, run as a real process.
 
+use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::{Command, Output};
@@ -125,18 +126,10 @@ fn assert_coherent(readout: &Readout) {
         };
         assert_eq!(readout.processes[*owner as usize][page].1, expected);
         for (process, table) in readout.processes.iter().enumerate() {
-            if process == *owner as usize {
-                continue;
-            }
-            let in_copy_set = copy_set.contains(&(process as u32));
-            let access = &table[page].1;
-            assert_eq!(
-                access == "Read",
-                in_copy_set,
-                "page {page} process {process}"
-            );
-            if !in_copy_set {
-                assert_eq!(access, "Nil", "page {page} process {process}");
+            if process != *owner as usize {
+                let copy = copy_set.contains(&(process as u32));
+                let access = if copy { "Read" } else { "Nil" };
+                assert_eq!(table[page].1, access, "page {page} process {process}");
             }
         }
     }
@@ -196,11 +189,9 @@ fn default_run_prints_sections_in_order_and_ends_coherent() {
 
 #[test]
 fn initial_readout_is_the_page_modulo_processes_layout() {
-    let (initial, _, _) = parse_readouts(&ivy_ok(&[]));
-    assert_initial_layout(&initial, 3, 5);
+    assert_initial_layout(&parse_readouts(&ivy_ok(&[])).0, 3, 5);
     let stdout = ivy_ok(&["--processes", "4", "--pages", "9", "--requests", "3"]);
-    let (initial, _, _) = parse_readouts(&stdout);
-    assert_initial_layout(&initial, 4, 9);
+    assert_initial_layout(&parse_readouts(&stdout).0, 4, 9);
 }
 
 #[test]
@@ -316,6 +307,24 @@ fn history_file_records_every_operation() {
         let values = written.get(&page).map(Vec::as_slice).unwrap_or(&[]);
         assert!(value == 0 || values.contains(&value), "read {entry}");
     }
+    // The file on its own shows the run was linearizable per page.
+    let history: Vec<HistoryEntry> = entries.iter().map(history_entry).collect();
+    assert_eq!(check_linearizable(&history), Ok(()));
+}
+
+fn history_entry(entry: &Value) -> HistoryEntry {
+    let field = |name: &str| entry[name].as_u64().expect("a number");
+    HistoryEntry {
+        process: NodeId(field("process") as u32),
+        op: match entry["op"].as_str() {
+            Some("read") => OperationKind::Read,
+            _ => OperationKind::Write,
+        },
+        page: PageId(field("page") as u32),
+        value: field("value"),
+        invoked_at: field("invoke_ns"),
+        completed_at: field("complete_ns"),
+    }
 }
 
 #[test]
@@ -334,8 +343,10 @@ fn bad_input_is_one_line_and_exit_code_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
-        assert!(!lines[0].trim().is_empty(), "{args:?}");
+        assert!(
+            lines.len() == 1 && !lines[0].trim().is_empty(),
+            "{args:?}: {stderr}"
+        );
         assert!(output.stdout.is_empty(), "{args:?}");
     }
 }
