@@ -31,7 +31,7 @@ fn seed_sweep_keeps_memory_coherent() {
     let seeds: u64 = std::env::var("IVY_SEEDS")
         .ok()
         .map(|seeds| seeds.parse().expect("IVY_SEEDS is a number"))
-        .unwrap_or(300);
+        .unwrap_or(2000);
     for seed in 0..seeds {
         if let Err(error) = run_seed(seed) {
             panic!("{error}");
