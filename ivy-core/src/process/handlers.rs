@@ -167,6 +167,8 @@ impl Process {
         out.send(self.id, request.process, self.view, message);
     }
 
+    /// The owner's own write fault is granted in place: it keeps its page and gains
+    /// ReadWrite.
     fn handle_upgrade_grant(
         &mut self,
         page: PageId,
@@ -174,25 +176,7 @@ impl Process {
         version: PageVersion,
         out: &mut Outbox,
     ) {
-        if self.is_pending(request, page) {
-            let entry = &mut self.pages[page.index()];
-            if !entry.is_owner {
-                return; // malformed: only the owner is granted an upgrade in place
-            }
-            advance(entry, version);
-            entry.access = Access::ReadWrite;
-            self.complete_write(page, out);
-        } else if !self.has_completed(request) {
-            return;
-        }
-        self.reply_to_manager(
-            Message::WriteConfirmation {
-                page,
-                request,
-                version,
-            },
-            out,
-        );
+        self.grant_write(page, request, version, None, out);
     }
 
     /// The requester becomes the owner with ReadWrite, completes its write and confirms.
@@ -204,15 +188,34 @@ impl Process {
         data: PageBuffer,
         out: &mut Outbox,
     ) {
+        self.grant_write(page, request, version, Some(data), out);
+    }
+
+    /// Completes the pending write fault `request` with ownership and ReadWrite, with
+    /// the page `data` handed over (or, for an upgrade in place, the copy already
+    /// held), and confirms; a repeated grant of a completed fault only confirms again.
+    fn grant_write(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        data: Option<PageBuffer>,
+        out: &mut Outbox,
+    ) {
         if self.is_pending(request, page) {
             let entry = &mut self.pages[page.index()];
+            if data.is_none() && !entry.is_owner {
+                return; // malformed: only the owner is granted an upgrade in place
+            }
             advance(entry, version);
             entry.is_owner = true;
             entry.access = Access::ReadWrite;
-            entry.data = Some(data);
+            if data.is_some() {
+                entry.data = data;
+            }
             self.complete_write(page, out);
         } else if !self.has_completed(request) {
-            return;
+            return; // not our fault: a malformed message changes nothing
         }
         self.reply_to_manager(
             Message::WriteConfirmation {
