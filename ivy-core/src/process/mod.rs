@@ -40,6 +40,16 @@ impl ProcessOptions {
             retain_handoff: false,
         }
     }
+
+    /// The two replicated managers: an unanswered fault is resent to the other one
+    /// after `retry_timeout_ticks`, and handed-over pages are kept for repeated forwards.
+    pub fn replicated(config: &SystemConfig, retry_timeout_ticks: u64) -> ProcessOptions {
+        ProcessOptions {
+            managers: vec![config.manager(), config.backup_manager()],
+            retry_timeout_ticks: Some(retry_timeout_ticks),
+            retain_handoff: true,
+        }
+    }
 }
 
 /// A process's knowledge of one page.
@@ -119,6 +129,7 @@ pub struct Process {
     id: NodeId,
     options: ProcessOptions,
     view: View,
+    accepted_view: View,
     pages: Vec<PageEntry>,
     next_sequence: u64,
     last_completed_sequence: u64,
@@ -148,6 +159,7 @@ impl Process {
             id,
             options,
             view: View(0),
+            accepted_view: View(0),
             pages,
             next_sequence: 1,
             last_completed_sequence: 0,
@@ -175,9 +187,15 @@ impl Process {
         self.pending.is_none()
     }
 
-    /// The newest manager view this process has seen.
+    /// The newest manager view this process has promised to follow: it ignores
+    /// commands from older views and sends its requests to this view's primary.
     pub fn view(&self) -> View {
         self.view
+    }
+
+    /// The newest view whose command (forward or invalidation) this process obeyed.
+    pub fn accepted_view(&self) -> View {
+        self.accepted_view
     }
 
     /// Starts `operation`. With enough access it completes at once (a local hit,
@@ -235,6 +253,25 @@ impl Process {
         self.send_request(out);
     }
 
+    /// A manager is establishing `view`. Promise it if it is newer (and resend a
+    /// pending fault to its primary at once), and tell the manager the newest view
+    /// promised and the newest view obeyed, so that it can tell whether it may act.
+    fn handle_new_view(&mut self, manager: NodeId, view: View, now_ticks: u64, out: &mut Outbox) {
+        if view > self.view {
+            self.view = view;
+            let primary_index = self.primary_index();
+            if let Some(pending) = self.pending.as_mut() {
+                pending.manager_index = primary_index;
+                pending.sent_at_ticks = now_ticks;
+                self.send_request(out);
+            }
+        }
+        let promise = Message::ViewPromise {
+            accepted: self.accepted_view,
+        };
+        out.send(self.id, manager, self.view, promise);
+    }
+
     /// Sends (or resends) the pending fault's request to its chosen manager.
     fn send_request(&self, out: &mut Outbox) {
         let pending = self.pending.as_ref().expect("a pending fault");
@@ -283,12 +320,16 @@ impl Node for Process {
         self.id
     }
 
-    fn handle_message(&mut self, envelope: Envelope, _now_ticks: u64, out: &mut Outbox) {
+    fn handle_message(&mut self, envelope: Envelope, now_ticks: u64, out: &mut Outbox) {
         if self.is_manager(envelope.from) {
+            if envelope.message == Message::NewView {
+                return self.handle_new_view(envelope.from, envelope.view, now_ticks, out);
+            }
             if envelope.view < self.view {
                 return; // fenced: a manager of an older view may no longer act
             }
             self.view = envelope.view;
+            self.accepted_view = envelope.view;
         }
         match envelope.message.page() {
             Some(page) if page.index() < self.pages.len() => {}
