@@ -1,8 +1,8 @@
 //! Per-page serialisation of faults over the directory.
 
 use ivy_core::{
-    ActiveFault, CopySet, Directory, Message, NodeId, OperationKind, Outbox, PageId, PageVersion,
-    RequestId, SystemConfig, View,
+    ActiveFault, CopySet, Directory, HeldFault, LogEntry, LogIndex, ManagerSnapshot, Message,
+    NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -30,6 +30,8 @@ pub enum Admission {
     Queued,
     /// The request is already being served or waiting: nothing to do.
     Duplicate,
+    /// The request was already served (a late duplicate): nothing to do.
+    Completed,
     /// The request names a page or process that does not exist: ignored.
     Invalid,
 }
@@ -47,6 +49,8 @@ pub struct PageSerializer {
     processes: u32,
     directory: Directory,
     held: BTreeMap<PageId, HeldPage>,
+    /// Per process, the sequence number of its last confirmed fault.
+    last_completed: Vec<u64>,
 }
 
 impl PageSerializer {
@@ -56,7 +60,82 @@ impl PageSerializer {
             processes: config.processes,
             directory: Directory::new(config),
             held: BTreeMap::new(),
+            last_completed: vec![0; config.processes as usize],
         }
+    }
+
+    /// Rebuilds the state a snapshot describes: its directory, then every held fault
+    /// re-admitted in order (a transaction's shape follows from the directory record).
+    pub fn from_snapshot(snapshot: &ManagerSnapshot) -> PageSerializer {
+        let mut serializer = PageSerializer {
+            processes: snapshot.last_completed.len() as u32,
+            directory: snapshot.directory.clone(),
+            held: BTreeMap::new(),
+            last_completed: snapshot.last_completed.clone(),
+        };
+        for fault in &snapshot.held {
+            serializer.admit(fault.page, fault.request, fault.kind);
+        }
+        serializer
+    }
+
+    /// The whole state, for a manager that rejoins blank; `log_index` is the last log
+    /// entry it includes.
+    pub fn snapshot(&self, log_index: LogIndex) -> ManagerSnapshot {
+        let held = self
+            .held
+            .iter()
+            .flat_map(|(&page, held)| {
+                let current = (held.current.request, held.current.kind);
+                std::iter::once(current)
+                    .chain(held.waiting.iter().copied())
+                    .map(move |(request, kind)| HeldFault {
+                        page,
+                        request,
+                        kind,
+                    })
+            })
+            .collect();
+        ManagerSnapshot {
+            directory: self.directory.clone(),
+            held,
+            last_completed: self.last_completed.clone(),
+            log_index,
+        }
+    }
+
+    /// Applies one replicated change, as the primary made it.
+    pub fn apply(&mut self, entry: &LogEntry) {
+        match *entry {
+            LogEntry::Admit {
+                page,
+                request,
+                kind,
+            } => {
+                self.admit(page, request, kind);
+            }
+            LogEntry::Confirm {
+                page,
+                request,
+                version,
+                kind,
+            } => {
+                self.confirm(page, request, version, kind);
+            }
+        }
+    }
+
+    /// Every held page, in page order.
+    pub fn held_page_ids(&self) -> impl Iterator<Item = PageId> + '_ {
+        self.held.keys().copied()
+    }
+
+    /// The sequence number of `process`'s last confirmed fault.
+    pub fn last_completed(&self, process: NodeId) -> u64 {
+        self.last_completed
+            .get(process.index())
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The directory.
@@ -87,6 +166,9 @@ impl PageSerializer {
     pub fn admit(&mut self, page: PageId, request: RequestId, kind: OperationKind) -> Admission {
         if self.directory.get(page).is_none() || request.process.0 >= self.processes {
             return Admission::Invalid;
+        }
+        if request.sequence <= self.last_completed[request.process.index()] {
+            return Admission::Completed;
         }
         if let Some(held) = self.held.get_mut(&page) {
             let known = held.current.request == request
@@ -193,6 +275,8 @@ impl PageSerializer {
     ) -> Option<Completed> {
         self.current_mut(page, request, version, kind)?;
         let held = self.held.remove(&page).expect("a held page");
+        let last = &mut self.last_completed[request.process.index()];
+        *last = (*last).max(request.sequence);
         let record = self.directory.record_mut(page);
         record.version = version;
         match kind {

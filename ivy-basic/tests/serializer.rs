@@ -1,0 +1,84 @@
+//! The page serializer as the fault-tolerant managers use it: replicated inputs, late
+//! duplicates, and snapshots.
+
+use ivy_basic::{Admission, PageSerializer};
+use ivy_core::{LogEntry, NodeId, OperationKind, PageId, PageVersion, RequestId, SystemConfig};
+
+fn config() -> SystemConfig {
+    SystemConfig::new(3, 2, 8).expect("a valid configuration")
+}
+
+fn request(process: u32, sequence: u64) -> RequestId {
+    RequestId {
+        process: NodeId(process),
+        sequence,
+    }
+}
+
+fn admit(page: u32, process: u32, sequence: u64, kind: OperationKind) -> LogEntry {
+    LogEntry::Admit {
+        page: PageId(page),
+        request: request(process, sequence),
+        kind,
+    }
+}
+
+/// A log with a completed read, a write waiting behind a read, and a second page held.
+fn log() -> Vec<LogEntry> {
+    vec![
+        admit(0, 1, 1, OperationKind::Read),
+        LogEntry::Confirm {
+            page: PageId(0),
+            request: request(1, 1),
+            version: PageVersion(1),
+            kind: OperationKind::Read,
+        },
+        admit(0, 2, 1, OperationKind::Read),
+        admit(0, 0, 1, OperationKind::Write),
+        admit(1, 1, 2, OperationKind::Write),
+    ]
+}
+
+#[test]
+fn applying_the_log_reproduces_the_primary_state() {
+    let mut primary = PageSerializer::new(&config());
+    primary.admit(PageId(0), request(1, 1), OperationKind::Read);
+    primary.confirm(
+        PageId(0),
+        request(1, 1),
+        PageVersion(1),
+        OperationKind::Read,
+    );
+    primary.admit(PageId(0), request(2, 1), OperationKind::Read);
+    primary.admit(PageId(0), request(0, 1), OperationKind::Write);
+    primary.admit(PageId(1), request(1, 2), OperationKind::Write);
+    let mut backup = PageSerializer::new(&config());
+    for entry in log() {
+        backup.apply(&entry);
+    }
+    assert_eq!(backup, primary);
+    assert_eq!(backup.last_completed(NodeId(1)), 1);
+}
+
+#[test]
+fn a_snapshot_rebuilds_the_same_state() {
+    let mut primary = PageSerializer::new(&config());
+    for entry in log() {
+        primary.apply(&entry);
+    }
+    let snapshot = primary.snapshot(5);
+    assert_eq!(snapshot.log_index, 5);
+    assert_eq!(snapshot.held.len(), 3);
+    assert_eq!(PageSerializer::from_snapshot(&snapshot), primary);
+}
+
+#[test]
+fn a_late_duplicate_of_a_completed_request_is_not_granted_again() {
+    let mut serializer = PageSerializer::new(&config());
+    for entry in &log()[..2] {
+        serializer.apply(entry);
+    }
+    let again = serializer.admit(PageId(0), request(1, 1), OperationKind::Read);
+    assert_eq!(again, Admission::Completed);
+    assert!(serializer.transaction(PageId(0)).is_none());
+}
