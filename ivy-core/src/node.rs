@@ -77,21 +77,48 @@ pub struct Completion {
     pub fault: Option<RequestId>,
 }
 
-/// Something a node reports that is not a message: a manager changing role.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// Something a manager reports that is not a message: a change of role or view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum NodeEvent {
-    /// A backup manager took over as primary.
+    /// A manager established a view it leads: it is primary now.
     Promoted {
         /// The new primary.
         manager: NodeId,
         /// The view it leads.
         view: View,
     },
-    /// A manager moved to a newer view.
+    /// A manager began establishing a view of its own (it sends `NewView`).
+    Fencing {
+        /// The manager.
+        manager: NodeId,
+        /// The view it is establishing.
+        view: View,
+    },
+    /// A manager learned of a newer view led by the other manager and follows it.
     ViewChanged {
         /// The manager.
         manager: NodeId,
         /// The view it adopted.
+        view: View,
+    },
+    /// A manager found its state stale (or started blank) and asked for a snapshot.
+    Recovering {
+        /// The manager.
+        manager: NodeId,
+    },
+    /// A recovering manager installed a snapshot and follows the primary as backup.
+    Rejoined {
+        /// The manager.
+        manager: NodeId,
+        /// The view it follows.
+        view: View,
+    },
+    /// A primary handed its role to the caught-up backup and now follows it.
+    HandedOver {
+        /// The former primary.
+        manager: NodeId,
+        /// The view in which the other manager will lead.
         view: View,
     },
 }

@@ -1,7 +1,28 @@
-//! Fault-tolerant Ivy: a primary and a backup central manager with views, replication
-//! before action, heartbeats and failover (see `DESIGN.md`, section 4).
+//! Fault-tolerant Ivy: a primary and a backup central manager that replicate every
+//! state change before acting on it, detect a silent peer by heartbeats, fence the
+//! processes into a new view before taking over, and rejoin by state transfer.
 //!
-//! Not built yet: this crate is the place for the replicated managers of the
-//! fault-tolerance issue. It reuses the process state machine of `ivy-core`, whose
-//! messages already carry views, request ids and page versions, and the page
-//! serialisation of `ivy-basic`.
+//! [`FtManager`] is a sans-IO [`ivy_core::Node`] like the basic central manager, and
+//! reuses its per-page serializer. The design and its safety argument are in
+//! `docs/fault-tolerance.md`; in short:
+//!
+//! - **Views.** The primary of view `v` is manager `processes + v % 2`. Processes
+//!   ignore commands from views older than the one they promised.
+//! - **Replicate before acting.** The primary appends each change (an admitted fault,
+//!   a confirmed transaction) to a log, and sends a transaction's forwards or
+//!   invalidations only after the backup acknowledged the entry that began it.
+//! - **Fencing.** A manager takes over (or serves alone) only after every process
+//!   promised its new view and none reported obeying a view newer than the state it
+//!   holds: Paxos phase 1 with the processes as acceptors. No clock is trusted.
+//! - **Rejoining.** A blank or stale manager asks for a snapshot and follows as backup;
+//!   the original primary takes its role back by an explicit hand-over.
+
+#![warn(missing_docs)]
+
+mod follower;
+mod leader;
+mod manager;
+mod options;
+
+pub use manager::{FtManager, RoleKind};
+pub use options::FtOptions;

@@ -1,0 +1,252 @@
+//! Following and taking over: the backup applies the primary's log, a blank manager
+//! installs a snapshot, and a manager that takes over fences every process into its
+//! new view before it acts (see `docs/fault-tolerance.md`).
+
+use crate::leader::{BackupLink, Leader};
+use crate::manager::{FtManager, Replica, Role};
+use ivy_basic::PageSerializer;
+use ivy_core::{
+    Envelope, LogEntry, LogIndex, ManagerSnapshot, Message, NodeEvent, NodeId, Outbox, View,
+};
+
+impl FtManager {
+    /// A message from the other manager.
+    pub(crate) fn handle_peer_message(
+        &mut self,
+        envelope: Envelope,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        let view = envelope.view;
+        match envelope.message {
+            Message::ReplicateAck { applied_index } | Message::HeartbeatAck { applied_index } => {
+                self.handle_ack(view, applied_index, now_ticks, out)
+            }
+            Message::SnapshotRequest if self.role_is_leading() => {
+                self.handle_snapshot_request(now_ticks, out)
+            }
+            message @ (Message::Heartbeat
+            | Message::Replicate { .. }
+            | Message::Snapshot { .. }
+            | Message::HandOver { .. })
+                if self.primary_of(view) == self.peer =>
+            {
+                self.handle_primary_message(view, message, now_ticks, out)
+            }
+            _ => {}
+        }
+    }
+
+    fn role_is_leading(&self) -> bool {
+        matches!(self.role, Role::Leading(_))
+    }
+
+    /// A message the peer sends as the primary of `view`.
+    fn handle_primary_message(
+        &mut self,
+        view: View,
+        message: Message,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        if view < self.view {
+            // A primary of an older view: if we lead a newer one, tell it.
+            if self.role_is_leading() {
+                self.send_to_peer(Message::Heartbeat, out);
+            }
+            return;
+        }
+        let follows_this_primary = matches!(self.role, Role::Backup)
+            && self.held_view() == Some(view)
+            && !matches!(message, Message::Snapshot { .. });
+        if follows_this_primary {
+            self.view = view;
+            self.last_peer_ticks = now_ticks;
+            return self.follow(view, message, now_ticks, out);
+        }
+        match message {
+            Message::Snapshot { snapshot } => {
+                let newer = self.held_view().is_none_or(|held| held < view)
+                    || snapshot.log_index >= self.log_index();
+                if newer && !self.role_is_leading() {
+                    self.install(view, *snapshot, now_ticks, out);
+                }
+            }
+            _ if matches!(self.role, Role::Recovering { .. }) => {
+                self.view = view;
+                self.request_snapshot_if_due(now_ticks, out);
+            }
+            // A primary we have not followed leads a view at least ours: our state
+            // may be behind what it acted on.
+            _ => self.become_recovering(view, now_ticks, out),
+        }
+    }
+
+    /// The backup's side of replication, heartbeats and hand-over.
+    fn follow(&mut self, view: View, message: Message, now_ticks: u64, out: &mut Outbox) {
+        match message {
+            Message::Heartbeat => {
+                let applied_index = self.log_index();
+                self.send_to_peer(Message::HeartbeatAck { applied_index }, out);
+            }
+            Message::Replicate {
+                first_index,
+                entries,
+            } => {
+                let applied_index = self.apply_entries(first_index, &entries);
+                self.send_to_peer(Message::ReplicateAck { applied_index }, out);
+            }
+            Message::HandOver { last_index } if last_index == self.log_index() => {
+                let next = self.next_own_view(view);
+                let link = BackupLink::new(last_index, now_ticks);
+                self.start_fence(next, Some(link), now_ticks, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies the entries that continue our log, in order; returns the last applied.
+    fn apply_entries(&mut self, first_index: LogIndex, entries: &[LogEntry]) -> LogIndex {
+        let replica = self.replica_mut();
+        for (index, entry) in (first_index..).zip(entries) {
+            if index > replica.log_index + 1 {
+                break; // a gap: the primary resends from our acknowledgement
+            }
+            if index == replica.log_index + 1 {
+                replica.serializer.apply(entry);
+                replica.log_index = index;
+            }
+        }
+        replica.log_index
+    }
+
+    fn install(&mut self, view: View, snapshot: ManagerSnapshot, now_ticks: u64, out: &mut Outbox) {
+        let log_index = snapshot.log_index;
+        self.replica = Some(Replica {
+            serializer: PageSerializer::from_snapshot(&snapshot),
+            log_index,
+            held_view: view,
+        });
+        self.view = view;
+        self.role = Role::Backup;
+        self.last_peer_ticks = now_ticks;
+        out.events.push(NodeEvent::Rejoined {
+            manager: self.id,
+            view,
+        });
+        let ack = Message::ReplicateAck {
+            applied_index: log_index,
+        };
+        self.send_to_peer(ack, out);
+    }
+
+    fn request_snapshot_if_due(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let Role::Recovering { requested_at_ticks } = &mut self.role else {
+            return;
+        };
+        let due = requested_at_ticks.is_none_or(|requested_at| {
+            now_ticks.saturating_sub(requested_at) >= self.options.heartbeat_ticks
+        });
+        if due {
+            *requested_at_ticks = Some(now_ticks);
+            self.send_to_peer(Message::SnapshotRequest, out);
+        }
+    }
+
+    /// Ticks of a manager that does not lead: a blank one asks for state, a backup
+    /// whose primary went silent takes over.
+    pub(crate) fn follower_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
+        match self.role {
+            Role::Recovering { .. } => self.request_snapshot_if_due(now_ticks, out),
+            Role::Backup => {
+                let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
+                if silent_ticks > self.options.failover_timeout_ticks {
+                    let view = self.next_own_view(self.view);
+                    self.start_fence(view, None, now_ticks, out);
+                }
+            }
+            Role::Leading(_) => {}
+        }
+    }
+
+    /// Begins establishing `view`: asks every process to promise it. Only a manager
+    /// with state may; a blank one never takes over.
+    pub(crate) fn start_fence(
+        &mut self,
+        view: View,
+        link: Option<BackupLink>,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        if self.replica.is_none() {
+            return;
+        }
+        self.view = view;
+        self.role = Role::Leading(Leader::fencing(view, link, now_ticks));
+        out.events.push(NodeEvent::Fencing {
+            manager: self.id,
+            view,
+        });
+        for process in (0..self.processes).map(NodeId) {
+            out.send(self.id, process, view, Message::NewView);
+        }
+    }
+
+    /// A process promised `view` and reports the newest view whose command it obeyed.
+    pub(crate) fn handle_promise(
+        &mut self,
+        process: NodeId,
+        view: View,
+        accepted: View,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        let Some(held_view) = self.held_view() else {
+            self.view = self.view.max(view);
+            return;
+        };
+        let fence = match &mut self.role {
+            Role::Leading(Leader {
+                fence: Some(fence), ..
+            }) => fence,
+            _ => {
+                if view > self.view {
+                    self.adopt_newer_view(view, now_ticks, out);
+                }
+                return;
+            }
+        };
+        if accepted > held_view {
+            // Another manager acted on state we do not have: ours is stale.
+            return self.become_recovering(view, now_ticks, out);
+        }
+        if view > fence.view {
+            return self.adopt_newer_view(view, now_ticks, out);
+        }
+        if view == fence.view {
+            fence.promised.insert(process);
+            if fence.promised.len() == self.processes as usize {
+                self.establish(now_ticks, out);
+            }
+        }
+    }
+
+    /// Every process promised our view: lead it, and finish what we inherited.
+    fn establish(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let Role::Leading(leader) = &mut self.role else {
+            return;
+        };
+        let Some(fence) = leader.fence.take() else {
+            return;
+        };
+        if leader.link.is_none() {
+            leader.gated.clear(); // alone: our state is the only one
+        }
+        self.replica_mut().held_view = fence.view;
+        out.events.push(NodeEvent::Promoted {
+            manager: self.id,
+            view: fence.view,
+        });
+        self.drive_all(now_ticks, out);
+    }
+}

@@ -1,0 +1,436 @@
+//! The leading manager: it serves the processes, logs every change, replicates it to
+//! the backup, and acts on a transaction only once the backup has acknowledged the
+//! entry that began it (or when it leads alone, after fencing a view of its own).
+
+use crate::manager::{FtManager, Role};
+use ivy_basic::Admission;
+use ivy_core::{
+    CopySet, Envelope, LogEntry, LogIndex, Message, NodeId, OperationKind, Outbox, PageId,
+    PageVersion, RequestId, View,
+};
+use std::collections::{BTreeMap, VecDeque};
+
+/// A view being established: who has promised it so far.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Fence {
+    pub(crate) view: View,
+    pub(crate) promised: CopySet,
+    pub(crate) sent_at_ticks: u64,
+}
+
+/// The primary's side of replication to its backup.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct BackupLink {
+    /// Every entry up to here is applied by the backup.
+    pub(crate) acked_index: LogIndex,
+    /// Entries sent but not acknowledged, oldest first, resent on every heartbeat.
+    pub(crate) unacked: VecDeque<(LogIndex, LogEntry)>,
+    pub(crate) sent_at_ticks: u64,
+}
+
+impl BackupLink {
+    /// A link to a backup that has applied everything up to `acked_index`.
+    pub(crate) fn new(acked_index: LogIndex, now_ticks: u64) -> BackupLink {
+        BackupLink {
+            acked_index,
+            unacked: VecDeque::new(),
+            sent_at_ticks: now_ticks,
+        }
+    }
+
+    fn acknowledge(&mut self, applied_index: LogIndex) {
+        self.acked_index = self.acked_index.max(applied_index);
+        while self
+            .unacked
+            .front()
+            .is_some_and(|&(index, _)| index <= self.acked_index)
+        {
+            self.unacked.pop_front();
+        }
+    }
+}
+
+/// What a leading manager keeps besides the replicated state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Leader {
+    /// `Some` until every process promised the view.
+    pub(crate) fence: Option<Fence>,
+    /// `None` when leading alone.
+    pub(crate) link: Option<BackupLink>,
+    /// Held pages whose transaction began at a log index the backup has not acknowledged.
+    pub(crate) gated: BTreeMap<PageId, LogIndex>,
+    /// When each held page's commands were last sent.
+    pub(crate) driven_at_ticks: BTreeMap<PageId, u64>,
+    /// When a lone leader last invited its peer with a heartbeat.
+    pub(crate) invited_at_ticks: u64,
+}
+
+impl Leader {
+    /// The leader of an established view, with a backup in sync or alone.
+    pub(crate) fn established(with_backup: bool) -> Leader {
+        Leader {
+            fence: None,
+            link: with_backup.then(|| BackupLink::new(0, 0)),
+            gated: BTreeMap::new(),
+            driven_at_ticks: BTreeMap::new(),
+            invited_at_ticks: 0,
+        }
+    }
+
+    /// A manager establishing `view`, with a backup (after a hand-over) or alone.
+    pub(crate) fn fencing(view: View, link: Option<BackupLink>, now_ticks: u64) -> Leader {
+        Leader {
+            fence: Some(Fence {
+                view,
+                promised: CopySet::new(),
+                sent_at_ticks: now_ticks,
+            }),
+            link,
+            gated: BTreeMap::new(),
+            driven_at_ticks: BTreeMap::new(),
+            invited_at_ticks: now_ticks,
+        }
+    }
+
+    pub(crate) fn is_established(&self) -> bool {
+        self.fence.is_none()
+    }
+
+    pub(crate) fn is_fully_acked(&self, log_index: LogIndex) -> bool {
+        self.link
+            .as_ref()
+            .is_none_or(|link| link.acked_index >= log_index)
+    }
+}
+
+impl FtManager {
+    fn leader_mut(&mut self) -> Option<&mut Leader> {
+        match &mut self.role {
+            Role::Leading(leader) => Some(leader),
+            _ => None,
+        }
+    }
+
+    /// A request, confirmation or promise from a process.
+    pub(crate) fn handle_process_message(
+        &mut self,
+        envelope: Envelope,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        let from = envelope.from;
+        if let Message::ViewPromise { accepted } = envelope.message {
+            return self.handle_promise(from, envelope.view, accepted, now_ticks, out);
+        }
+        if envelope.view > self.view {
+            self.adopt_newer_view(envelope.view, now_ticks, out);
+        }
+        if self.leader_mut().is_none() {
+            return; // only a leader serves processes; they retry to the other manager
+        }
+        use OperationKind::{Read, Write};
+        match envelope.message {
+            Message::ReadRequest { page, request } => {
+                self.admit(page, request, Read, now_ticks, out)
+            }
+            Message::WriteRequest { page, request } => {
+                self.admit(page, request, Write, now_ticks, out)
+            }
+            Message::ReadConfirmation {
+                page,
+                request,
+                version,
+            } => self.confirm(page, request, version, Read, now_ticks, out),
+            Message::WriteConfirmation {
+                page,
+                request,
+                version,
+            } => self.confirm(page, request, version, Write, now_ticks, out),
+            Message::InvalidateConfirmation {
+                page,
+                request,
+                version,
+            } => {
+                let serializer = &mut self.replica_mut().serializer;
+                if serializer.confirm_invalidation(page, request, version, from) {
+                    self.drive(page, now_ticks, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn admit(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        kind: OperationKind,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        let serializer = &mut self.replica_mut().serializer;
+        let entry = LogEntry::Admit {
+            page,
+            request,
+            kind,
+        };
+        match serializer.admit(page, request, kind) {
+            Admission::Began => {
+                let index = self.append(entry, now_ticks, out);
+                self.gate(page, index);
+                self.drive(page, now_ticks, out);
+            }
+            Admission::Queued => {
+                self.append(entry, now_ticks, out);
+            }
+            Admission::Duplicate => {
+                // The process retried: what we sent it may be lost. Send it again.
+                let current = serializer.transaction(page).map(|t| t.request);
+                if current == Some(request) {
+                    self.drive(page, now_ticks, out);
+                }
+            }
+            Admission::Completed | Admission::Invalid => {}
+        }
+    }
+
+    fn confirm(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        kind: OperationKind,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        let serializer = &mut self.replica_mut().serializer;
+        let Some(completed) = serializer.confirm(page, request, version, kind) else {
+            return; // not the page's transaction: a repeat, or stale
+        };
+        let entry = LogEntry::Confirm {
+            page,
+            request,
+            version,
+            kind,
+        };
+        let index = self.append(entry, now_ticks, out);
+        let leader = self.leader_mut().expect("a leader confirms");
+        leader.gated.remove(&page);
+        leader.driven_at_ticks.remove(&page);
+        if completed.next_began {
+            self.gate(page, index);
+            self.drive(page, now_ticks, out);
+        }
+    }
+
+    /// Numbers a change and sends it to the backup, if there is one.
+    fn append(&mut self, entry: LogEntry, now_ticks: u64, out: &mut Outbox) -> LogIndex {
+        let replica = self.replica.as_mut().expect("a leader has state");
+        replica.log_index += 1;
+        let index = replica.log_index;
+        let Role::Leading(leader) = &mut self.role else {
+            unreachable!("only a leader appends");
+        };
+        if let Some(link) = &mut leader.link {
+            link.unacked.push_back((index, entry));
+            link.sent_at_ticks = now_ticks;
+            let replicate = Message::Replicate {
+                first_index: index,
+                entries: vec![entry],
+            };
+            out.send(self.id, self.peer, self.view, replicate);
+        }
+        index
+    }
+
+    /// Holds back `page`'s commands until the backup has applied entry `index`.
+    fn gate(&mut self, page: PageId, index: LogIndex) {
+        let leader = self.leader_mut().expect("a leader gates");
+        if let Some(link) = &leader.link {
+            if index > link.acked_index {
+                leader.gated.insert(page, index);
+            }
+        }
+    }
+
+    /// Sends what the transaction on `page` waits for, if this manager may act now:
+    /// its view is established and the backup has the change that began it.
+    pub(crate) fn drive(&mut self, page: PageId, now_ticks: u64, out: &mut Outbox) {
+        let Role::Leading(leader) = &mut self.role else {
+            return;
+        };
+        if !leader.is_established() || leader.gated.contains_key(&page) {
+            return;
+        }
+        let serializer = &self
+            .replica
+            .as_ref()
+            .expect("a leader has state")
+            .serializer;
+        if serializer.transaction(page).is_some() {
+            serializer.drive(page, self.id, self.view, out);
+            leader.driven_at_ticks.insert(page, now_ticks);
+        }
+    }
+
+    /// Drives every held page (after establishing a view, every transaction inherited).
+    pub(crate) fn drive_all(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let pages: Vec<PageId> = self
+            .serializer()
+            .map(|serializer| serializer.held_page_ids().collect())
+            .unwrap_or_default();
+        for page in pages {
+            self.drive(page, now_ticks, out);
+        }
+    }
+
+    /// The backup applied every entry up to `applied_index`.
+    pub(crate) fn handle_ack(
+        &mut self,
+        view: View,
+        applied_index: LogIndex,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        if view != self.view {
+            return;
+        }
+        let Some(leader) = self.leader_mut() else {
+            return;
+        };
+        let Some(link) = &mut leader.link else {
+            return;
+        };
+        link.acknowledge(applied_index);
+        let acked_index = link.acked_index;
+        let released: Vec<PageId> = leader
+            .gated
+            .iter()
+            .filter(|&(_, &index)| index <= acked_index)
+            .map(|(&page, _)| page)
+            .collect();
+        for page in &released {
+            leader.gated.remove(page);
+        }
+        self.last_peer_ticks = now_ticks;
+        for page in released {
+            self.drive(page, now_ticks, out);
+        }
+        self.hand_back_if_caught_up(now_ticks, out);
+    }
+
+    /// A blank manager asks for our state: send it, and replicate to it from now on.
+    pub(crate) fn handle_snapshot_request(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let replica = self.replica.as_ref().expect("a leader has state");
+        let snapshot = replica.serializer.snapshot(replica.log_index);
+        let Role::Leading(leader) = &mut self.role else {
+            return;
+        };
+        if !leader.is_established() {
+            return;
+        }
+        let acked_index = leader.link.as_ref().map_or(0, |link| link.acked_index);
+        leader.link = Some(BackupLink::new(acked_index, now_ticks));
+        self.last_peer_ticks = now_ticks;
+        let message = Message::Snapshot {
+            snapshot: Box::new(snapshot),
+        };
+        self.send_to_peer(message, out);
+    }
+
+    /// The original primary has rejoined and holds everything: give its role back.
+    fn hand_back_if_caught_up(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let log_index = self.log_index();
+        let Some(leader) = self.leader_mut() else {
+            return;
+        };
+        let caught_up =
+            leader.is_established() && leader.link.is_some() && leader.is_fully_acked(log_index);
+        if !self.options.hand_back || self.id == self.home || !caught_up {
+            return;
+        }
+        let handover = Message::HandOver {
+            last_index: log_index,
+        };
+        self.send_to_peer(handover, out);
+        let next = View(self.view.0 + 1);
+        self.view = next;
+        self.replica_mut().held_view = next;
+        self.role = Role::Backup;
+        self.last_peer_ticks = now_ticks;
+        out.events.push(ivy_core::NodeEvent::HandedOver {
+            manager: self.id,
+            view: next,
+        });
+    }
+
+    /// Heartbeats, retransmission, failure of the backup, and re-driving.
+    pub(crate) fn leader_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let (id, peer, view) = (self.id, self.peer, self.view);
+        let processes = self.processes;
+        let heartbeat_ticks = self.options.heartbeat_ticks;
+        let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
+        let peer_is_silent = silent_ticks > self.options.failover_timeout_ticks;
+        let Some(leader) = self.leader_mut() else {
+            return;
+        };
+        if let Some(fence) = &mut leader.fence {
+            if now_ticks.saturating_sub(fence.sent_at_ticks) >= heartbeat_ticks {
+                fence.sent_at_ticks = now_ticks;
+                for process in (0..processes).map(NodeId) {
+                    if !fence.promised.contains(process) {
+                        out.send(id, process, fence.view, Message::NewView);
+                    }
+                }
+            }
+        }
+        match &mut leader.link {
+            Some(_) if peer_is_silent => {
+                leader.link = None;
+                if leader.is_established() {
+                    // The backup is gone: go on alone, in a view of our own.
+                    let next = self.next_own_view(view);
+                    return self.start_fence(next, None, now_ticks, out);
+                }
+            }
+            Some(link) if now_ticks.saturating_sub(link.sent_at_ticks) >= heartbeat_ticks => {
+                link.sent_at_ticks = now_ticks;
+                let message = match link.unacked.front() {
+                    None => Message::Heartbeat,
+                    Some(&(first_index, _)) => Message::Replicate {
+                        first_index,
+                        entries: link.unacked.iter().map(|&(_, entry)| entry).collect(),
+                    },
+                };
+                out.send(id, peer, view, message);
+            }
+            Some(_) => {}
+            None => {
+                if now_ticks.saturating_sub(leader.invited_at_ticks) >= heartbeat_ticks {
+                    leader.invited_at_ticks = now_ticks;
+                    out.send(id, peer, view, Message::Heartbeat);
+                }
+            }
+        }
+        self.redrive_stalled(now_ticks, out);
+    }
+
+    fn redrive_stalled(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let redrive_ticks = self.options.redrive_ticks;
+        let Role::Leading(leader) = &self.role else {
+            return;
+        };
+        if !leader.is_established() {
+            return;
+        }
+        let stalled: Vec<PageId> = leader
+            .driven_at_ticks
+            .iter()
+            .filter(|&(_, &driven_at)| now_ticks.saturating_sub(driven_at) >= redrive_ticks)
+            .map(|(&page, _)| page)
+            .collect();
+        for page in stalled {
+            self.drive(page, now_ticks, out);
+        }
+    }
+}
