@@ -115,3 +115,20 @@ impl DirectoryView for CentralManager {
         self.serializer.active_fault(page)
     }
 }
+
+impl ivy_core::sim::SimManager for CentralManager {
+    /// The single manager always holds the whole state and leads view 0.
+    fn authority(&self) -> Option<(View, bool)> {
+        Some((View(0), true))
+    }
+
+    /// A single manager cannot crash without losing the system: the simulator only
+    /// crashes managers of a replicated pair, so this is never called.
+    fn crashed(&self) -> CentralManager {
+        unreachable!("the simulator never crashes a lone manager")
+    }
+
+    fn settled_view(&self) -> Option<View> {
+        (self.serializer.held_pages() == 0).then_some(View(0))
+    }
+}

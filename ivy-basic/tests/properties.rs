@@ -63,13 +63,12 @@ fn simulate(case: &Case) -> (SimulationReport, CentralManager) {
     let workload = Workload::from_lists(case.operations.clone());
     let simulation = Simulation::new(
         &config,
-        CentralManager::new(&config),
+        vec![CentralManager::new(&config)],
         workload,
         SimulationOptions::seeded(case.seed),
     );
-    let outcome = simulation.run_with_manager();
-    match outcome {
-        Ok(done) => done,
+    match simulation.run_with_managers() {
+        Ok((report, mut managers)) => (report, managers.remove(0)),
         Err(error) => panic!("{error}"),
     }
 }

@@ -16,7 +16,13 @@ fn run_seed(seed: u64) -> Result<ivy_core::sim::SimulationReport, ivy_core::sim:
     let requests = rng.random_range(1..=60);
     let workload = Workload::generate(&config, requests, mix, seed);
     let manager = CentralManager::new(&config);
-    Simulation::new(&config, manager, workload, SimulationOptions::seeded(seed)).run()
+    Simulation::new(
+        &config,
+        vec![manager],
+        workload,
+        SimulationOptions::seeded(seed),
+    )
+    .run()
 }
 
 #[test]

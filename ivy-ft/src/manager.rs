@@ -227,3 +227,30 @@ impl DirectoryView for FtManager {
         self.serializer()?.active_fault(page)
     }
 }
+
+impl ivy_core::sim::SimManager for FtManager {
+    fn authority(&self) -> Option<(View, bool)> {
+        let held_view = self.held_view()?;
+        Some((held_view, self.role() == RoleKind::Primary))
+    }
+
+    fn crashed(&self) -> FtManager {
+        let mut blank = self.clone();
+        blank.view = View(0);
+        blank.role = Role::Recovering {
+            requested_at_ticks: None,
+        };
+        blank.replica = None;
+        blank.last_peer_ticks = 0;
+        blank
+    }
+
+    fn settled_view(&self) -> Option<View> {
+        let settled = match self.role() {
+            RoleKind::Primary => self.is_settled_primary(),
+            RoleKind::Backup => self.held_view() == Some(self.view),
+            RoleKind::Fencing | RoleKind::Recovering => false,
+        };
+        settled.then_some(self.view)
+    }
+}

@@ -1,14 +1,17 @@
 //! The deterministic simulator: runs processes and managers in one thread, delivers
 //! in-flight messages in a random order chosen by a seeded generator, starts each
 //! process's next operation at random moments, and checks the coherence invariant after
-//! every step. The same seed replays the same run, step for step.
+//! every step. With [`FaultOptions`] it also lets time pass, loses and duplicates
+//! messages, and crashes, pauses and revives managers. The same seed replays the same
+//! run, step for step.
 
+mod faults;
 mod report;
 
-pub use report::{SimulationError, SimulationFailure, SimulationReport};
+pub use faults::{FaultOptions, ManagerStatus, SimManager};
+pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
 use crate::config::SystemConfig;
-use crate::directory::DirectoryView;
 use crate::history::{check_linearizable, HistoryEntry};
 use crate::ids::{NodeId, PageId};
 use crate::invariants::{check_coherence, check_page_coherence};
@@ -29,27 +32,38 @@ pub struct SimulationOptions {
     pub record_trace: bool,
     /// Give up (as a failure) after this many steps.
     pub max_steps: u64,
+    /// `None`: one reliable manager. `Some(ticks)`: two replicated managers, and
+    /// processes resend an unanswered fault after this many ticks.
+    pub retry_timeout_ticks: Option<u64>,
+    /// What goes wrong, and how often.
+    pub faults: FaultOptions,
 }
 
 impl SimulationOptions {
-    /// Options for `seed`, without a trace, with a generous step limit.
+    /// Options for `seed` with one reliable manager, without a trace, with a generous
+    /// step limit.
     pub fn seeded(seed: u64) -> SimulationOptions {
         SimulationOptions {
             seed,
             record_trace: false,
             max_steps: 10_000_000,
+            retry_timeout_ticks: None,
+            faults: FaultOptions::none(),
         }
     }
 }
 
-/// A simulated system: its processes, one manager and the messages in flight.
+/// A simulated system: its processes, its managers and the messages in flight.
 pub struct Simulation<M> {
     options: SimulationOptions,
     processes: Vec<Process>,
-    manager: M,
+    managers: Vec<M>,
+    status: Vec<ManagerStatus>,
     in_flight: Vec<Envelope>,
     rng: ChaCha8Rng,
     step: u64,
+    now_ticks: u64,
+    authority: Option<usize>,
     remaining: Vec<std::vec::IntoIter<Operation>>,
     ready: Vec<NodeId>,
     invoked_at: Vec<u64>,
@@ -57,16 +71,21 @@ pub struct Simulation<M> {
     report: SimulationReport,
 }
 
-impl<M: Node + DirectoryView> Simulation<M> {
-    /// A simulation of `workload` on a system of `config` served by `manager`.
+impl<M: SimManager> Simulation<M> {
+    /// A simulation of `workload` on a system of `config` served by `managers` (the
+    /// manager ids in order: one, or the primary and the backup).
     pub fn new(
         config: &SystemConfig,
-        manager: M,
+        managers: Vec<M>,
         workload: Workload,
         options: SimulationOptions,
     ) -> Simulation<M> {
         assert_eq!(workload.process_count(), config.processes as usize);
-        let process_options = ProcessOptions::single_manager(config);
+        let process_options = match options.retry_timeout_ticks {
+            None => ProcessOptions::single_manager(config),
+            Some(ticks) => ProcessOptions::replicated(config, ticks),
+        };
+        assert_eq!(managers.len(), process_options.managers.len());
         let processes: Vec<Process> = config
             .process_ids()
             .map(|id| Process::new(id, config, process_options.clone()))
@@ -83,10 +102,13 @@ impl<M: Node + DirectoryView> Simulation<M> {
         Simulation {
             options,
             processes,
-            manager,
+            status: vec![ManagerStatus::Up; managers.len()],
+            managers,
             in_flight: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(options.seed),
             step: 0,
+            now_ticks: 0,
+            authority: Some(0),
             remaining,
             ready,
             invoked_at: vec![0; config.processes as usize],
@@ -95,54 +117,150 @@ impl<M: Node + DirectoryView> Simulation<M> {
         }
     }
 
-    /// Runs to the end: every operation completed and no message in flight. Then the
-    /// whole system must be coherent and the history linearizable.
+    /// Runs to the end: every operation completed, no message in flight, and every
+    /// manager live and settled. Then every manager with state must agree with the
+    /// processes and the history must be linearizable.
     pub fn run(self) -> Result<SimulationReport, SimulationError> {
-        self.run_with_manager().map(|(report, _)| report)
+        self.run_with_managers().map(|(report, _)| report)
     }
 
-    /// Like [`Simulation::run`], and also hands back the manager's final state.
-    pub fn run_with_manager(mut self) -> Result<(SimulationReport, M), SimulationError> {
-        while self.step_once()? {}
-        if self.ready.len() + self.processes.iter().filter(|p| !p.is_idle()).count() > 0 {
-            return Err(self.failure(SimulationFailure::Stuck {
-                incomplete: self.incomplete_operations(),
-            }));
+    /// Like [`Simulation::run`], and also hands back the managers' final state.
+    pub fn run_with_managers(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
+        while !self.is_finished() {
+            self.step_once()?;
         }
-        check_coherence(&self.processes, &self.manager)
-            .map_err(|violation| self.failure(SimulationFailure::Coherence(violation)))?;
+        for manager in &self.managers {
+            if manager.authority().is_some() {
+                check_coherence(&self.processes, manager)
+                    .map_err(|violation| self.failure(violation.into()))?;
+            }
+        }
         check_linearizable(&self.report.history)
             .map_err(|violation| self.failure(SimulationFailure::History(violation)))?;
         self.report.steps = self.step;
         self.report.processes = self.processes;
-        Ok((self.report, self.manager))
+        Ok((self.report, self.managers))
     }
 
-    /// Takes one random step; returns whether there was one to take.
-    fn step_once(&mut self) -> Result<bool, SimulationError> {
-        let choices = self.in_flight.len() + self.ready.len();
-        if choices == 0 {
-            return Ok(false);
+    fn is_finished(&self) -> bool {
+        if !(self.in_flight.is_empty() && self.ready.is_empty()) {
+            return false;
         }
+        if !self.processes.iter().all(Process::is_idle) {
+            return false;
+        }
+        let all_up = self.status.iter().all(|&s| s == ManagerStatus::Up);
+        let first = self.managers[0].settled_view();
+        all_up && first.is_some() && self.managers.iter().all(|m| m.settled_view() == first)
+    }
+
+    /// Takes one random step: a delivery, an operation start, or a tick.
+    fn step_once(&mut self) -> Result<(), SimulationError> {
         if self.step >= self.options.max_steps {
             return Err(self.failure(SimulationFailure::StepLimit));
         }
         self.step += 1;
-        let choice = self.rng.random_range(0..choices);
-        let page = if choice < self.in_flight.len() {
-            let envelope = self.in_flight.swap_remove(choice);
-            self.deliver(envelope)
+        self.end_outages();
+        let faults = self.options.faults;
+        let faulty = self.step < faults.until_step;
+        if faulty {
+            self.inject_outage();
+        }
+        let deliverable = self.deliverable_count();
+        let choices = deliverable + self.ready.len();
+        let tick = faults.has_time()
+            && (choices == 0 || self.rng.random_ratio(faults.tick_per_mille, 1000));
+        let touched = if tick {
+            self.tick();
+            None
+        } else if choices == 0 {
+            return Err(self.failure(SimulationFailure::Stuck {
+                incomplete: self.incomplete_operations(),
+            }));
         } else {
-            let process = self.ready[choice - self.in_flight.len()];
-            self.start_next(process)
+            let choice = self.rng.random_range(0..choices);
+            if choice < deliverable {
+                self.deliver_nth(choice, faulty)
+            } else {
+                let process = self.ready[choice - deliverable];
+                self.start_next(process)
+            }
         };
         self.drain_outbox();
-        let checked = match page {
-            Some(page) => check_page_coherence(&self.processes, &self.manager, page),
-            None => check_coherence(&self.processes, &self.manager),
+        self.check_step(touched)
+    }
+
+    /// Checks coherence against the most authoritative manager: the page touched, or
+    /// every page when the step was not about one page or the authority changed.
+    fn check_step(&mut self, touched: Option<PageId>) -> Result<(), SimulationError> {
+        let authority = self.most_authoritative();
+        let Some(index) = authority else {
+            return Err(self.failure(SimulationFailure::NoState));
         };
-        checked.map_err(|violation| self.failure(SimulationFailure::Coherence(violation)))?;
-        Ok(true)
+        let manager = &self.managers[index];
+        let checked = match touched {
+            Some(page) if authority == self.authority => {
+                check_page_coherence(&self.processes, manager, page)
+            }
+            _ => check_coherence(&self.processes, manager),
+        };
+        self.authority = authority;
+        checked.map_err(|violation| self.failure(violation.into()))
+    }
+
+    fn most_authoritative(&self) -> Option<usize> {
+        (0..self.managers.len())
+            .filter(|&index| !matches!(self.status[index], ManagerStatus::Down { .. }))
+            .filter_map(|index| Some((self.managers[index].authority()?, index)))
+            .max()
+            .map(|(_, index)| index)
+    }
+
+    fn deliverable_count(&self) -> usize {
+        if self.status.iter().all(|&s| s == ManagerStatus::Up) {
+            return self.in_flight.len();
+        }
+        self.in_flight
+            .iter()
+            .filter(|envelope| self.can_receive(envelope.to))
+            .count()
+    }
+
+    fn can_receive(&self, node: NodeId) -> bool {
+        match self.manager_index(node) {
+            Some(index) => !matches!(self.status[index], ManagerStatus::Paused { .. }),
+            None => true,
+        }
+    }
+
+    fn manager_index(&self, node: NodeId) -> Option<usize> {
+        let first = self.processes.len();
+        (node.index() >= first).then(|| node.index() - first)
+    }
+
+    /// Delivers the `n`th deliverable message (or loses it, or duplicates it).
+    fn deliver_nth(&mut self, n: usize, faulty: bool) -> Option<PageId> {
+        let position = if self.in_flight.len() == self.deliverable_count() {
+            n
+        } else {
+            let mut receivable = (0..self.in_flight.len())
+                .filter(|&index| self.can_receive(self.in_flight[index].to));
+            receivable.nth(n).expect("n counts deliverable messages")
+        };
+        let envelope = self.in_flight.swap_remove(position);
+        let faults = self.options.faults;
+        let to_down = self
+            .manager_index(envelope.to)
+            .is_some_and(|index| matches!(self.status[index], ManagerStatus::Down { .. }));
+        if to_down || (faulty && self.rng.random_ratio(faults.drop_per_mille, 1000)) {
+            self.report.dropped += 1;
+            return None;
+        }
+        if faulty && self.rng.random_ratio(faults.duplicate_per_mille, 1000) {
+            self.report.duplicated += 1;
+            self.in_flight.push(envelope.clone());
+        }
+        self.deliver(envelope)
     }
 
     fn deliver(&mut self, envelope: Envelope) -> Option<PageId> {
@@ -151,14 +269,80 @@ impl<M: Node + DirectoryView> Simulation<M> {
             self.report.trace.push(TraceRecord::of(&envelope));
         }
         self.report.messages += 1;
-        let to = envelope.to;
-        if to == self.manager.id() {
-            self.manager
-                .handle_message(envelope, self.step, &mut self.outbox);
-        } else {
-            self.processes[to.index()].handle_message(envelope, self.step, &mut self.outbox);
+        let now_ticks = self.now_ticks;
+        match self.manager_index(envelope.to) {
+            Some(index) => {
+                self.managers[index].handle_message(envelope, now_ticks, &mut self.outbox)
+            }
+            None => self.processes[envelope.to.index()].handle_message(
+                envelope,
+                now_ticks,
+                &mut self.outbox,
+            ),
         }
         page
+    }
+
+    fn tick(&mut self) {
+        self.now_ticks += 1;
+        let now_ticks = self.now_ticks;
+        for process in &mut self.processes {
+            process.handle_tick(now_ticks, &mut self.outbox);
+        }
+        for (manager, status) in self.managers.iter_mut().zip(&self.status) {
+            if *status == ManagerStatus::Up {
+                manager.handle_tick(now_ticks, &mut self.outbox);
+            }
+        }
+    }
+
+    /// Crashes or pauses a manager, at most one at a time, and only when the other
+    /// managers hold at least as much state as the one crashed.
+    fn inject_outage(&mut self) {
+        let faults = self.options.faults;
+        if self.managers.len() < 2 || self.status.iter().any(|&s| s != ManagerStatus::Up) {
+            return;
+        }
+        let crash = self.rng.random_ratio(faults.crash_per_mille, 1000);
+        let pause = !crash && self.rng.random_ratio(faults.pause_per_mille, 1000);
+        if !(crash || pause) {
+            return;
+        }
+        let index = self.rng.random_range(0..self.managers.len());
+        let until_step = self.step + self.rng.random_range(1..=faults.outage_steps.max(1));
+        let id = self.managers[index].id();
+        if pause {
+            self.status[index] = ManagerStatus::Paused { until_step };
+            self.report.events.push((self.step, SimEvent::Paused(id)));
+            return;
+        }
+        let held = self.managers[index].authority().map(|(view, _)| view);
+        let others_hold_as_much = (0..self.managers.len()).filter(|&i| i != index).all(|i| {
+            let other = self.managers[i].authority().map(|(view, _)| view);
+            other.is_some() && other >= held
+        });
+        if others_hold_as_much {
+            self.managers[index] = self.managers[index].crashed();
+            self.status[index] = ManagerStatus::Down { until_step };
+            self.report.events.push((self.step, SimEvent::Crashed(id)));
+        }
+    }
+
+    fn end_outages(&mut self) {
+        for index in 0..self.status.len() {
+            let id = self.managers[index].id();
+            match self.status[index] {
+                ManagerStatus::Paused { until_step } if until_step <= self.step => {
+                    self.status[index] = ManagerStatus::Up;
+                    self.report.events.push((self.step, SimEvent::Resumed(id)));
+                }
+                ManagerStatus::Down { until_step } if until_step <= self.step => {
+                    self.status[index] = ManagerStatus::Up;
+                    self.report.events.push((self.step, SimEvent::Revived(id)));
+                }
+                _ => {}
+            }
+        }
     }
 
     fn start_next(&mut self, process: NodeId) -> Option<PageId> {
@@ -167,7 +351,7 @@ impl<M: Node + DirectoryView> Simulation<M> {
             .expect("a ready process has an operation left");
         self.invoked_at[process.index()] = self.step;
         self.processes[process.index()]
-            .start(operation, self.step, &mut self.outbox)
+            .start(operation, self.now_ticks, &mut self.outbox)
             .expect("a ready process is idle and the workload's pages exist");
         if !self.processes[process.index()].is_idle() || self.remaining[process.index()].len() == 0
         {
@@ -181,6 +365,9 @@ impl<M: Node + DirectoryView> Simulation<M> {
         for index in 0..self.outbox.completions.len() {
             let completion = self.outbox.completions[index];
             self.record_completion(completion);
+        }
+        for &event in &self.outbox.events {
+            self.report.events.push((self.step, SimEvent::Node(event)));
         }
         self.outbox.clear();
     }
@@ -213,10 +400,5 @@ impl<M: Node + DirectoryView> Simulation<M> {
             step: self.step,
             failure,
         }
-    }
-
-    /// The manager, for inspection.
-    pub fn manager(&self) -> &M {
-        &self.manager
     }
 }

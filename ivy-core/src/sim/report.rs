@@ -1,7 +1,9 @@
 //! What a simulation reports: its outcome, or the failure and the seed that replays it.
 
 use crate::history::{HistoryEntry, LinearizabilityViolation};
+use crate::ids::NodeId;
 use crate::invariants::CoherenceViolation;
+use crate::node::NodeEvent;
 use crate::process::Process;
 use crate::trace::TraceRecord;
 use thiserror::Error;
@@ -21,6 +23,27 @@ pub struct SimulationReport {
     pub trace: Vec<TraceRecord>,
     /// The processes' final state.
     pub processes: Vec<Process>,
+    /// Messages lost (injected, or sent to a crashed manager).
+    pub dropped: u64,
+    /// Messages delivered twice.
+    pub duplicated: u64,
+    /// Faults injected and role changes reported, with the step they happened at.
+    pub events: Vec<(u64, SimEvent)>,
+}
+
+/// Something that happened in a simulated run besides a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SimEvent {
+    /// A manager reported a change of role or view.
+    Node(NodeEvent),
+    /// A manager crashed, losing its state.
+    Crashed(NodeId),
+    /// A crashed manager restarted blank.
+    Revived(NodeId),
+    /// A manager stopped handling anything, keeping its state.
+    Paused(NodeId),
+    /// A paused manager resumed.
+    Resumed(NodeId),
 }
 
 /// What went wrong in a simulation.
@@ -41,6 +64,9 @@ pub enum SimulationFailure {
     /// The run took more steps than allowed.
     #[error("step limit reached")]
     StepLimit,
+    /// No manager holds state any more (a crash the simulator should not have made).
+    #[error("no manager holds the system's state")]
+    NoState,
 }
 
 /// A failed simulation, with what replays it.

@@ -1,0 +1,83 @@
+//! What the simulator may do to a run besides delivering messages in a random order:
+//! let time pass, lose and duplicate messages, and crash, pause and revive managers.
+
+use crate::directory::DirectoryView;
+use crate::ids::View;
+use crate::node::Node;
+
+/// A manager the simulator can drive, crash and check against.
+pub trait SimManager: Node + DirectoryView + Sized {
+    /// How authoritative this manager's state is: `None` when it holds none; else the
+    /// newest view whose commands its state fully reflects, and whether it is the
+    /// primary of an established view. The simulator checks coherence against the
+    /// most authoritative manager.
+    fn authority(&self) -> Option<(View, bool)>;
+
+    /// This manager after a crash: it has lost all state.
+    fn crashed(&self) -> Self;
+
+    /// `Some(view)` when the manager has nothing left to do in `view`: the run may end
+    /// once every live manager is settled in the same view.
+    fn settled_view(&self) -> Option<View>;
+}
+
+/// How often the simulator injects each kind of fault, in events per thousand steps,
+/// during the first `until_step` steps. After that the run must finish on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FaultOptions {
+    /// Chance per thousand steps that the step is a tick of time (0: time never
+    /// passes, as with one reliable manager).
+    pub tick_per_mille: u32,
+    /// Chance per thousand deliveries that the message is lost instead.
+    pub drop_per_mille: u32,
+    /// Chance per thousand deliveries that the message is also kept to arrive again.
+    pub duplicate_per_mille: u32,
+    /// Chance per thousand steps that a manager crashes (only when the other manager
+    /// holds at least as much state, so no state is lost).
+    pub crash_per_mille: u32,
+    /// Chance per thousand steps that a manager pauses (keeps its state, handles
+    /// nothing) for a while.
+    pub pause_per_mille: u32,
+    /// The most steps a crashed manager stays down or a paused one stays paused.
+    pub outage_steps: u64,
+    /// No faults are injected from this step on.
+    pub until_step: u64,
+}
+
+impl FaultOptions {
+    /// A perfect network and no crashes, and time that never passes.
+    pub fn none() -> FaultOptions {
+        FaultOptions {
+            tick_per_mille: 0,
+            drop_per_mille: 0,
+            duplicate_per_mille: 0,
+            crash_per_mille: 0,
+            pause_per_mille: 0,
+            outage_steps: 0,
+            until_step: 0,
+        }
+    }
+
+    /// Whether the simulator lets time pass.
+    pub fn has_time(&self) -> bool {
+        self.tick_per_mille > 0
+    }
+}
+
+/// Whether a manager is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ManagerStatus {
+    /// Handling messages and ticks.
+    Up,
+    /// Keeping its state but handling nothing until the step given; messages to it
+    /// wait.
+    Paused {
+        /// The step at which it resumes.
+        until_step: u64,
+    },
+    /// Crashed; messages to it are lost. It restarts blank at the step given.
+    Down {
+        /// The step at which it restarts.
+        until_step: u64,
+    },
+}
