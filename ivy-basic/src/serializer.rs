@@ -67,15 +67,19 @@ impl PageSerializer {
     /// Rebuilds the state a snapshot describes: its directory, then every held fault
     /// re-admitted in order (a transaction's shape follows from the directory record).
     pub fn from_snapshot(snapshot: &ManagerSnapshot) -> PageSerializer {
+        let processes = snapshot.last_completed.len();
         let mut serializer = PageSerializer {
-            processes: snapshot.last_completed.len() as u32,
+            processes: processes as u32,
             directory: snapshot.directory.clone(),
             held: BTreeMap::new(),
-            last_completed: snapshot.last_completed.clone(),
+            // Held faults are re-admitted first: a process may have completed later
+            // faults while the manager still waits for this one's confirmation.
+            last_completed: vec![0; processes],
         };
         for fault in &snapshot.held {
             serializer.admit(fault.page, fault.request, fault.kind);
         }
+        serializer.last_completed = snapshot.last_completed.clone();
         serializer
     }
 
@@ -167,17 +171,21 @@ impl PageSerializer {
         if self.directory.get(page).is_none() || request.process.0 >= self.processes {
             return Admission::Invalid;
         }
-        if request.sequence <= self.last_completed[request.process.index()] {
-            return Admission::Completed;
-        }
+        let completed = request.sequence <= self.last_completed[request.process.index()];
         if let Some(held) = self.held.get_mut(&page) {
             let known = held.current.request == request
                 || held.waiting.iter().any(|(waiting, _)| *waiting == request);
             if known {
                 return Admission::Duplicate;
             }
+            if completed {
+                return Admission::Completed;
+            }
             held.waiting.push_back((request, kind));
             return Admission::Queued;
+        }
+        if completed {
+            return Admission::Completed;
         }
         let current = self.begin(page, request, kind);
         self.held.insert(

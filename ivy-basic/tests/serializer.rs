@@ -82,3 +82,24 @@ fn a_late_duplicate_of_a_completed_request_is_not_granted_again() {
     assert_eq!(again, Admission::Completed);
     assert!(serializer.transaction(PageId(0)).is_none());
 }
+
+#[test]
+fn a_snapshot_keeps_a_held_fault_whose_process_completed_later_faults() {
+    // Process 1's read of page 0 completed, but its confirmation was lost; its next
+    // fault (on page 1) was confirmed. The held read must survive a snapshot.
+    let mut primary = PageSerializer::new(&config());
+    primary.apply(&admit(0, 1, 1, OperationKind::Read));
+    primary.apply(&admit(1, 1, 2, OperationKind::Read));
+    primary.apply(&LogEntry::Confirm {
+        page: PageId(1),
+        request: request(1, 2),
+        version: PageVersion(1),
+        kind: OperationKind::Read,
+    });
+    let rebuilt = PageSerializer::from_snapshot(&primary.snapshot(3));
+    assert_eq!(rebuilt, primary);
+    assert_eq!(
+        rebuilt.transaction(PageId(0)).map(|t| t.request),
+        Some(request(1, 1))
+    );
+}

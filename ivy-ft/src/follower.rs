@@ -3,7 +3,7 @@
 //! new view before it acts (see `docs/fault-tolerance.md`).
 
 use crate::leader::{BackupLink, Leader};
-use crate::manager::{FtManager, Replica, Role};
+use crate::manager::{FtManager, Replica, Role, RoleKind};
 use ivy_basic::PageSerializer;
 use ivy_core::{
     Envelope, LogEntry, LogIndex, ManagerSnapshot, Message, NodeEvent, NodeId, Outbox, View,
@@ -22,8 +22,15 @@ impl FtManager {
             Message::ReplicateAck { applied_index } | Message::HeartbeatAck { applied_index } => {
                 self.handle_ack(view, applied_index, now_ticks, out)
             }
-            Message::SnapshotRequest if self.role_is_leading() => {
-                self.handle_snapshot_request(now_ticks, out)
+            Message::SnapshotRequest if self.role() == RoleKind::Primary => {
+                if view > self.view {
+                    // The blank peer knows of a newer view (a fence of its own that it
+                    // abandoned): processes may have promised it, so lead a newer one.
+                    let next = self.next_own_view(view);
+                    self.start_fence(next, None, now_ticks, out);
+                } else {
+                    self.handle_snapshot_request(now_ticks, out)
+                }
             }
             message @ (Message::Heartbeat
             | Message::Replicate { .. }
@@ -51,7 +58,7 @@ impl FtManager {
     ) {
         if view < self.view {
             // A primary of an older view: if we lead a newer one, tell it.
-            if self.role_is_leading() {
+            if self.role() == RoleKind::Primary {
                 self.send_to_peer(Message::Heartbeat, out);
             }
             return;

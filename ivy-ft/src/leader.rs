@@ -406,7 +406,10 @@ impl FtManager {
             }
             Some(_) => {}
             None => {
-                if now_ticks.saturating_sub(leader.invited_at_ticks) >= heartbeat_ticks {
+                // Only an established primary speaks for its view: a heartbeat from a
+                // fence that may yet fail would make the peer drop its state.
+                let due = now_ticks.saturating_sub(leader.invited_at_ticks) >= heartbeat_ticks;
+                if leader.is_established() && due {
                     leader.invited_at_ticks = now_ticks;
                     out.send(id, peer, view, Message::Heartbeat);
                 }

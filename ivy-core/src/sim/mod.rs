@@ -69,7 +69,12 @@ pub struct Simulation<M> {
     invoked_at: Vec<u64>,
     outbox: Outbox,
     report: SimulationReport,
+    /// With `record_trace`: the last steps, as text, for failure reports.
+    step_log: std::collections::VecDeque<String>,
 }
+
+/// How many steps a failure report shows.
+const STEP_LOG_LENGTH: usize = 400;
 
 impl<M: SimManager> Simulation<M> {
     /// A simulation of `workload` on a system of `config` served by `managers` (the
@@ -114,6 +119,7 @@ impl<M: SimManager> Simulation<M> {
             invoked_at: vec![0; config.processes as usize],
             outbox: Outbox::new(),
             report: SimulationReport::default(),
+            step_log: std::collections::VecDeque::new(),
         }
     }
 
@@ -254,6 +260,7 @@ impl<M: SimManager> Simulation<M> {
             .is_some_and(|index| matches!(self.status[index], ManagerStatus::Down { .. }));
         if to_down || (faulty && self.rng.random_ratio(faults.drop_per_mille, 1000)) {
             self.report.dropped += 1;
+            self.log_step(|| format!("dropped {envelope:?}"));
             return None;
         }
         if faulty && self.rng.random_ratio(faults.duplicate_per_mille, 1000) {
@@ -263,10 +270,21 @@ impl<M: SimManager> Simulation<M> {
         self.deliver(envelope)
     }
 
+    fn log_step(&mut self, line: impl FnOnce() -> String) {
+        if self.options.record_trace {
+            if self.step_log.len() == STEP_LOG_LENGTH {
+                self.step_log.pop_front();
+            }
+            let line = format!("{} t{}: {}", self.step, self.now_ticks, line());
+            self.step_log.push_back(line);
+        }
+    }
+
     fn deliver(&mut self, envelope: Envelope) -> Option<PageId> {
         let page = envelope.message.page();
         if self.options.record_trace {
             self.report.trace.push(TraceRecord::of(&envelope));
+            self.log_step(|| format!("{envelope:?}"));
         }
         self.report.messages += 1;
         let now_ticks = self.now_ticks;
@@ -314,6 +332,7 @@ impl<M: SimManager> Simulation<M> {
         if pause {
             self.status[index] = ManagerStatus::Paused { until_step };
             self.report.events.push((self.step, SimEvent::Paused(id)));
+            self.log_step(|| format!("paused {id}"));
             return;
         }
         let held = self.managers[index].authority().map(|(view, _)| view);
@@ -325,6 +344,7 @@ impl<M: SimManager> Simulation<M> {
             self.managers[index] = self.managers[index].crashed();
             self.status[index] = ManagerStatus::Down { until_step };
             self.report.events.push((self.step, SimEvent::Crashed(id)));
+            self.log_step(|| format!("crashed {id}"));
         }
     }
 
@@ -335,10 +355,12 @@ impl<M: SimManager> Simulation<M> {
                 ManagerStatus::Paused { until_step } if until_step <= self.step => {
                     self.status[index] = ManagerStatus::Up;
                     self.report.events.push((self.step, SimEvent::Resumed(id)));
+                    self.log_step(|| format!("resumed {id}"));
                 }
                 ManagerStatus::Down { until_step } if until_step <= self.step => {
                     self.status[index] = ManagerStatus::Up;
                     self.report.events.push((self.step, SimEvent::Revived(id)));
+                    self.log_step(|| format!("revived {id}"));
                 }
                 _ => {}
             }
@@ -350,6 +372,7 @@ impl<M: SimManager> Simulation<M> {
             .next()
             .expect("a ready process has an operation left");
         self.invoked_at[process.index()] = self.step;
+        self.log_step(|| format!("{process} starts {operation:?}"));
         self.processes[process.index()]
             .start(operation, self.now_ticks, &mut self.outbox)
             .expect("a ready process is idle and the workload's pages exist");
@@ -366,8 +389,10 @@ impl<M: SimManager> Simulation<M> {
             let completion = self.outbox.completions[index];
             self.record_completion(completion);
         }
-        for &event in &self.outbox.events {
+        for index in 0..self.outbox.events.len() {
+            let event = self.outbox.events[index];
             self.report.events.push((self.step, SimEvent::Node(event)));
+            self.log_step(|| format!("{event:?}"));
         }
         self.outbox.clear();
     }
@@ -396,6 +421,7 @@ impl<M: SimManager> Simulation<M> {
 
     fn failure(&self, failure: SimulationFailure) -> SimulationError {
         SimulationError {
+            steps_before: self.step_log.iter().cloned().collect(),
             seed: self.options.seed,
             step: self.step,
             failure,

@@ -73,6 +73,8 @@ pub enum SimulationFailure {
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("seed {seed} failed at step {step}: {failure} (replay with IVY_SEED={seed})")]
 pub struct SimulationError {
+    /// With `record_trace`, the last steps before the failure, one line each.
+    pub steps_before: Vec<String>,
     /// The seed that replays the failure.
     pub seed: u64,
     /// The step at which it was found.
