@@ -102,11 +102,6 @@ pub enum NodeEvent {
         /// The view it adopted.
         view: View,
     },
-    /// A manager found its state stale (or started blank) and asked for a snapshot.
-    Recovering {
-        /// The manager.
-        manager: NodeId,
-    },
     /// A recovering manager installed a snapshot and follows the primary as backup.
     Rejoined {
         /// The manager.

@@ -63,30 +63,27 @@ impl FtManager {
             }
             return;
         }
-        let follows_this_primary = matches!(self.role, Role::Backup)
-            && self.held_view() == Some(view)
-            && !matches!(message, Message::Snapshot { .. });
-        if follows_this_primary {
+        if let Message::Snapshot { snapshot } = message {
+            let newer = self.held_view().is_none_or(|held| held < view)
+                || snapshot.log_index >= self.log_index();
+            if newer && !self.role_is_leading() {
+                self.install(view, *snapshot, now_ticks, out);
+            }
+            return;
+        }
+        if self.role == Role::Backup && self.held_view() == Some(view) {
             self.view = view;
             self.last_peer_ticks = now_ticks;
             return self.follow(view, message, now_ticks, out);
         }
-        match message {
-            Message::Snapshot { snapshot } => {
-                let newer = self.held_view().is_none_or(|held| held < view)
-                    || snapshot.log_index >= self.log_index();
-                if newer && !self.role_is_leading() {
-                    self.install(view, *snapshot, now_ticks, out);
-                }
-            }
-            _ if matches!(self.role, Role::Recovering { .. }) => {
-                self.view = view;
-                self.request_snapshot_if_due(now_ticks, out);
-            }
-            // A primary we have not followed leads a view at least ours: our state
-            // may be behind what it acted on.
-            _ => self.become_recovering(view, now_ticks, out),
+        // The primary of a view at least ours whose log we have not followed: our
+        // state may be behind what it acted on. Keep it (a fence of ours would find
+        // out and abort), stop leading, and ask for a snapshot.
+        if view > self.view || self.role_is_leading() {
+            self.adopt_newer_view(view, now_ticks, out);
         }
+        self.last_peer_ticks = now_ticks;
+        self.request_snapshot_if_due(now_ticks, out);
     }
 
     /// The backup's side of replication, heartbeats and hand-over.
@@ -134,9 +131,10 @@ impl FtManager {
             log_index,
             held_view: view,
         });
-        self.view = view;
+        self.view = self.view.max(view);
         self.role = Role::Backup;
         self.last_peer_ticks = now_ticks;
+        self.snapshot_requested_at_ticks = None;
         out.events.push(NodeEvent::Rejoined {
             manager: self.id,
             view,
@@ -148,31 +146,31 @@ impl FtManager {
     }
 
     fn request_snapshot_if_due(&mut self, now_ticks: u64, out: &mut Outbox) {
-        let Role::Recovering { requested_at_ticks } = &mut self.role else {
-            return;
-        };
-        let due = requested_at_ticks.is_none_or(|requested_at| {
+        let due = self.snapshot_requested_at_ticks.is_none_or(|requested_at| {
             now_ticks.saturating_sub(requested_at) >= self.options.heartbeat_ticks
         });
         if due {
-            *requested_at_ticks = Some(now_ticks);
+            self.snapshot_requested_at_ticks = Some(now_ticks);
             self.send_to_peer(Message::SnapshotRequest, out);
         }
     }
 
-    /// Ticks of a manager that does not lead: a blank one asks for state, a backup
-    /// whose primary went silent takes over.
+    /// Whether this manager must catch up by a snapshot: it is blank, or it follows a
+    /// view newer than the state it holds.
+    fn is_behind(&self) -> bool {
+        self.held_view().is_none_or(|held| held < self.view)
+    }
+
+    /// Ticks of a manager that does not lead: one that is behind asks for state, a
+    /// backup whose primary went silent takes over.
     pub(crate) fn follower_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
-        match self.role {
-            Role::Recovering { .. } => self.request_snapshot_if_due(now_ticks, out),
-            Role::Backup => {
-                let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
-                if silent_ticks > self.options.failover_timeout_ticks {
-                    let view = self.next_own_view(self.view);
-                    self.start_fence(view, None, now_ticks, out);
-                }
-            }
-            Role::Leading(_) => {}
+        if self.is_behind() {
+            self.request_snapshot_if_due(now_ticks, out);
+        }
+        let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
+        if self.replica.is_some() && silent_ticks > self.options.failover_timeout_ticks {
+            let view = self.next_own_view(self.view);
+            self.start_fence(view, None, now_ticks, out);
         }
     }
 
@@ -224,8 +222,10 @@ impl FtManager {
             }
         };
         if accepted > held_view {
-            // Another manager acted on state we do not have: ours is stale.
-            return self.become_recovering(view, now_ticks, out);
+            // Another manager acted on state we do not have: ours is stale. Follow,
+            // and catch up from the other manager.
+            self.adopt_newer_view(view.max(accepted), now_ticks, out);
+            return self.request_snapshot_if_due(now_ticks, out);
         }
         if view > fence.view {
             return self.adopt_newer_view(view, now_ticks, out);

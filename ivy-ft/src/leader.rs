@@ -353,9 +353,10 @@ impl FtManager {
             last_index: log_index,
         };
         self.send_to_peer(handover, out);
+        // Our state stays that of our view: the new primary's view is newer, so we
+        // catch up from it by a snapshot before following it.
         let next = View(self.view.0 + 1);
         self.view = next;
-        self.replica_mut().held_view = next;
         self.role = Role::Backup;
         self.last_peer_ticks = now_ticks;
         out.events.push(ivy_core::NodeEvent::HandedOver {

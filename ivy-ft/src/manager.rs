@@ -17,7 +17,8 @@ pub enum RoleKind {
     Fencing,
     /// Following the primary's log.
     Backup,
-    /// Without usable state: waiting for a snapshot. Never takes over.
+    /// Without state (restarted after a crash): waiting for a snapshot. Never takes
+    /// over.
     Recovering,
 }
 
@@ -34,7 +35,8 @@ pub(crate) struct Replica {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Role {
-    Recovering { requested_at_ticks: Option<u64> },
+    /// Following the primary; without state when blank, and behind it while its view
+    /// is newer than the state held (until a snapshot arrives).
     Backup,
     Leading(Leader),
 }
@@ -55,6 +57,8 @@ pub struct FtManager {
     pub(crate) replica: Option<Replica>,
     /// When the peer was last heard from in its current role.
     pub(crate) last_peer_ticks: u64,
+    /// When a snapshot was last asked for, while blank or behind.
+    pub(crate) snapshot_requested_at_ticks: Option<u64>,
 }
 
 impl FtManager {
@@ -87,18 +91,17 @@ impl FtManager {
             processes: config.processes,
             options,
             view: View(0),
-            role: Role::Recovering {
-                requested_at_ticks: None,
-            },
+            role: Role::Backup,
             replica: None,
             last_peer_ticks: 0,
+            snapshot_requested_at_ticks: None,
         }
     }
 
     /// What this manager is doing.
     pub fn role(&self) -> RoleKind {
         match &self.role {
-            Role::Recovering { .. } => RoleKind::Recovering,
+            Role::Backup if self.replica.is_none() => RoleKind::Recovering,
             Role::Backup => RoleKind::Backup,
             Role::Leading(leader) if leader.is_established() => RoleKind::Primary,
             Role::Leading(_) => RoleKind::Fencing,
@@ -168,22 +171,11 @@ impl FtManager {
         out.send(self.id, self.peer, self.view, message);
     }
 
-    /// Drops all state and asks the peer for a snapshot.
-    pub(crate) fn become_recovering(&mut self, view: View, now_ticks: u64, out: &mut Outbox) {
-        self.view = self.view.max(view);
-        self.replica = None;
-        self.role = Role::Recovering {
-            requested_at_ticks: Some(now_ticks),
-        };
-        out.events.push(NodeEvent::Recovering { manager: self.id });
-        self.send_to_peer(Message::SnapshotRequest, out);
-    }
-
     /// A process showed a view newer than ours: another manager is establishing or
     /// leads it, so stop acting and follow, keeping our state (it may still be the
     /// most complete one if that manager fails).
     pub(crate) fn adopt_newer_view(&mut self, view: View, now_ticks: u64, out: &mut Outbox) {
-        self.view = view;
+        self.view = self.view.max(view);
         if let Role::Leading(_) = self.role {
             self.role = Role::Backup;
             self.last_peer_ticks = now_ticks;
@@ -235,14 +227,14 @@ impl ivy_core::sim::SimManager for FtManager {
     }
 
     fn crashed(&self) -> FtManager {
-        let mut blank = self.clone();
-        blank.view = View(0);
-        blank.role = Role::Recovering {
-            requested_at_ticks: None,
-        };
-        blank.replica = None;
-        blank.last_peer_ticks = 0;
-        blank
+        FtManager {
+            view: View(0),
+            role: Role::Backup,
+            replica: None,
+            last_peer_ticks: 0,
+            snapshot_requested_at_ticks: None,
+            ..self.clone()
+        }
     }
 
     fn settled_view(&self) -> Option<View> {

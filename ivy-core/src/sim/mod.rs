@@ -424,7 +424,7 @@ impl<M: SimManager> Simulation<M> {
             steps_before: self.step_log.iter().cloned().collect(),
             seed: self.options.seed,
             step: self.step,
-            failure,
+            failure: Box::new(failure),
         }
     }
 }

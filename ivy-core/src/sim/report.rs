@@ -80,5 +80,5 @@ pub struct SimulationError {
     /// The step at which it was found.
     pub step: u64,
     /// What went wrong.
-    pub failure: SimulationFailure,
+    pub failure: Box<SimulationFailure>,
 }
