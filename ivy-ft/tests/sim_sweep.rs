@@ -16,7 +16,7 @@ fn run_seed(
     seed: u64,
     record_trace: bool,
 ) -> Result<ivy_core::sim::SimulationReport, SimulationError> {
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_f7);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x005e_edf7);
     let config = SystemConfig::new(rng.random_range(1..=5), rng.random_range(1..=4), 8).unwrap();
     let mix =
         [OperationMix::Read, OperationMix::Write, OperationMix::Mixed][rng.random_range(0..3)];
