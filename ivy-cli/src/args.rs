@@ -24,6 +24,50 @@ pub enum Command {
     /// Run Ivy with one central manager, one thread per node, and print the
     /// manager's and processes' page tables before and after, and the message trace.
     Basic(RunArgs),
+    /// Run Ivy with a primary and a backup manager that replicate every change, fail
+    /// over when heartbeats stop, and rejoin by state transfer; crash and revive them
+    /// at chosen requests.
+    Ft(FtArgs),
+}
+
+/// `ivy ft`: the basic options, plus faults and timing.
+#[derive(Debug, Args, Clone)]
+pub struct FtArgs {
+    /// The workload and output options.
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Crash the manager that is primary when request N is issued (requests are
+    /// numbered from 1). Repeatable.
+    #[arg(long, value_name = "N")]
+    pub kill_primary_at: Vec<u64>,
+
+    /// Revive (blank) the manager the last --kill-primary-at crashed, when request N
+    /// is issued. Repeatable.
+    #[arg(long, value_name = "N")]
+    pub revive_primary_at: Vec<u64>,
+
+    /// Crash the manager that is backup when request N is issued. Repeatable.
+    #[arg(long, value_name = "N")]
+    pub kill_backup_at: Vec<u64>,
+
+    /// Revive (blank) the manager the last --kill-backup-at crashed, when request N is
+    /// issued. Repeatable.
+    #[arg(long, value_name = "N")]
+    pub revive_backup_at: Vec<u64>,
+
+    /// How often the primary sends the backup a heartbeat.
+    #[arg(long, default_value_t = 10, value_name = "MS")]
+    pub heartbeat_ms: u64,
+
+    /// How long a manager waits without hearing its peer before it takes over (or
+    /// goes on alone); must be above the heartbeat.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub timeout_ms: u64,
+
+    /// Show heartbeats and their acknowledgements in the trace.
+    #[arg(long)]
+    pub trace_heartbeats: bool,
 }
 
 /// The workload and output options every system shares.

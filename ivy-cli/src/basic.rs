@@ -1,15 +1,17 @@
-//! `ivy basic`: one central manager, one thread per node.
+//! `ivy basic`: one central manager, one thread per node; and what every run shares:
+//! preparing the workload, checking the outcome, writing the history and the summary.
 
 use crate::args::RunArgs;
 use crate::error::CliError;
 use crate::output::{write_history, write_trace, Summary};
 use crate::readout::write_readout;
-use crate::runtime::{self, RuntimeOptions};
+use crate::runtime::{self, RunOutcome, RuntimeOptions};
 use ivy_basic::CentralManager;
 use ivy_core::{
-    check_coherence, check_linearizable, OperationKind, Process, ProcessOptions, SystemConfig,
-    Workload,
+    check_coherence, check_linearizable, DirectoryView, OperationKind, Process, ProcessOptions,
+    SystemConfig, Workload,
 };
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::time::Duration;
@@ -17,8 +19,17 @@ use std::time::Duration;
 /// The most operations one run may draw (they are generated up front).
 pub const MAX_REQUESTS: u64 = 100_000_000;
 
-/// Runs the basic system as `args` asks and prints its output to `out`.
-pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// A validated run, ready to start.
+pub struct Prepared {
+    /// The system's size.
+    pub config: SystemConfig,
+    /// The history file, opened before the run so that a bad path fails fast.
+    history_file: Option<(String, File)>,
+    counts: (usize, usize, usize),
+}
+
+/// Validates `args`, draws the workload and opens the history file.
+pub fn prepare(args: &RunArgs) -> Result<(Prepared, Workload), CliError> {
     let config = args.system_config().map_err(CliError::Usage)?;
     if args.requests > MAX_REQUESTS {
         return Err(CliError::Usage(format!(
@@ -28,51 +39,84 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     }
     let history_file = open_history(args)?;
     let workload = Workload::generate(&config, args.requests, args.ops.into(), args.seed);
-    let summary_counts = (
+    let counts = (
         workload.len(),
         workload.count(OperationKind::Read),
         workload.count(OperationKind::Write),
     );
-    let processes = initial_processes(&config);
-    let manager = CentralManager::new(&config);
-    if !args.quiet {
-        write_readout(
-            out,
-            &[("cm:".to_string(), manager.serializer().directory())],
-            &processes,
-        )?;
-    }
-    let options = RuntimeOptions {
+    let prepared = Prepared {
+        config,
+        history_file,
+        counts,
+    };
+    Ok((prepared, workload))
+}
+
+/// The runtime options every system starts from: trace and history as asked, no time.
+pub fn runtime_options(args: &RunArgs) -> RuntimeOptions {
+    RuntimeOptions {
         record_trace: args.wants_trace(),
+        record_heartbeats: false,
         record_history: true,
         deadline: deadline_for(args.requests),
-    };
-    let outcome = runtime::run(processes, vec![manager], workload, options)
+        tick: None,
+        faults: BTreeMap::new(),
+        settle_timeout: Duration::from_secs(10),
+    }
+}
+
+/// Runs the basic system as `args` asks and prints its output to `out`.
+pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (prepared, workload) = prepare(args)?;
+    let config = prepared.config;
+    let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
+    let manager = CentralManager::new(&config);
+    if !args.quiet {
+        let title = "cm:".to_string();
+        write_readout(out, &[(title, manager.directory())], &processes)?;
+    }
+    let outcome = runtime::run(processes, vec![manager], workload, runtime_options(args))
         .map_err(|error| CliError::Failed(error.to_string()))?;
-    let manager = &outcome.managers[0];
-    check_coherence(&outcome.processes, manager).map_err(|violation| {
-        CliError::Failed(format!("final state is not coherent: {violation}"))
-    })?;
-    check_linearizable(&outcome.history).map_err(|violation| {
-        CliError::Failed(format!("history is not linearizable: {violation}"))
-    })?;
+    let manager = &outcome.managers[0].0;
+    check_outcome(&outcome, &[manager])?;
     if !args.quiet {
         write_trace(out, args.trace, &outcome.trace, config.processes, 1)?;
-        write_readout(
-            out,
-            &[("cm:".to_string(), manager.serializer().directory())],
-            &outcome.processes,
-        )?;
+        let title = "cm:".to_string();
+        write_readout(out, &[(title, manager.directory())], &outcome.processes)?;
     }
-    if let Some((path, file)) = history_file {
+    finish(out, prepared, &outcome)
+}
+
+/// Checks the end of a run: every live manager with state agrees with the processes,
+/// and the history is linearizable.
+pub fn check_outcome<M>(
+    outcome: &RunOutcome<M>,
+    managers: &[&dyn DirectoryView],
+) -> Result<(), CliError> {
+    for manager in managers {
+        check_coherence(&outcome.processes, *manager).map_err(|violation| {
+            CliError::Failed(format!("final state is not coherent: {violation}"))
+        })?;
+    }
+    check_linearizable(&outcome.history)
+        .map_err(|violation| CliError::Failed(format!("history is not linearizable: {violation}")))
+}
+
+/// Writes the history file, if asked for, and the summary line.
+pub fn finish<M>(
+    out: &mut dyn Write,
+    prepared: Prepared,
+    outcome: &RunOutcome<M>,
+) -> Result<(), CliError> {
+    if let Some((path, file)) = prepared.history_file {
         let mut writer = BufWriter::new(file);
         write_history(&mut writer, &outcome.history)
             .and_then(|()| writer.flush())
             .map_err(|error| {
-                CliError::Failed(format!("cannot write history file {}: {error}", path))
+                CliError::Failed(format!("cannot write history file {path}: {error}"))
             })?;
     }
-    let (requests, reads, writes) = summary_counts;
+    let (requests, reads, writes) = prepared.counts;
     let summary = Summary {
         requests,
         reads,
@@ -80,6 +124,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         local_hits: outcome.local_hits,
         messages: outcome.messages,
         elapsed: outcome.elapsed,
+        failovers: outcome.failovers.clone(),
     };
     writeln!(out, "{}", summary.line())?;
     Ok(())
@@ -96,9 +141,8 @@ fn open_history(args: &RunArgs) -> Result<Option<(String, File)>, CliError> {
         .map_err(|error| CliError::Usage(format!("cannot write history file {shown}: {error}")))
 }
 
-/// Every process in its initial state, talking to the single manager.
-pub fn initial_processes(config: &SystemConfig) -> Vec<Process> {
-    let options = ProcessOptions::single_manager(config);
+/// Every process in its initial state.
+pub fn initial_processes(config: &SystemConfig, options: ProcessOptions) -> Vec<Process> {
     config
         .process_ids()
         .map(|id| Process::new(id, config, options.clone()))

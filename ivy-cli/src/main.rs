@@ -1,12 +1,13 @@
 //! `ivy`: runs Ivy distributed shared memory on threads, one per node, and prints the
 //! page tables before and after, the message trace and a summary.
 //!
-//! The protocol lives in the sans-IO crates (`ivy-core`, `ivy-basic`); this crate owns
+//! The protocol lives in the sans-IO crates (`ivy-core`, `ivy-basic`, `ivy-ft`); this crate owns
 //! the threaded runtime that drives them, argument parsing and output.
 
 mod args;
 mod basic;
 mod error;
+mod ft;
 mod output;
 mod readout;
 mod runtime;
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
     let mut out = BufWriter::new(stdout.lock());
     let result = match &cli.command {
         Command::Basic(args) => basic::run(args, &mut out),
+        Command::Ft(args) => ft::run(args, &mut out),
     }
     .and_then(|()| out.flush().map_err(CliError::from));
     match result {

@@ -2,7 +2,8 @@
 //! history file and the summary line.
 
 use crate::args::TraceFormat;
-use ivy_core::{HistoryEntry, NodeId, OperationKind, TraceRecord};
+use crate::runtime::TraceItem;
+use ivy_core::{HistoryEntry, NodeId, OperationKind};
 use serde::Serialize;
 use std::io::{self, Write};
 use std::time::Duration;
@@ -12,36 +13,25 @@ use std::time::Duration;
 pub fn write_trace(
     out: &mut dyn Write,
     format: TraceFormat,
-    trace: &[TraceRecord],
+    trace: &[TraceItem],
     processes: u32,
     managers: u32,
 ) -> io::Result<()> {
     match format {
         TraceFormat::Table => write_trace_table(out, trace),
-        TraceFormat::Json => trace
-            .iter()
-            .try_for_each(|record| write_json_line(out, record)),
+        TraceFormat::Json => trace.iter().try_for_each(|item| write_json_line(out, item)),
         TraceFormat::Mermaid => write_mermaid(out, trace, processes, managers),
         TraceFormat::None => Ok(()),
     }
 }
 
-fn write_trace_table(out: &mut dyn Write, trace: &[TraceRecord]) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = trace
+fn write_trace_table(out: &mut dyn Write, trace: &[TraceItem]) -> io::Result<()> {
+    let type_width = trace
         .iter()
-        .map(|record| {
-            vec![
-                record.kind.name().to_string(),
-                record.from.to_string(),
-                record.to.to_string(),
-                or_dash(record.page),
-                or_dash(record.requester),
-            ]
+        .filter_map(|item| match item {
+            TraceItem::Message(record) => Some(record.kind.name().len() + 1),
+            TraceItem::Event(_) => None,
         })
-        .collect();
-    let type_width = rows
-        .iter()
-        .map(|row| row[0].len() + 1)
         .max()
         .unwrap_or(0)
         .max(17);
@@ -50,12 +40,19 @@ fn write_trace_table(out: &mut dyn Write, trace: &[TraceRecord]) -> io::Result<(
         "{:<type_width$}{:<10}{:<10}{:<10}Requester",
         "Type", "From", "To", "Page"
     )?;
-    for row in rows {
-        writeln!(
-            out,
-            "{:<type_width$}{:<10}{:<10}{:<10}{}",
-            row[0], row[1], row[2], row[3], row[4]
-        )?;
+    for item in trace {
+        match item {
+            TraceItem::Message(record) => writeln!(
+                out,
+                "{:<type_width$}{:<10}{:<10}{:<10}{}",
+                record.kind.name(),
+                record.from.to_string(),
+                record.to.to_string(),
+                or_dash(record.page),
+                or_dash(record.requester)
+            )?,
+            TraceItem::Event(event) => writeln!(out, "*** {}", event.describe())?,
+        }
     }
     writeln!(out, "Done")
 }
@@ -81,7 +78,7 @@ fn participant(node: NodeId, processes: u32) -> String {
 
 fn write_mermaid(
     out: &mut dyn Write,
-    trace: &[TraceRecord],
+    trace: &[TraceItem],
     processes: u32,
     managers: u32,
 ) -> io::Result<()> {
@@ -95,7 +92,18 @@ fn write_mermaid(
         };
         writeln!(out, "    participant {name} as {label}")?;
     }
-    for record in trace {
+    let managers_span = (processes..processes + managers)
+        .map(|id| participant(NodeId(id), processes))
+        .collect::<Vec<_>>()
+        .join(",");
+    for item in trace {
+        let record = match item {
+            TraceItem::Message(record) => record,
+            TraceItem::Event(event) => {
+                writeln!(out, "    Note over {managers_span}: {}", event.describe())?;
+                continue;
+            }
+        };
         let from = participant(record.from, processes);
         let to = participant(record.to, processes);
         match (record.page, record.requester) {
@@ -163,6 +171,9 @@ pub struct Summary {
     pub messages: u64,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
+    /// For each crash of a primary, the time until the next primary served a request
+    /// (`None`: none was served after it). Empty for the basic system.
+    pub failovers: Vec<Option<Duration>>,
 }
 
 impl Summary {
@@ -173,7 +184,7 @@ impl Summary {
             0 => String::new(),
             requests => format!(" ({:.2} µs/op)", millis * 1e3 / requests as f64),
         };
-        format!(
+        let mut line = format!(
             "{} ({}, {}, {}), {}, {:.2} ms{}",
             counted(self.requests as u64, "request"),
             counted(self.reads as u64, "read"),
@@ -182,24 +193,41 @@ impl Summary {
             counted(self.messages, "message"),
             millis,
             per_operation
-        )
+        );
+        if !self.failovers.is_empty() {
+            let times: Vec<String> = self
+                .failovers
+                .iter()
+                .map(|failover| match failover {
+                    Some(time) => format!("{:.2} ms", time.as_secs_f64() * 1e3),
+                    None => "no request served after the crash".to_string(),
+                })
+                .collect();
+            let noun = if times.len() == 1 {
+                "failover"
+            } else {
+                "failovers"
+            };
+            line.push_str(&format!(", {noun} {}", times.join(", ")));
+        }
+        line
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ivy_core::{MessageKind, PageId, View};
+    use ivy_core::{MessageKind, PageId, TraceRecord, View};
 
-    fn record(kind: MessageKind, from: u32, to: u32) -> TraceRecord {
-        TraceRecord {
+    fn record(kind: MessageKind, from: u32, to: u32) -> TraceItem {
+        TraceItem::Message(TraceRecord {
             kind,
             from: NodeId(from),
             to: NodeId(to),
             page: Some(PageId(1)),
             requester: Some(NodeId(2)),
             view: View(0),
-        }
+        })
     }
 
     #[test]
@@ -262,6 +290,7 @@ Done
             local_hits: 7,
             messages: 176,
             elapsed: Duration::from_micros(1840),
+            failovers: Vec::new(),
         };
         assert_eq!(
             summary.line(),
@@ -274,10 +303,12 @@ Done
             local_hits: 1,
             messages: 0,
             elapsed: Duration::from_micros(10),
+            failovers: vec![Some(Duration::from_micros(52_310))],
         };
         assert_eq!(
             single.line(),
-            "1 request (0 reads, 1 write, 1 local hit), 0 messages, 0.01 ms (10.00 µs/op)"
+            "1 request (0 reads, 1 write, 1 local hit), 0 messages, 0.01 ms (10.00 µs/op), \
+             failover 52.31 ms"
         );
     }
 }

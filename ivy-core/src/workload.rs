@@ -39,6 +39,8 @@ impl FromStr for OperationMix {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Workload {
     per_process: Vec<Vec<Operation>>,
+    /// The request number of each operation, in the same layout.
+    numbers: Vec<Vec<u64>>,
 }
 
 impl Workload {
@@ -51,6 +53,7 @@ impl Workload {
     ) -> Workload {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut per_process = vec![Vec::new(); config.processes as usize];
+        let mut numbers = vec![Vec::new(); config.processes as usize];
         for request_number in 1..=requests {
             let process = rng.random_range(0..config.processes) as usize;
             let page = PageId(rng.random_range(0..config.pages));
@@ -68,13 +71,33 @@ impl Workload {
                 Operation::Read { page }
             };
             per_process[process].push(operation);
+            numbers[process].push(request_number);
         }
-        Workload { per_process }
+        Workload {
+            per_process,
+            numbers,
+        }
     }
 
     /// A workload from explicit per-process operation lists (for tests).
+    /// Requests are numbered process by process.
     pub fn from_lists(per_process: Vec<Vec<Operation>>) -> Workload {
-        Workload { per_process }
+        let mut next = 0;
+        let numbers = per_process
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|_| {
+                        next += 1;
+                        next
+                    })
+                    .collect()
+            })
+            .collect();
+        Workload {
+            per_process,
+            numbers,
+        }
     }
 
     /// The operations of `process`, in the order it performs them.
@@ -109,6 +132,15 @@ impl Workload {
     /// Consumes the workload, giving each process's list.
     pub fn into_lists(self) -> Vec<Vec<Operation>> {
         self.per_process
+    }
+
+    /// Consumes the workload, giving each process's list with request numbers.
+    pub fn into_numbered_lists(self) -> Vec<Vec<(u64, Operation)>> {
+        self.numbers
+            .into_iter()
+            .zip(self.per_process)
+            .map(|(numbers, operations)| numbers.into_iter().zip(operations).collect())
+            .collect()
     }
 }
 

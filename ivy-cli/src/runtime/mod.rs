@@ -1,37 +1,69 @@
 //! The threaded runtime: one thread per node, connected by crossbeam channels, driving
 //! the same sans-IO state machines as the simulator. Every process issues its
 //! operations one after another (a fault blocks it, as in a real DSM) while serving
-//! the messages other nodes send it; all processes start at once.
+//! the messages other nodes send it; all processes start at once. Time, when the
+//! system needs it, reaches the nodes as one tick per millisecond. Scheduled faults
+//! crash and revive managers when a given request is issued.
 
+mod board;
+mod events;
+mod worker;
+
+pub use events::TraceItem;
+
+use board::ManagerBoard;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
-use ivy_core::{
-    Envelope, HistoryEntry, Node, NodeId, Operation, Outbox, Process, TraceRecord, Workload,
-};
+use events::FailoverClocks;
+use ivy_core::sim::SimManager;
+use ivy_core::{Envelope, HistoryEntry, NodeId, Process, Workload};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, OnceLock};
+use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use thiserror::Error;
+use worker::{run_manager, run_process, Finished, Worker};
 
-/// What to record, and how long to wait before declaring a run stalled.
-#[derive(Clone, Copy, Debug)]
+/// A fault to inject when a request is issued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Crash the manager that is primary at that moment.
+    KillPrimary,
+    /// Restart the manager crashed by the last `KillPrimary`.
+    RevivePrimary,
+    /// Crash the manager that is backup at that moment.
+    KillBackup,
+    /// Restart the manager crashed by the last `KillBackup`.
+    ReviveBackup,
+}
+
+/// What to record, when time passes, which faults to inject, and how long to wait.
+#[derive(Clone, Debug)]
 pub struct RuntimeOptions {
-    /// Record every handled message, in handling order.
+    /// Record every handled message, in handling order, and every event.
     pub record_trace: bool,
+    /// Record heartbeats too (they dominate a trace otherwise).
+    pub record_heartbeats: bool,
     /// Record every completed operation with its invocation and completion times.
     pub record_history: bool,
     /// Give up if the operations have not all completed by then.
     pub deadline: Duration,
+    /// The length of a tick, or `None` when the nodes need no time.
+    pub tick: Option<Duration>,
+    /// Faults by the request number at whose issue they happen.
+    pub faults: BTreeMap<u64, Vec<FaultAction>>,
+    /// After the operations, how long the managers may take to settle.
+    pub settle_timeout: Duration,
 }
 
 /// A finished run: the nodes' final state and what was recorded.
 pub struct RunOutcome<M> {
     /// The processes, in id order.
     pub processes: Vec<Process>,
-    /// The managers, in id order.
-    pub managers: Vec<M>,
-    /// Handled messages in the order their receivers handled them (if recorded).
-    pub trace: Vec<TraceRecord>,
+    /// The managers, in id order, and whether each is down (crashed) at the end.
+    pub managers: Vec<(M, bool)>,
+    /// Handled messages and events in the order they happened (if recorded).
+    pub trace: Vec<TraceItem>,
     /// Completed operations, times in nanoseconds since the start (if recorded).
     pub history: Vec<HistoryEntry>,
     /// Messages handled.
@@ -40,6 +72,8 @@ pub struct RunOutcome<M> {
     pub local_hits: u64,
     /// From the start until the last operation completed.
     pub elapsed: Duration,
+    /// For each crash of a primary, the time until the next primary served a request.
+    pub failovers: Vec<Option<Duration>>,
 }
 
 /// A run that did not finish.
@@ -55,172 +89,96 @@ pub enum RuntimeError {
         /// How long the runtime waited.
         waited: Duration,
     },
+    /// The managers did not agree on a settled view in time after the operations.
+    #[error("the managers did not settle within {0:?} after the last operation")]
+    Unsettled(Duration),
     /// A node's thread panicked (a broken protocol invariant).
     #[error("node {0} failed")]
     NodeFailed(NodeId),
 }
 
-enum Input {
+pub(crate) enum Input {
     Deliver(Envelope),
+    Crash,
+    Revive,
     Stop,
 }
 
-struct Shared {
+/// Which manager the last kill of each role crashed, so the revival finds it.
+#[derive(Default)]
+struct Crashed {
+    primary: Option<usize>,
+    backup: Option<usize>,
+}
+
+pub(crate) struct Shared {
     senders: Vec<Sender<Input>>,
     start: OnceLock<Instant>,
     start_barrier: Barrier,
     trace_sequence: AtomicU64,
     completed: AtomicU64,
     options: RuntimeOptions,
+    first_manager: usize,
+    board: ManagerBoard,
+    crashed: Mutex<Crashed>,
+    /// Request numbers whose faults are not injected yet.
+    pending_faults: Mutex<BTreeSet<u64>>,
+    failovers: FailoverClocks,
 }
 
 impl Shared {
     fn now_ns(&self) -> u64 {
         self.start.get().expect("started").elapsed().as_nanos() as u64
     }
-}
 
-/// What a node's thread hands back.
-struct Finished<N> {
-    node: N,
-    trace: Vec<(u64, TraceRecord)>,
-    history: Vec<HistoryEntry>,
-    messages: u64,
-    local_hits: u64,
-}
-
-/// One node on its thread: its inbox, its reusable outbox and what it recorded.
-struct Worker<N> {
-    inbox: Receiver<Input>,
-    shared: Arc<Shared>,
-    outbox: Outbox,
-    finished: Finished<N>,
-}
-
-impl<N: Node> Worker<N> {
-    fn new(node: N, inbox: Receiver<Input>, shared: Arc<Shared>) -> Worker<N> {
-        Worker {
-            inbox,
-            shared,
-            outbox: Outbox::new(),
-            finished: Finished {
-                node,
-                trace: Vec::new(),
-                history: Vec::new(),
-                messages: 0,
-                local_hits: 0,
-            },
+    /// Whether every fault scheduled before `request_number` has been injected.
+    fn faults_ready(&self, request_number: u64) -> bool {
+        if self.options.faults.is_empty() {
+            return true;
         }
+        let pending = self.pending_faults.lock().expect("no panics while locked");
+        pending.first().is_none_or(|&first| first >= request_number)
     }
 
-    fn now_ticks(&self) -> u64 {
-        self.shared.now_ns() / 1_000_000
-    }
-
-    /// Handles one message and sends what it produced; returns false on Stop.
-    fn handle(&mut self, input: Input) -> bool {
-        let Input::Deliver(envelope) = input else {
-            return false;
+    /// Injects the faults scheduled at `request_number`, if any.
+    fn inject_faults_at(&self, request_number: u64) {
+        let Some(actions) = self.options.faults.get(&request_number) else {
+            return;
         };
-        self.finished.messages += 1;
-        if self.shared.options.record_trace {
-            let sequence = self.shared.trace_sequence.fetch_add(1, Ordering::Relaxed);
-            self.finished
-                .trace
-                .push((sequence, TraceRecord::of(&envelope)));
+        for &action in actions {
+            self.inject(action);
         }
-        let now_ticks = self.now_ticks();
-        self.finished
-            .node
-            .handle_message(envelope, now_ticks, &mut self.outbox);
-        true
+        let mut pending = self.pending_faults.lock().expect("no panics while locked");
+        pending.remove(&request_number);
     }
 
-    /// Sends the outbox's messages; returns how many operations completed.
-    fn flush(&mut self, invoked_ns: u64) -> usize {
-        for envelope in self.outbox.messages.drain(..) {
-            // A node that already stopped needs nothing more; ignore the send error.
-            let _ = self.shared.senders[envelope.to.index()].send(Input::Deliver(envelope));
-        }
-        let completed = self.outbox.completions.len();
-        if completed > 0 {
-            let complete_ns = self.shared.now_ns();
-            for completion in self.outbox.completions.drain(..) {
-                if completion.fault.is_none() {
-                    self.finished.local_hits += 1;
-                }
-                if self.shared.options.record_history {
-                    self.finished.history.push(HistoryEntry {
-                        process: completion.process,
-                        op: completion.kind,
-                        page: completion.page,
-                        value: completion.value,
-                        invoked_at: invoked_ns,
-                        completed_at: complete_ns,
-                    });
-                }
+    /// Sends a crash or revival to the manager the action names now.
+    fn inject(&self, action: FaultAction) {
+        let mut crashed = self.crashed.lock().expect("no panics while locked");
+        let (target, input) = match action {
+            FaultAction::KillPrimary => {
+                let target = self.board.primary();
+                crashed.primary = target;
+                (target, Input::Crash)
             }
-            self.shared
-                .completed
-                .fetch_add(completed as u64, Ordering::Relaxed);
-        }
-        self.outbox.events.clear();
-        completed
-    }
-}
-
-fn run_manager<M: Node>(mut worker: Worker<M>) -> Finished<M> {
-    worker.shared.start_barrier.wait();
-    while let Ok(input) = worker.inbox.recv() {
-        if !worker.handle(input) {
-            break;
-        }
-        worker.flush(0);
-    }
-    worker.finished
-}
-
-fn run_process(
-    mut worker: Worker<Process>,
-    operations: Vec<Operation>,
-    done: Sender<NodeId>,
-) -> Finished<Process> {
-    worker.shared.start_barrier.wait();
-    let mut operations = operations.into_iter();
-    let mut invoked_ns = 0;
-    let mut signalled_done = false;
-    loop {
-        while worker.finished.node.is_idle() {
-            let Some(operation) = operations.next() else {
-                break;
-            };
-            invoked_ns = worker.shared.now_ns();
-            let now_ticks = worker.now_ticks();
-            worker
-                .finished
-                .node
-                .start(operation, now_ticks, &mut worker.outbox)
-                .expect("workload operations name existing pages and start on an idle process");
-            worker.flush(invoked_ns);
-        }
-        if !signalled_done && worker.finished.node.is_idle() {
-            let _ = done.send(worker.finished.node.id());
-            signalled_done = true;
-        }
-        let Ok(input) = worker.inbox.recv() else {
-            break;
+            FaultAction::KillBackup => {
+                let target = self.board.backup();
+                crashed.backup = target;
+                (target, Input::Crash)
+            }
+            FaultAction::RevivePrimary => (crashed.primary.take(), Input::Revive),
+            FaultAction::ReviveBackup => (crashed.backup.take(), Input::Revive),
         };
-        if !worker.handle(input) {
-            break;
+        if let Some(index) = target {
+            let _ = self.senders[self.first_manager + index].send(input);
         }
-        worker.flush(invoked_ns);
     }
-    worker.finished
 }
 
 /// Runs `workload` on `processes` and `managers` (node ids in order: processes, then
-/// managers), one thread each, until every operation has completed.
-pub fn run<M: Node + Send + 'static>(
+/// managers), one thread each, until every operation has completed and the managers
+/// have settled.
+pub fn run<M: SimManager + Send + 'static>(
     processes: Vec<Process>,
     managers: Vec<M>,
     workload: Workload,
@@ -228,6 +186,9 @@ pub fn run<M: Node + Send + 'static>(
 ) -> Result<RunOutcome<M>, RuntimeError> {
     let node_count = processes.len() + managers.len();
     let (senders, receivers): (Vec<_>, Vec<_>) = (0..node_count).map(|_| unbounded()).unzip();
+    let deadline = options.deadline;
+    let settle_timeout = options.settle_timeout;
+    let pending_faults = Mutex::new(options.faults.keys().copied().collect());
     let shared = Arc::new(Shared {
         senders,
         start: OnceLock::new(),
@@ -235,6 +196,11 @@ pub fn run<M: Node + Send + 'static>(
         trace_sequence: AtomicU64::new(0),
         completed: AtomicU64::new(0),
         options,
+        first_manager: processes.len(),
+        board: ManagerBoard::new(managers.len()),
+        crashed: Mutex::new(Crashed::default()),
+        pending_faults,
+        failovers: FailoverClocks::default(),
     });
     let mut receivers = receivers.into_iter();
     let (done_sender, done_receiver) = unbounded();
@@ -242,7 +208,7 @@ pub fn run<M: Node + Send + 'static>(
     let process_count = processes.len();
     let process_threads: Vec<JoinHandle<Finished<Process>>> = processes
         .into_iter()
-        .zip(workload.into_lists())
+        .zip(workload.into_numbered_lists())
         .map(|(process, operations)| {
             let worker = Worker::new(process, receivers.next().unwrap(), shared.clone());
             let done = done_sender.clone();
@@ -251,16 +217,18 @@ pub fn run<M: Node + Send + 'static>(
         .collect();
     let manager_threads: Vec<JoinHandle<Finished<M>>> = managers
         .into_iter()
-        .map(|manager| {
+        .enumerate()
+        .map(|(index, manager)| {
             let worker = Worker::new(manager, receivers.next().unwrap(), shared.clone());
-            thread::spawn(move || run_manager(worker))
+            thread::spawn(move || run_manager(worker, index))
         })
         .collect();
     let start = Instant::now();
     shared.start.set(start).expect("set once");
     shared.start_barrier.wait();
-    let stalled = wait_for_processes(&done_receiver, process_count, start + options.deadline);
+    let stalled = wait_for_processes(&done_receiver, process_count, start + deadline);
     let elapsed = start.elapsed();
+    let settled = stalled || shared.board.wait_until_settled(settle_timeout);
     for sender in &shared.senders {
         let _ = sender.send(Input::Stop);
     }
@@ -273,7 +241,15 @@ pub fn run<M: Node + Send + 'static>(
             waited: elapsed,
         });
     }
-    Ok(assemble(processes, managers, elapsed))
+    if !settled {
+        return Err(RuntimeError::Unsettled(settle_timeout));
+    }
+    Ok(assemble(
+        processes,
+        managers,
+        elapsed,
+        shared.failovers.durations(),
+    ))
 }
 
 /// Waits until every process has reported all its operations done; returns whether
@@ -288,7 +264,7 @@ fn wait_for_processes(done: &Receiver<NodeId>, processes: usize, deadline: Insta
     false
 }
 
-fn join_all<N: Node>(
+fn join_all<N>(
     threads: Vec<JoinHandle<Finished<N>>>,
     first_id: usize,
 ) -> Result<Vec<Finished<N>>, RuntimeError> {
@@ -310,6 +286,7 @@ fn assemble<M>(
     processes: Vec<Finished<Process>>,
     managers: Vec<Finished<M>>,
     elapsed: Duration,
+    failovers: Vec<Option<Duration>>,
 ) -> RunOutcome<M> {
     let mut trace = Vec::new();
     let mut history = Vec::new();
@@ -326,17 +303,18 @@ fn assemble<M>(
     for finished in managers {
         trace.extend(finished.trace);
         messages += finished.messages;
-        manager_nodes.push(finished.node);
+        manager_nodes.push((finished.node, finished.down));
     }
     trace.sort_unstable_by_key(|(sequence, _)| *sequence);
     history.sort_by_key(|entry| (entry.completed_at, entry.invoked_at));
     RunOutcome {
         processes: process_nodes,
         managers: manager_nodes,
-        trace: trace.into_iter().map(|(_, record)| record).collect(),
+        trace: trace.into_iter().map(|(_, item)| item).collect(),
         history,
         messages,
         local_hits,
         elapsed,
+        failovers,
     }
 }

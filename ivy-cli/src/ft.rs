@@ -1,0 +1,189 @@
+//! `ivy ft`: a primary and a backup manager on threads, with crashes and revivals
+//! scheduled at chosen requests.
+
+use crate::args::FtArgs;
+use crate::basic::{check_outcome, finish, initial_processes, prepare, runtime_options};
+use crate::error::CliError;
+use crate::output::write_trace;
+use crate::readout::{write_manager, write_process};
+use crate::runtime::{self, FaultAction};
+use ivy_core::{DirectoryView, Node, ProcessOptions};
+use ivy_ft::{FtManager, FtOptions, RoleKind};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+/// Runs the fault-tolerant system as `args` asks and prints its output to `out`.
+pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let faults = fault_schedule(args)?;
+    let (prepared, workload) = prepare(&args.run)?;
+    let config = prepared.config;
+    let ft_options = FtOptions {
+        heartbeat_ticks: args.heartbeat_ms,
+        failover_timeout_ticks: args.timeout_ms,
+        redrive_ticks: 4 * args.heartbeat_ms,
+        hand_back: true,
+    };
+    let retry_timeout_ticks = args.timeout_ms + args.heartbeat_ms;
+    let processes = initial_processes(
+        &config,
+        ProcessOptions::replicated(&config, retry_timeout_ticks),
+    );
+    let managers = vec![
+        FtManager::new(&config, config.manager(), ft_options),
+        FtManager::new(&config, config.backup_manager(), ft_options),
+    ];
+    let quiet = args.run.quiet;
+    if !quiet {
+        write_managers(out, managers.iter().map(|manager| (manager, false)))?;
+        processes
+            .iter()
+            .try_for_each(|process| write_process(out, process))?;
+    }
+    let mut options = runtime_options(&args.run);
+    options.tick = Some(Duration::from_millis(1));
+    options.record_heartbeats = args.trace_heartbeats;
+    options.faults = faults;
+    options.settle_timeout = Duration::from_secs(10) + Duration::from_millis(20 * args.timeout_ms);
+    let outcome = runtime::run(processes, managers, workload, options)
+        .map_err(|error| CliError::Failed(error.to_string()))?;
+    let live: Vec<&dyn DirectoryView> = outcome
+        .managers
+        .iter()
+        .filter(|(manager, down)| !down && manager.held_view().is_some())
+        .map(|(manager, _)| manager as &dyn DirectoryView)
+        .collect();
+    check_outcome(&outcome, &live)?;
+    if !quiet {
+        write_trace(out, args.run.trace, &outcome.trace, config.processes, 2)?;
+        write_managers(out, outcome.managers.iter().map(|(m, down)| (m, *down)))?;
+        outcome
+            .processes
+            .iter()
+            .try_for_each(|process| write_process(out, process))?;
+    }
+    finish(out, prepared, &outcome)
+}
+
+/// Writes `cm_Primary:` then `cm_Backup:`; a manager without live state gets a title
+/// saying why, and no table.
+fn write_managers<'a>(
+    out: &mut dyn Write,
+    managers: impl Iterator<Item = (&'a FtManager, bool)>,
+) -> std::io::Result<()> {
+    let mut tables: Vec<(u8, String, Option<&FtManager>)> = managers
+        .map(|(manager, down)| {
+            let id = manager.id();
+            match (down, manager.role()) {
+                (true, _) => (2, format!("cm_Backup (down, cm {id}):"), None),
+                (false, RoleKind::Primary) => (0, "cm_Primary:".to_string(), Some(manager)),
+                (false, RoleKind::Fencing) => {
+                    (0, format!("cm_Primary (fencing, cm {id}):"), Some(manager))
+                }
+                (false, RoleKind::Backup) => (1, "cm_Backup:".to_string(), Some(manager)),
+                (false, RoleKind::Recovering) => {
+                    (1, format!("cm_Backup (recovering, cm {id}):"), None)
+                }
+            }
+        })
+        .collect();
+    tables.sort_by_key(|(order, _, _)| *order);
+    for (_, title, manager) in tables {
+        match manager {
+            Some(manager) => write_manager(out, &title, manager.directory())?,
+            None => writeln!(out, "{title}")?,
+        }
+    }
+    Ok(())
+}
+
+/// Checks the fault options against each other and the workload, and orders them by
+/// request number.
+fn fault_schedule(args: &FtArgs) -> Result<BTreeMap<u64, Vec<FaultAction>>, CliError> {
+    let usage = |message: String| Err(CliError::Usage(message));
+    if args.heartbeat_ms == 0 {
+        return usage("--heartbeat-ms must be at least 1".to_string());
+    }
+    if args.timeout_ms <= args.heartbeat_ms {
+        return usage(format!(
+            "--timeout-ms ({}) must be above --heartbeat-ms ({})",
+            args.timeout_ms, args.heartbeat_ms
+        ));
+    }
+    let options = [
+        (
+            "--kill-primary-at",
+            &args.kill_primary_at,
+            FaultAction::KillPrimary,
+        ),
+        (
+            "--revive-primary-at",
+            &args.revive_primary_at,
+            FaultAction::RevivePrimary,
+        ),
+        (
+            "--kill-backup-at",
+            &args.kill_backup_at,
+            FaultAction::KillBackup,
+        ),
+        (
+            "--revive-backup-at",
+            &args.revive_backup_at,
+            FaultAction::ReviveBackup,
+        ),
+    ];
+    let mut schedule: BTreeMap<u64, Vec<FaultAction>> = BTreeMap::new();
+    for (name, requests, action) in options {
+        for &request in requests {
+            if request == 0 || request > args.run.requests {
+                return usage(format!(
+                    "{name} {request} is not a request of this run (1 to {})",
+                    args.run.requests
+                ));
+            }
+            let actions = schedule.entry(request).or_default();
+            if !actions.is_empty() {
+                return usage(format!(
+                    "request {request} has more than one fault; give each its own request"
+                ));
+            }
+            actions.push(action);
+        }
+    }
+    check_order(&schedule)?;
+    Ok(schedule)
+}
+
+/// Kills and revivals of each role alternate, starting with a kill, and at most one
+/// manager is down at a time (two down would lose the system's state).
+fn check_order(schedule: &BTreeMap<u64, Vec<FaultAction>>) -> Result<(), CliError> {
+    let (mut primary_down, mut backup_down) = (false, false);
+    for (&request, actions) in schedule {
+        for action in actions {
+            let (down, role, is_kill) = match action {
+                FaultAction::KillPrimary => (&mut primary_down, "primary", true),
+                FaultAction::RevivePrimary => (&mut primary_down, "primary", false),
+                FaultAction::KillBackup => (&mut backup_down, "backup", true),
+                FaultAction::ReviveBackup => (&mut backup_down, "backup", false),
+            };
+            if *down == is_kill {
+                let problem = if is_kill {
+                    format!("the killed {role} is still down (revive it first)")
+                } else {
+                    format!("no {role} was killed before it")
+                };
+                return Err(CliError::Usage(format!(
+                    "--{}-{role}-at {request}: {problem}",
+                    if is_kill { "kill" } else { "revive" }
+                )));
+            }
+            *down = is_kill;
+            if primary_down && backup_down {
+                return Err(CliError::Usage(format!(
+                    "request {request} would leave both managers down; revive one first"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
