@@ -95,7 +95,8 @@ impl ManagerBoard {
             })
     }
 
-    /// Waits until every live manager is settled in one view; false on timeout.
+    /// Waits until a live manager is primary and every live manager is settled in
+    /// its view; false on timeout.
     pub(super) fn wait_until_settled(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
@@ -103,8 +104,11 @@ impl ManagerBoard {
                 .filter(|&index| !self.is_down(index))
                 .map(|index| self.slots[index].settled.load(Ordering::SeqCst));
             let first = views.next();
-            let settled =
-                first.is_some_and(|first| first != NOT_SETTLED && views.all(|view| view == first));
+            let has_primary = (0..self.slots.len())
+                .any(|index| !self.is_down(index) && self.authority(index).is_some_and(|a| a.1));
+            let settled = has_primary
+                && first
+                    .is_some_and(|first| first != NOT_SETTLED && views.all(|view| view == first));
             if settled {
                 return true;
             }

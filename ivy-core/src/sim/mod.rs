@@ -156,8 +156,15 @@ impl<M: SimManager> Simulation<M> {
             return false;
         }
         let all_up = self.status.iter().all(|&s| s == ManagerStatus::Up);
+        let has_primary = self
+            .managers
+            .iter()
+            .any(|m| m.authority().is_some_and(|(_, primary)| primary));
         let first = self.managers[0].settled_view();
-        all_up && first.is_some() && self.managers.iter().all(|m| m.settled_view() == first)
+        all_up
+            && has_primary
+            && first.is_some()
+            && self.managers.iter().all(|m| m.settled_view() == first)
     }
 
     /// Takes one random step: a delivery, an operation start, or a tick.
