@@ -1,7 +1,8 @@
 //! Crash a manager at every message of a fault: for a read fault, a write fault that
 //! invalidates a copy, and an owner's upgrade, crash the primary, or the backup, just
 //! before each message is delivered (so also between a replication and its
-//! acknowledgement), with and without a later revival. Messages travel in FIFO order
+//! acknowledgement), with and without a later revival, and with and without losing
+//! the messages it had sent. Messages travel in FIFO order
 //! and time passes only when none is in flight. Every run must complete every
 //! operation exactly once, stay coherent after every step, end with the live managers
 //! settled and agreeing with the processes, and be linearizable.
@@ -17,12 +18,14 @@ use std::collections::VecDeque;
 const STEP_LIMIT: usize = 100_000;
 
 /// Where to crash: before the `delivery`th delivery, manager `manager` (0: the
-/// original primary, 1: the original backup); revive it so many ticks later.
+/// original primary, 1: the original backup); revive it so many ticks later. With
+/// `loses_sent`, the messages it sent that are still in flight are lost with it.
 #[derive(Clone, Copy, Debug)]
 struct Crash {
     delivery: usize,
     manager: usize,
     revive_after_ticks: Option<u64>,
+    loses_sent: bool,
 }
 
 struct Network {
@@ -124,6 +127,10 @@ impl Network {
             if crash.delivery == self.deliveries && !self.crashed {
                 let manager = &mut self.managers[crash.manager];
                 *manager = manager.crashed();
+                if crash.loses_sent {
+                    let id = manager.id();
+                    self.queue.retain(|envelope| envelope.from != id);
+                }
                 self.down_since_tick[crash.manager] = Some(self.now_ticks);
                 self.crashed = true;
             }
@@ -238,11 +245,12 @@ fn crash_everywhere(workload: &[Vec<Operation>]) {
     let mut runs = 0;
     for delivery in 0..=messages {
         for manager in 0..2 {
-            for revive_after_ticks in [None, Some(5), Some(200)] {
+            for (revive_after_ticks, loses_sent) in revivals_and_losses() {
                 let crash = Crash {
                     delivery,
                     manager,
                     revive_after_ticks,
+                    loses_sent,
                 };
                 let ending = run(workload, Some(crash))
                     .unwrap_or_else(|problem| panic!("{crash:?}: {problem}"));
@@ -256,7 +264,13 @@ fn crash_everywhere(workload: &[Vec<Operation>]) {
             }
         }
     }
-    assert_eq!(runs, (messages + 1) * 2 * 3);
+    assert_eq!(runs, (messages + 1) * 2 * 6);
+}
+
+fn revivals_and_losses() -> impl Iterator<Item = (Option<u64>, bool)> {
+    [None, Some(5), Some(200)]
+        .into_iter()
+        .flat_map(|revive| [(revive, false), (revive, true)])
 }
 
 #[test]
