@@ -2,7 +2,7 @@
 CARGO ?= cargo
 IVY = $(CARGO) run --release -q -p ivy-cli --
 
-.PHONY: run r w test fmt lint unit bench sweep
+.PHONY: run r w r-ft w-ft test fmt lint unit bench sweep
 
 ## make run: the default basic run (3 processes, 5 pages, 50 mixed requests)
 run:
@@ -15,6 +15,15 @@ r:
 ## make w: 100 random writes by 10 processes over 100 pages (the reference's test)
 w:
 	$(IVY) basic --processes 10 --pages 100 --requests 100 --ops write
+
+## make r-ft: the same reads with the fault-tolerant managers; the primary is killed
+## at request 30 and revived at request 60 (it rejoins and takes its role back)
+r-ft:
+	$(IVY) ft --processes 10 --pages 100 --requests 100 --ops read --kill-primary-at 30 --revive-primary-at 60
+
+## make w-ft: the same writes, with the same kill and revival
+w-ft:
+	$(IVY) ft --processes 10 --pages 100 --requests 100 --ops write --kill-primary-at 30 --revive-primary-at 60
 
 ## make test: the whole suite, exactly as CI runs it
 test: fmt lint unit

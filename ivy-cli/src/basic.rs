@@ -84,7 +84,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         let title = "cm:".to_string();
         write_readout(out, &[(title, manager.directory())], &outcome.processes)?;
     }
-    finish(out, prepared, &outcome)
+    finish(out, prepared, &outcome, false)
+}
+
+/// The longest time any operation took.
+fn slowest_operation(history: &[ivy_core::HistoryEntry]) -> Duration {
+    let longest_ns = history
+        .iter()
+        .map(|entry| entry.completed_at - entry.invoked_at)
+        .max();
+    Duration::from_nanos(longest_ns.unwrap_or(0))
 }
 
 /// Checks the end of a run: every live manager with state agrees with the processes,
@@ -107,6 +116,7 @@ pub fn finish<M>(
     out: &mut dyn Write,
     prepared: Prepared,
     outcome: &RunOutcome<M>,
+    report_slowest: bool,
 ) -> Result<(), CliError> {
     if let Some((path, file)) = prepared.history_file {
         let mut writer = BufWriter::new(file);
@@ -125,6 +135,7 @@ pub fn finish<M>(
         messages: outcome.messages,
         elapsed: outcome.elapsed,
         failovers: outcome.failovers.clone(),
+        slowest: report_slowest.then(|| slowest_operation(&outcome.history)),
     };
     writeln!(out, "{}", summary.line())?;
     Ok(())

@@ -62,7 +62,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
             .iter()
             .try_for_each(|process| write_process(out, process))?;
     }
-    finish(out, prepared, &outcome)
+    finish(out, prepared, &outcome, true)
 }
 
 /// Writes `cm_Primary:` then `cm_Backup:`; a manager without live state gets a title

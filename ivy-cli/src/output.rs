@@ -174,6 +174,8 @@ pub struct Summary {
     /// For each crash of a primary, the time until the next primary served a request
     /// (`None`: none was served after it). Empty for the basic system.
     pub failovers: Vec<Option<Duration>>,
+    /// The longest any operation took, when it is worth reporting (fault tolerance).
+    pub slowest: Option<Duration>,
 }
 
 impl Summary {
@@ -209,6 +211,10 @@ impl Summary {
                 "failovers"
             };
             line.push_str(&format!(", {noun} {}", times.join(", ")));
+        }
+        if let Some(slowest) = self.slowest {
+            let millis = slowest.as_secs_f64() * 1e3;
+            line.push_str(&format!(", slowest request {millis:.2} ms"));
         }
         line
     }
@@ -291,6 +297,7 @@ Done
             messages: 176,
             elapsed: Duration::from_micros(1840),
             failovers: Vec::new(),
+            slowest: None,
         };
         assert_eq!(
             summary.line(),
@@ -304,11 +311,12 @@ Done
             messages: 0,
             elapsed: Duration::from_micros(10),
             failovers: vec![Some(Duration::from_micros(52_310))],
+            slowest: Some(Duration::from_micros(53_000)),
         };
         assert_eq!(
             single.line(),
             "1 request (0 reads, 1 write, 1 local hit), 0 messages, 0.01 ms (10.00 µs/op), \
-             failover 52.31 ms"
+             failover 52.31 ms, slowest request 53.00 ms"
         );
     }
 }
