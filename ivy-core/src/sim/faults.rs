@@ -81,3 +81,24 @@ pub enum ManagerStatus {
         until_step: u64,
     },
 }
+
+/// A fault the simulator injects at a chosen step (for schedules that a property test
+/// generates and shrinks), in addition to the random ones of [`FaultOptions`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScriptedFault {
+    /// Crash manager `index` (0: the original primary), if no state is lost by it;
+    /// it restarts blank `down_steps` later.
+    Crash {
+        /// Which manager.
+        index: usize,
+        /// For how many steps it stays down.
+        down_steps: u64,
+    },
+    /// Pause manager `index` for `steps` steps.
+    Pause {
+        /// Which manager.
+        index: usize,
+        /// For how many steps.
+        steps: u64,
+    },
+}

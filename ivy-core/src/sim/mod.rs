@@ -8,7 +8,7 @@
 mod faults;
 mod report;
 
-pub use faults::{FaultOptions, ManagerStatus, SimManager};
+pub use faults::{FaultOptions, ManagerStatus, ScriptedFault, SimManager};
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
 use crate::config::SystemConfig;
@@ -71,6 +71,8 @@ pub struct Simulation<M> {
     report: SimulationReport,
     /// With `record_trace`: the last steps, as text, for failure reports.
     step_log: std::collections::VecDeque<String>,
+    /// Scripted faults, by step, soonest last.
+    script: Vec<(u64, ScriptedFault)>,
 }
 
 /// How many steps a failure report shows.
@@ -120,7 +122,16 @@ impl<M: SimManager> Simulation<M> {
             outbox: Outbox::new(),
             report: SimulationReport::default(),
             step_log: std::collections::VecDeque::new(),
+            script: Vec::new(),
         }
+    }
+
+    /// Adds faults to inject at given steps. A crash that would lose the only copy
+    /// of the state, or an outage while another manager is out, is skipped.
+    pub fn with_script(mut self, mut script: Vec<(u64, ScriptedFault)>) -> Simulation<M> {
+        script.sort_by_key(|&(step, _)| std::cmp::Reverse(step));
+        self.script = script;
+        self
     }
 
     /// Runs to the end: every operation completed, no message in flight, and every
@@ -174,6 +185,14 @@ impl<M: SimManager> Simulation<M> {
         }
         self.step += 1;
         self.end_outages();
+        while self
+            .script
+            .last()
+            .is_some_and(|&(step, _)| step <= self.step)
+        {
+            let (_, fault) = self.script.pop().expect("a scripted fault");
+            self.inject_scripted(fault);
+        }
         let faults = self.options.faults;
         let faulty = self.step < faults.until_step;
         if faulty {
@@ -321,11 +340,10 @@ impl<M: SimManager> Simulation<M> {
         }
     }
 
-    /// Crashes or pauses a manager, at most one at a time, and only when the other
-    /// managers hold at least as much state as the one crashed.
+    /// Crashes or pauses a random manager, now and then.
     fn inject_outage(&mut self) {
         let faults = self.options.faults;
-        if self.managers.len() < 2 || self.status.iter().any(|&s| s != ManagerStatus::Up) {
+        if self.managers.len() < 2 {
             return;
         }
         let crash = self.rng.random_ratio(faults.crash_per_mille, 1000);
@@ -334,9 +352,32 @@ impl<M: SimManager> Simulation<M> {
             return;
         }
         let index = self.rng.random_range(0..self.managers.len());
-        let until_step = self.step + self.rng.random_range(1..=faults.outage_steps.max(1));
+        let steps = self.rng.random_range(1..=faults.outage_steps.max(1));
+        let fault = if crash {
+            ScriptedFault::Crash {
+                index,
+                down_steps: steps,
+            }
+        } else {
+            ScriptedFault::Pause { index, steps }
+        };
+        self.inject_scripted(fault);
+    }
+
+    /// Crashes or pauses a manager, at most one at a time, and a crash only when the
+    /// other managers hold at least as much state as the one crashed.
+    fn inject_scripted(&mut self, fault: ScriptedFault) {
+        let (index, steps) = match fault {
+            ScriptedFault::Crash { index, down_steps } => (index, down_steps),
+            ScriptedFault::Pause { index, steps } => (index, steps),
+        };
+        let all_up = self.status.iter().all(|&s| s == ManagerStatus::Up);
+        if index >= self.managers.len() || self.managers.len() < 2 || !all_up {
+            return;
+        }
+        let until_step = self.step + steps.max(1);
         let id = self.managers[index].id();
-        if pause {
+        if let ScriptedFault::Pause { .. } = fault {
             self.status[index] = ManagerStatus::Paused { until_step };
             self.report.events.push((self.step, SimEvent::Paused(id)));
             self.log_step(|| format!("paused {id}"));
