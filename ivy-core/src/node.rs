@@ -16,6 +16,12 @@ pub trait Node {
 
     /// Lets the node act on the passage of time (timeouts, heartbeats).
     fn handle_tick(&mut self, now_ticks: u64, out: &mut Outbox);
+
+    /// Tells the node that no more input is queued for it right now, so it may send
+    /// what it batched (the replicated managers send one replication message for the
+    /// changes of several inputs). Drivers call it after an input when the node's inbox
+    /// is empty; calling it after every input is correct too.
+    fn handle_idle(&mut self, _now_ticks: u64, _out: &mut Outbox) {}
 }
 
 /// Whether an operation reads or writes.

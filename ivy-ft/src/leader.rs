@@ -23,8 +23,11 @@ pub(crate) struct Fence {
 pub(crate) struct BackupLink {
     /// Every entry up to here is applied by the backup.
     pub(crate) acked_index: LogIndex,
-    /// Entries sent but not acknowledged, oldest first, resent on every heartbeat.
+    /// Entries not acknowledged, oldest first, resent on every heartbeat.
     pub(crate) unacked: VecDeque<(LogIndex, LogEntry)>,
+    /// The first entry appended since the last send, if any: sent as one batch when
+    /// the manager is idle and a transaction waits for it, else with the heartbeat.
+    pub(crate) unsent_from: Option<LogIndex>,
     pub(crate) sent_at_ticks: u64,
 }
 
@@ -34,6 +37,7 @@ impl BackupLink {
         BackupLink {
             acked_index,
             unacked: VecDeque::new(),
+            unsent_from: None,
             sent_at_ticks: now_ticks,
         }
     }
@@ -46,6 +50,25 @@ impl BackupLink {
             .is_some_and(|&(index, _)| index <= self.acked_index)
         {
             self.unacked.pop_front();
+        }
+        if self
+            .unsent_from
+            .is_some_and(|first| first <= self.acked_index)
+        {
+            self.unsent_from = None;
+        }
+    }
+
+    /// One message with every entry from `first_index` on.
+    fn replicate_from(&self, first_index: LogIndex) -> Message {
+        Message::Replicate {
+            first_index,
+            entries: self
+                .unacked
+                .iter()
+                .filter(|&&(index, _)| index >= first_index)
+                .map(|&(_, entry)| entry)
+                .collect(),
         }
     }
 }
@@ -176,12 +199,12 @@ impl FtManager {
         };
         match serializer.admit(page, request, kind) {
             Admission::Began => {
-                let index = self.append(entry, now_ticks, out);
+                let index = self.append(entry);
                 self.gate(page, index);
                 self.drive(page, now_ticks, out);
             }
             Admission::Queued => {
-                self.append(entry, now_ticks, out);
+                self.append(entry);
             }
             Admission::Duplicate => {
                 // The process retried: what we sent it may be lost. Send it again.
@@ -213,7 +236,7 @@ impl FtManager {
             version,
             kind,
         };
-        let index = self.append(entry, now_ticks, out);
+        let index = self.append(entry);
         let leader = self.leader_mut().expect("a leader confirms");
         leader.gated.remove(&page);
         leader.driven_at_ticks.remove(&page);
@@ -223,8 +246,8 @@ impl FtManager {
         }
     }
 
-    /// Numbers a change and sends it to the backup, if there is one.
-    fn append(&mut self, entry: LogEntry, now_ticks: u64, out: &mut Outbox) -> LogIndex {
+    /// Numbers a change and queues it for the backup, if there is one.
+    fn append(&mut self, entry: LogEntry) -> LogIndex {
         let replica = self.replica.as_mut().expect("a leader has state");
         replica.log_index += 1;
         let index = replica.log_index;
@@ -233,14 +256,30 @@ impl FtManager {
         };
         if let Some(link) = &mut leader.link {
             link.unacked.push_back((index, entry));
-            link.sent_at_ticks = now_ticks;
-            let replicate = Message::Replicate {
-                first_index: index,
-                entries: vec![entry],
-            };
-            out.send(self.id, self.peer, self.view, replicate);
+            link.unsent_from.get_or_insert(index);
         }
         index
+    }
+
+    /// Sends the changes queued since the last send, as one message, if a transaction
+    /// waits for them. Changes nothing waits for (a confirmation that starts no queued
+    /// fault) go with the next batch or heartbeat: until then, a new primary would
+    /// re-drive that transaction and get the same confirmation again.
+    pub(crate) fn send_batched(&mut self, now_ticks: u64, out: &mut Outbox) {
+        let (id, peer, view) = (self.id, self.peer, self.view);
+        let Some(leader) = self.leader_mut() else {
+            return;
+        };
+        let waited_for = !leader.gated.is_empty();
+        let Some(link) = &mut leader.link else {
+            return;
+        };
+        let Some(first_index) = link.unsent_from.filter(|_| waited_for) else {
+            return;
+        };
+        out.send(id, peer, view, link.replicate_from(first_index));
+        link.unsent_from = None;
+        link.sent_at_ticks = now_ticks;
     }
 
     /// Holds back `page`'s commands until the backup has applied entry `index`.
@@ -396,12 +435,10 @@ impl FtManager {
             }
             Some(link) if now_ticks.saturating_sub(link.sent_at_ticks) >= heartbeat_ticks => {
                 link.sent_at_ticks = now_ticks;
+                link.unsent_from = None;
                 let message = match link.unacked.front() {
                     None => Message::Heartbeat,
-                    Some(&(first_index, _)) => Message::Replicate {
-                        first_index,
-                        entries: link.unacked.iter().map(|&(_, entry)| entry).collect(),
-                    },
+                    Some(&(first_index, _)) => link.replicate_from(first_index),
                 };
                 out.send(id, peer, view, message);
             }

@@ -206,6 +206,10 @@ impl Node for FtManager {
             _ => self.follower_tick(now_ticks, out),
         }
     }
+
+    fn handle_idle(&mut self, now_ticks: u64, out: &mut Outbox) {
+        self.send_batched(now_ticks, out);
+    }
 }
 
 impl DirectoryView for FtManager {

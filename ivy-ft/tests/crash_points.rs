@@ -154,7 +154,10 @@ impl Network {
         let to = envelope.to.index();
         match to.checked_sub(self.processes.len()) {
             Some(m) if self.down_since_tick[m].is_some() => {} // lost
-            Some(m) => self.managers[m].handle_message(envelope, self.now_ticks, out),
+            Some(m) => {
+                self.managers[m].handle_message(envelope, self.now_ticks, out);
+                self.managers[m].handle_idle(self.now_ticks, out);
+            }
             None => self.processes[to].handle_message(envelope, self.now_ticks, out),
         }
         self.absorb(out);

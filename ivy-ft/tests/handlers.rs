@@ -50,6 +50,7 @@ fn deliver(
         message,
     };
     manager.handle_message(envelope, now_ticks, &mut out);
+    manager.handle_idle(now_ticks, &mut out);
     drain(out)
 }
 

@@ -130,9 +130,11 @@ impl<N: Node> Worker<N> {
             self.record(TraceItem::Message(TraceRecord::of(&envelope)));
         }
         let now_ticks = self.now_ticks();
-        self.finished
-            .node
-            .handle_message(envelope, now_ticks, &mut self.outbox);
+        let node = &mut self.finished.node;
+        node.handle_message(envelope, now_ticks, &mut self.outbox);
+        if self.inbox.is_empty() {
+            node.handle_idle(now_ticks, &mut self.outbox);
+        }
         self.flush();
         kind
     }

@@ -316,7 +316,9 @@ impl<M: SimManager> Simulation<M> {
         let now_ticks = self.now_ticks;
         match self.manager_index(envelope.to) {
             Some(index) => {
-                self.managers[index].handle_message(envelope, now_ticks, &mut self.outbox)
+                let manager = &mut self.managers[index];
+                manager.handle_message(envelope, now_ticks, &mut self.outbox);
+                manager.handle_idle(now_ticks, &mut self.outbox);
             }
             None => self.processes[envelope.to.index()].handle_message(
                 envelope,
