@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::num::NonZeroU32;
 
 /// What a process may do with its copy of a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -29,23 +30,28 @@ impl fmt::Display for Access {
 /// memory until its first write, so systems with very many pages stay cheap.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PageBuffer {
-    size_bytes: usize,
     bytes: Option<Box<[u8]>>,
+    /// Non-zero, so that an absent copy (`Option<PageBuffer>`) costs no extra word.
+    size_bytes: NonZeroU32,
 }
 
 impl PageBuffer {
     /// A page of `size_bytes` zeroes (its value is 0). `size_bytes` is at least 8.
     pub fn zeroed(size_bytes: usize) -> PageBuffer {
         assert!(size_bytes >= crate::config::MIN_PAGE_SIZE_BYTES);
+        let size_bytes = u32::try_from(size_bytes)
+            .ok()
+            .and_then(NonZeroU32::new)
+            .expect("a page of at most 4 GiB");
         PageBuffer {
-            size_bytes,
             bytes: None,
+            size_bytes,
         }
     }
 
     /// The page size in bytes.
     pub fn size_bytes(&self) -> usize {
-        self.size_bytes
+        self.size_bytes.get() as usize
     }
 
     /// The value last stored (the first eight bytes, little-endian).
@@ -58,7 +64,7 @@ impl PageBuffer {
 
     /// Stores `value` in the page.
     pub fn store(&mut self, value: u64) {
-        let size_bytes = self.size_bytes;
+        let size_bytes = self.size_bytes();
         let bytes = self
             .bytes
             .get_or_insert_with(|| vec![0u8; size_bytes].into_boxed_slice());
@@ -68,7 +74,7 @@ impl PageBuffer {
     /// The whole page.
     pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
         match &self.bytes {
-            None => std::borrow::Cow::Owned(vec![0u8; self.size_bytes]),
+            None => std::borrow::Cow::Owned(vec![0u8; self.size_bytes()]),
             Some(bytes) => std::borrow::Cow::Borrowed(bytes),
         }
     }
@@ -79,7 +85,7 @@ impl fmt::Debug for PageBuffer {
         write!(
             formatter,
             "Page({} bytes, value {})",
-            self.size_bytes,
+            self.size_bytes(),
             self.value()
         )
     }

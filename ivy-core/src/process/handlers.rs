@@ -5,6 +5,7 @@ use crate::ids::{PageId, PageVersion, RequestId};
 use crate::message::Message;
 use crate::node::{Operation, Outbox};
 use crate::page::{Access, PageBuffer};
+use std::collections::BTreeMap;
 
 impl Process {
     pub(super) fn dispatch(&mut self, message: Message, out: &mut Outbox) {
@@ -61,7 +62,7 @@ impl Process {
         if version < entry.version || !entry.is_owner {
             return; // stale: this transaction is over, or we no longer own the page
         }
-        advance(entry, version);
+        advance(entry, &mut self.handoffs, page, version);
         entry.access = Access::Read;
         let data = entry.data.clone().expect("the owner has data");
         let message = Message::ReadPage {
@@ -84,7 +85,7 @@ impl Process {
     ) {
         if self.is_pending(request, page) {
             let entry = &mut self.pages[page.index()];
-            advance(entry, version);
+            advance(entry, &mut self.handoffs, page, version);
             let value = data.value();
             entry.access = Access::Read;
             entry.data = Some(data);
@@ -114,7 +115,7 @@ impl Process {
         if version < entry.version || entry.is_owner {
             return; // stale: the owner is never in the copy set
         }
-        advance(entry, version);
+        advance(entry, &mut self.handoffs, page, version);
         entry.access = Access::Nil;
         entry.data = None;
         self.reply_to_manager(
@@ -145,15 +146,15 @@ impl Process {
             return; // stale
         }
         let data = if entry.is_owner {
-            advance(entry, version);
+            advance(entry, &mut self.handoffs, page, version);
             entry.is_owner = false;
             entry.access = Access::Nil;
             let data = entry.data.take().expect("the owner has data");
             if retain_handoff {
-                entry.handoff = Some(data.clone());
+                self.handoffs.insert(page, data.clone());
             }
             data
-        } else if let (true, Some(handoff)) = (version == entry.version, &entry.handoff) {
+        } else if let (true, Some(handoff)) = (version == entry.version, self.handoffs.get(&page)) {
             handoff.clone() // a repeated forward: hand over the same page again
         } else {
             return; // stale: we no longer own the page
@@ -207,7 +208,7 @@ impl Process {
             if data.is_none() && !entry.is_owner {
                 return; // malformed: only the owner is granted an upgrade in place
             }
-            advance(entry, version);
+            advance(entry, &mut self.handoffs, page, version);
             entry.is_owner = true;
             entry.access = Access::ReadWrite;
             if data.is_some() {
@@ -268,9 +269,16 @@ impl Process {
 
 /// Records that this process takes part in the page's transaction `version`; a page
 /// kept for a repeated hand-over belongs to an older transaction and is dropped.
-fn advance(entry: &mut PageEntry, version: PageVersion) {
+fn advance(
+    entry: &mut PageEntry,
+    handoffs: &mut BTreeMap<PageId, PageBuffer>,
+    page: PageId,
+    version: PageVersion,
+) {
     if version > entry.version {
         entry.version = version;
-        entry.handoff = None;
+        if !handoffs.is_empty() {
+            handoffs.remove(&page);
+        }
     }
 }

@@ -15,6 +15,7 @@ use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
 use crate::message::{Envelope, Message};
 use crate::node::{Completion, Node, Operation, Outbox};
 use crate::page::{Access, PageBuffer};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// How a process reaches its manager(s).
@@ -59,7 +60,6 @@ pub struct PageEntry {
     is_owner: bool,
     version: PageVersion,
     data: Option<PageBuffer>,
-    handoff: Option<PageBuffer>,
 }
 
 impl PageEntry {
@@ -134,6 +134,9 @@ pub struct Process {
     next_sequence: u64,
     last_completed_sequence: u64,
     pending: Option<PendingFault>,
+    /// Pages handed over by a `WriteForward`, kept (with `retain_handoff`) to answer a
+    /// repeated forward of the same transaction until a newer one touches the page.
+    handoffs: BTreeMap<PageId, PageBuffer>,
 }
 
 impl Process {
@@ -151,7 +154,6 @@ impl Process {
                     is_owner: owns,
                     version: PageVersion(0),
                     data: owns.then(|| PageBuffer::zeroed(config.page_size_bytes)),
-                    handoff: None,
                 }
             })
             .collect();
@@ -164,6 +166,7 @@ impl Process {
             next_sequence: 1,
             last_completed_sequence: 0,
             pending: None,
+            handoffs: BTreeMap::new(),
         }
     }
 

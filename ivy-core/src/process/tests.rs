@@ -777,3 +777,14 @@ fn the_promise_reports_the_newest_view_whose_command_was_obeyed() {
     // Confirmations now go to the primary of view 2, node 3.
     assert_eq!(owner.view(), View(2));
 }
+
+#[test]
+fn a_page_entry_stays_small_for_systems_with_millions_of_pages() {
+    // Every process keeps an entry for every page: 64 processes and a million pages
+    // make 64 million entries.
+    assert!(std::mem::size_of::<PageEntry>() <= 40);
+    assert_eq!(
+        std::mem::size_of::<Option<PageBuffer>>(),
+        std::mem::size_of::<PageBuffer>()
+    );
+}
