@@ -4,17 +4,10 @@
 //! The protocol lives in the sans-IO crates (`ivy-core`, `ivy-basic`, `ivy-ft`); this crate owns
 //! the threaded runtime that drives them, argument parsing and output.
 
-mod args;
-mod basic;
-mod error;
-mod ft;
-mod output;
-mod readout;
-mod runtime;
-
-use args::{Cli, Command};
 use clap::Parser;
-use error::CliError;
+use ivy_cli::args::{Cli, Command};
+use ivy_cli::error::CliError;
+use ivy_cli::{basic, ft};
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
