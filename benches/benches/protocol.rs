@@ -96,5 +96,73 @@ fn write_fault_with_copies(criterion: &mut Criterion) {
     black_box(NodeId(0));
 }
 
-criterion_group!(benches, read_fault, write_fault_with_copies);
+/// The cost of one handler call: a process serving a forward, and the manager
+/// admitting a request (beginning its transaction) and completing one.
+fn handler_cost(criterion: &mut Criterion) {
+    use ivy_core::{Envelope, Message, PageVersion, RequestId, View};
+    let mut group = criterion.benchmark_group("handler");
+    let system = System::new(2, 1);
+    let request = RequestId {
+        process: NodeId(1),
+        sequence: 1,
+    };
+    let envelope = |from: u32, to: u32, message: Message| Envelope {
+        from: NodeId(from),
+        to: NodeId(to),
+        view: View(0),
+        message,
+    };
+    let forward = envelope(
+        2,
+        0,
+        Message::ReadForward {
+            page: PageId(0),
+            request,
+            version: PageVersion(1),
+        },
+    );
+    group.bench_function("process: ReadForward at the owner", |bencher| {
+        bencher.iter_batched_ref(
+            || (system.processes[0].clone(), forward.clone(), Outbox::new()),
+            |(process, forward, out)| process.handle_message(forward.clone(), 0, out),
+            BatchSize::SmallInput,
+        )
+    });
+    let read_request = envelope(
+        1,
+        2,
+        Message::ReadRequest {
+            page: PageId(0),
+            request,
+        },
+    );
+    group.bench_function("manager: ReadRequest on a free page", |bencher| {
+        bencher.iter_batched_ref(
+            || (system.manager.clone(), Outbox::new()),
+            |(manager, out)| manager.handle_message(read_request.clone(), 0, out),
+            BatchSize::SmallInput,
+        )
+    });
+    let mut serving = system.manager.clone();
+    serving.handle_message(read_request.clone(), 0, &mut Outbox::new());
+    let confirmation = envelope(
+        1,
+        2,
+        Message::ReadConfirmation {
+            page: PageId(0),
+            request,
+            version: PageVersion(1),
+        },
+    );
+    group.bench_function("manager: ReadConfirmation", |bencher| {
+        bencher.iter_batched_ref(
+            || (serving.clone(), Outbox::new()),
+            |(manager, out)| manager.handle_message(confirmation.clone(), 0, out),
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, read_fault, write_fault_with_copies, handler_cost);
 criterion_main!(benches);

@@ -1,0 +1,134 @@
+//! Throughput of the threaded runtime: random reads, writes and mixed operations on
+//! 4, 10 and 64 processes (100 pages), the basic and the fault-tolerant system side by
+//! side; the latency of one uncontended read fault; and the floor every runtime pays,
+//! the cost of waking a parked thread through a channel (one hop, and a ring of three
+//! hops, the length of a read fault's critical path).
+
+use criterion::{
+    criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
+};
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use ivy_benches::{Run, System};
+use ivy_core::OperationMix;
+use std::time::{Duration, Instant};
+
+const REQUESTS: u64 = 20_000;
+
+fn throughput(criterion: &mut Criterion) {
+    for (name, mix) in [
+        ("read", OperationMix::Read),
+        ("write", OperationMix::Write),
+        ("mixed", OperationMix::Mixed),
+    ] {
+        let mut group = criterion.benchmark_group(format!("runtime {name}"));
+        group.sampling_mode(SamplingMode::Flat);
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(4));
+        group.throughput(Throughput::Elements(REQUESTS));
+        for processes in [4u32, 10, 64] {
+            for system in [System::Basic, System::Ft] {
+                let run = Run::new(processes, 100, REQUESTS, mix);
+                let id = BenchmarkId::new(system.name(), processes);
+                group.bench_with_input(id, &run, |bencher, run| {
+                    bencher.iter_custom(|iters| (0..iters).map(|_| run.execute(system).0).sum())
+                });
+            }
+        }
+        group.finish();
+    }
+}
+
+/// One read fault at a time: process 1 reads each page process 0 owns, once.
+fn read_fault_latency(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("read fault latency");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    let faults: u64 = 2_000;
+    group.throughput(Throughput::Elements(faults));
+    group.bench_function("uncontended, basic", |bencher| {
+        bencher.iter_custom(|iters| (0..iters).map(|_| one_at_a_time(faults)).sum())
+    });
+    group.finish();
+}
+
+/// Runs `faults` uncontended read faults one after another and returns their time.
+fn one_at_a_time(faults: u64) -> Duration {
+    use ivy_basic::CentralManager;
+    use ivy_cli::basic::initial_processes;
+    use ivy_cli::runtime::{self, RuntimeOptions};
+    use ivy_core::{Operation, PageId, ProcessOptions, SystemConfig, Workload};
+    let config = SystemConfig::new(2, 2 * faults as u32, 4096).expect("a valid size");
+    let reads = (0..faults)
+        .map(|index| Operation::Read {
+            page: PageId(2 * index as u32),
+        })
+        .collect();
+    let workload = Workload::from_lists(vec![Vec::new(), reads]);
+    let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
+    let options = RuntimeOptions {
+        record_trace: false,
+        record_heartbeats: false,
+        record_history: false,
+        deadline: Duration::from_secs(60),
+        tick: None,
+        faults: Default::default(),
+        settle_timeout: Duration::from_secs(10),
+    };
+    let manager = CentralManager::new(&config);
+    let outcome = runtime::run(processes, vec![manager], workload, options).expect("completes");
+    outcome.elapsed
+}
+
+/// Passes a token around a ring of `hops` threads (the bench thread included)
+/// `rounds` times; returns the time per hop times `rounds * hops`.
+fn ring(hops: usize, rounds: u64) -> Duration {
+    let (senders, receivers): (Vec<Sender<u64>>, Vec<Receiver<u64>>) =
+        (0..hops).map(|_| unbounded()).unzip();
+    let threads: Vec<_> = (1..hops)
+        .map(|index| {
+            let inbox = receivers[index].clone();
+            let next = senders[(index + 1) % hops].clone();
+            std::thread::spawn(move || {
+                while let Ok(token) = inbox.recv() {
+                    if token == u64::MAX {
+                        let _ = next.send(token);
+                        break;
+                    }
+                    let _ = next.send(token + 1);
+                }
+            })
+        })
+        .collect();
+    let start = Instant::now();
+    for round in 0..rounds {
+        senders[1 % hops].send(round).expect("the ring is up");
+        receivers[0].recv().expect("the token comes back");
+    }
+    let elapsed = start.elapsed();
+    senders[1 % hops].send(u64::MAX).expect("the ring is up");
+    let _ = receivers[0].recv();
+    for thread in threads {
+        thread.join().expect("a ring thread");
+    }
+    elapsed
+}
+
+fn channel_hops(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("channel hops");
+    for hops in [1usize, 3] {
+        // A ring of `hops + 1` threads would add a hop back; instead a ring of `hops`
+        // threads where the bench thread is one of them: `hops` sends per round.
+        let ring_size = hops.max(2);
+        let name = format!("{hops} hop{}", if hops == 1 { "" } else { "s" });
+        group.bench_function(name, |bencher| {
+            bencher.iter_custom(|iters| {
+                let elapsed = ring(ring_size, iters);
+                elapsed * hops as u32 / ring_size as u32
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, throughput, read_fault_latency, channel_hops);
+criterion_main!(benches);
