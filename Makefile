@@ -2,7 +2,7 @@
 CARGO ?= cargo
 IVY = $(CARGO) run --release -q -p ivy-cli --
 
-.PHONY: run r w r-ft w-ft test fmt lint unit bench sweep
+.PHONY: run r w r-ft w-ft test fmt lint unit bench bench-report sweep
 
 ## make run: the default basic run (3 processes, 5 pages, 50 mixed requests)
 run:
@@ -44,3 +44,7 @@ sweep:
 ## make bench: the criterion suites
 bench:
 	$(CARGO) bench -p ivy-benches
+
+## make bench-report: rewrite the tables of BENCHMARKS.md from criterion's results
+bench-report:
+	$(CARGO) run -q -p ivy-benches --bin bench-report
