@@ -73,6 +73,7 @@ fn one_at_a_time(faults: u64) -> Duration {
         tick: None,
         faults: Default::default(),
         settle_timeout: Duration::from_secs(10),
+        threads: None,
     };
     let manager = CentralManager::new(&config);
     let outcome = runtime::run(processes, vec![manager], workload, options).expect("completes");

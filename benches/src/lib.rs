@@ -45,6 +45,8 @@ pub struct Run {
     pub ft: FtOptions,
     /// Kills and revivals by request number (fault-tolerant system only).
     pub faults: BTreeMap<u64, Vec<FaultAction>>,
+    /// Worker threads for the actor runtime; `None`: one thread per node.
+    pub threads: Option<usize>,
 }
 
 impl Run {
@@ -57,6 +59,7 @@ impl Run {
             mix,
             ft: FtOptions::default(),
             faults: BTreeMap::new(),
+            threads: None,
         }
     }
 
@@ -73,6 +76,7 @@ impl Run {
             tick: None,
             faults: BTreeMap::new(),
             settle_timeout: Duration::from_secs(10),
+            threads: self.threads,
         };
         match system {
             System::Basic => {

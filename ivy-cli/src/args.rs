@@ -108,6 +108,12 @@ pub struct RunArgs {
     /// Print only the summary line.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Run the nodes as actors on K worker threads (node i on worker i % K), so that
+    /// messages between nodes of one worker need no thread wake-up; 0 runs one thread
+    /// per node.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub threads: usize,
 }
 
 /// `--ops`: which operations a workload draws.
@@ -151,6 +157,12 @@ impl RunArgs {
             return Err(format!(
                 "--processes must be at most {MAX_PROCESSES} (one thread per node), not {}",
                 self.processes
+            ));
+        }
+        if self.threads > MAX_PROCESSES as usize {
+            return Err(format!(
+                "--threads must be at most {MAX_PROCESSES}, not {}",
+                self.threads
             ));
         }
         if self.page_size > MAX_PAGE_SIZE_BYTES {

@@ -62,6 +62,7 @@ pub fn runtime_options(args: &RunArgs) -> RuntimeOptions {
         tick: None,
         faults: BTreeMap::new(),
         settle_timeout: Duration::from_secs(10),
+        threads: (args.threads > 0).then_some(args.threads),
     }
 }
 

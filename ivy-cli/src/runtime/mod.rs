@@ -15,6 +15,7 @@ use board::ManagerBoard;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use events::FailoverClocks;
 use ivy_core::sim::SimManager;
+use ivy_core::Node;
 use ivy_core::{Envelope, HistoryEntry, NodeId, Process, Workload};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,7 +23,7 @@ use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use thiserror::Error;
-use worker::{run_manager, run_process, Finished, Worker};
+use worker::{Finished, Worker};
 
 /// A fault to inject when a request is issued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +55,9 @@ pub struct RuntimeOptions {
     pub faults: BTreeMap<u64, Vec<FaultAction>>,
     /// After the operations, how long the managers may take to settle.
     pub settle_timeout: Duration,
+    /// Run the nodes as actors on this many worker threads (node `i` on worker
+    /// `i % threads`); `None`: one thread per node.
+    pub threads: Option<usize>,
 }
 
 /// A finished run: the nodes' final state and what was recorded.
@@ -92,15 +96,17 @@ pub enum RuntimeError {
     /// The managers did not agree on a settled view in time after the operations.
     #[error("the managers did not settle within {0:?} after the last operation")]
     Unsettled(Duration),
-    /// A node's thread panicked (a broken protocol invariant).
-    #[error("node {0} failed")]
-    NodeFailed(NodeId),
+    /// A worker thread panicked (a broken protocol invariant).
+    #[error("worker thread {0} failed")]
+    WorkerFailed(usize),
 }
 
 pub(crate) enum Input {
     Deliver(Envelope),
-    Crash,
-    Revive,
+    /// Crash the manager with this index (among the managers).
+    Crash(usize),
+    /// Revive the manager with this index.
+    Revive(usize),
     Stop,
 }
 
@@ -155,21 +161,24 @@ impl Shared {
     /// Sends a crash or revival to the manager the action names now.
     fn inject(&self, action: FaultAction) {
         let mut crashed = self.crashed.lock().expect("no panics while locked");
-        let (target, input) = match action {
+        let (target, kill) = match action {
             FaultAction::KillPrimary => {
-                let target = self.board.primary();
-                crashed.primary = target;
-                (target, Input::Crash)
+                crashed.primary = self.board.primary();
+                (crashed.primary, true)
             }
             FaultAction::KillBackup => {
-                let target = self.board.backup();
-                crashed.backup = target;
-                (target, Input::Crash)
+                crashed.backup = self.board.backup();
+                (crashed.backup, true)
             }
-            FaultAction::RevivePrimary => (crashed.primary.take(), Input::Revive),
-            FaultAction::ReviveBackup => (crashed.backup.take(), Input::Revive),
+            FaultAction::RevivePrimary => (crashed.primary.take(), false),
+            FaultAction::ReviveBackup => (crashed.backup.take(), false),
         };
         if let Some(index) = target {
+            let input = if kill {
+                Input::Crash(index)
+            } else {
+                Input::Revive(index)
+            };
             let _ = self.senders[self.first_manager + index].send(input);
         }
     }
@@ -185,14 +194,20 @@ pub fn run<M: SimManager + Send + 'static>(
     options: RuntimeOptions,
 ) -> Result<RunOutcome<M>, RuntimeError> {
     let node_count = processes.len() + managers.len();
-    let (senders, receivers): (Vec<_>, Vec<_>) = (0..node_count).map(|_| unbounded()).unzip();
+    let worker_count = options.threads.unwrap_or(node_count).clamp(1, node_count);
+    let (worker_senders, receivers): (Vec<_>, Vec<_>) =
+        (0..worker_count).map(|_| unbounded()).unzip();
+    // Every node's inbox is its worker's.
+    let senders = (0..node_count)
+        .map(|id| worker_senders[id % worker_count].clone())
+        .collect();
     let deadline = options.deadline;
     let settle_timeout = options.settle_timeout;
     let pending_faults = Mutex::new(options.faults.keys().copied().collect());
     let shared = Arc::new(Shared {
         senders,
         start: OnceLock::new(),
-        start_barrier: Barrier::new(node_count + 1),
+        start_barrier: Barrier::new(worker_count + 1),
         trace_sequence: AtomicU64::new(0),
         completed: AtomicU64::new(0),
         options,
@@ -202,26 +217,26 @@ pub fn run<M: SimManager + Send + 'static>(
         pending_faults,
         failovers: FailoverClocks::default(),
     });
-    let mut receivers = receivers.into_iter();
     let (done_sender, done_receiver) = unbounded();
     let total = workload.len() as u64;
     let process_count = processes.len();
-    let process_threads: Vec<JoinHandle<Finished<Process>>> = processes
+    let mut workers: Vec<Worker<M>> = receivers
+        .into_iter()
+        .map(|inbox| Worker::new(inbox, shared.clone(), done_sender.clone(), node_count))
+        .collect();
+    for (id, (process, operations)) in processes
         .into_iter()
         .zip(workload.into_numbered_lists())
-        .map(|(process, operations)| {
-            let worker = Worker::new(process, receivers.next().unwrap(), shared.clone());
-            let done = done_sender.clone();
-            thread::spawn(move || run_process(worker, operations, done))
-        })
-        .collect();
-    let manager_threads: Vec<JoinHandle<Finished<M>>> = managers
-        .into_iter()
         .enumerate()
-        .map(|(index, manager)| {
-            let worker = Worker::new(manager, receivers.next().unwrap(), shared.clone());
-            thread::spawn(move || run_manager(worker, index))
-        })
+    {
+        workers[id % worker_count].host_process(process, operations);
+    }
+    for (index, manager) in managers.into_iter().enumerate() {
+        workers[(process_count + index) % worker_count].host_manager(manager, index);
+    }
+    let threads: Vec<JoinHandle<Finished<M>>> = workers
+        .into_iter()
+        .map(|worker| thread::spawn(move || worker.run()))
         .collect();
     let start = Instant::now();
     shared.start.set(start).expect("set once");
@@ -232,8 +247,7 @@ pub fn run<M: SimManager + Send + 'static>(
     for sender in &shared.senders {
         let _ = sender.send(Input::Stop);
     }
-    let processes = join_all(process_threads, 0)?;
-    let managers = join_all(manager_threads, process_count)?;
+    let finished = join_all(threads)?;
     if stalled {
         return Err(RuntimeError::Stalled {
             completed: shared.completed.load(Ordering::Relaxed),
@@ -244,12 +258,7 @@ pub fn run<M: SimManager + Send + 'static>(
     if !settled {
         return Err(RuntimeError::Unsettled(settle_timeout));
     }
-    Ok(assemble(
-        processes,
-        managers,
-        elapsed,
-        shared.failovers.durations(),
-    ))
+    Ok(assemble(finished, elapsed, shared.failovers.durations()))
 }
 
 /// Waits until every process has reported all its operations done; returns whether
@@ -264,52 +273,54 @@ fn wait_for_processes(done: &Receiver<NodeId>, processes: usize, deadline: Insta
     false
 }
 
-fn join_all<N>(
-    threads: Vec<JoinHandle<Finished<N>>>,
-    first_id: usize,
-) -> Result<Vec<Finished<N>>, RuntimeError> {
+fn join_all<M>(threads: Vec<JoinHandle<Finished<M>>>) -> Result<Vec<Finished<M>>, RuntimeError> {
     let mut finished = Vec::with_capacity(threads.len());
     let mut failed = None;
     for (index, thread) in threads.into_iter().enumerate() {
         match thread.join() {
-            Ok(node) => finished.push(node),
+            Ok(worker) => finished.push(worker),
             Err(_) => failed = failed.or(Some(index)),
         }
     }
     match failed {
         None => Ok(finished),
-        Some(index) => Err(RuntimeError::NodeFailed(NodeId((first_id + index) as u32))),
+        Some(index) => Err(RuntimeError::WorkerFailed(index)),
     }
 }
 
 fn assemble<M>(
-    processes: Vec<Finished<Process>>,
-    managers: Vec<Finished<M>>,
+    workers: Vec<Finished<M>>,
     elapsed: Duration,
     failovers: Vec<Option<Duration>>,
 ) -> RunOutcome<M> {
     let mut trace = Vec::new();
     let mut history = Vec::new();
     let (mut messages, mut local_hits) = (0, 0);
-    let mut process_nodes = Vec::with_capacity(processes.len());
-    for finished in processes {
-        trace.extend(finished.trace);
-        history.extend(finished.history);
-        messages += finished.messages;
-        local_hits += finished.local_hits;
-        process_nodes.push(finished.node);
+    let mut processes = Vec::new();
+    let mut managers = Vec::new();
+    for worker in workers {
+        trace.extend(worker.trace);
+        history.extend(worker.history);
+        messages += worker.messages;
+        local_hits += worker.local_hits;
+        processes.extend(worker.processes.into_iter().map(|slot| slot.node));
+        managers.extend(
+            worker
+                .managers
+                .into_iter()
+                .map(|slot| (slot.index, slot.node, slot.down)),
+        );
     }
-    let mut manager_nodes = Vec::with_capacity(managers.len());
-    for finished in managers {
-        trace.extend(finished.trace);
-        messages += finished.messages;
-        manager_nodes.push((finished.node, finished.down));
-    }
+    processes.sort_by_key(|process| process.id());
+    managers.sort_by_key(|(index, _, _)| *index);
     trace.sort_unstable_by_key(|(sequence, _)| *sequence);
     history.sort_by_key(|entry| (entry.completed_at, entry.invoked_at));
     RunOutcome {
-        processes: process_nodes,
-        managers: manager_nodes,
+        processes,
+        managers: managers
+            .into_iter()
+            .map(|(_, node, down)| (node, down))
+            .collect(),
         trace: trace.into_iter().map(|(_, item)| item).collect(),
         history,
         messages,

@@ -1,69 +1,112 @@
-//! One node on its own thread: it receives from its inbox, turns elapsed time into
-//! ticks (one tick per millisecond), and sends what its state machine produced.
+//! A worker thread hosting one node (the thread-per-node runtime) or several (the
+//! actor runtime, `--threads K`): it receives from its inbox, delivers messages
+//! between its own nodes through a local queue (no channel, no wake-up), turns elapsed
+//! time into ticks (one per millisecond), and starts each process's next operation as
+//! soon as the process is idle.
 
 use super::events::{RunEvent, TraceItem};
 use super::{Input, Shared};
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use ivy_core::sim::SimManager;
-use ivy_core::{HistoryEntry, MessageKind, Node, NodeId, Operation, Outbox, Process, TraceRecord};
+use ivy_core::{
+    Envelope, HistoryEntry, MessageKind, Node, NodeId, Operation, Outbox, Process, TraceRecord,
+};
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What a node's thread hands back.
-pub(super) struct Finished<N> {
-    pub(super) node: N,
+/// A process and the operations it has left.
+pub(super) struct ProcessSlot {
+    pub(super) node: Process,
+    operations: Vec<(u64, Operation)>,
+    /// The next operation to start.
+    next: usize,
+    invoked_ns: u64,
+    reported_done: bool,
+}
+
+/// A manager, its index among the managers, and whether it is crashed.
+pub(super) struct ManagerSlot<M> {
+    pub(super) node: M,
+    pub(super) index: usize,
     pub(super) down: bool,
+    crash_pending: bool,
+}
+
+enum Hosted<M> {
+    Process(Box<ProcessSlot>),
+    Manager(ManagerSlot<M>),
+}
+
+/// What a worker hands back.
+pub(super) struct Finished<M> {
+    pub(super) processes: Vec<ProcessSlot>,
+    pub(super) managers: Vec<ManagerSlot<M>>,
     pub(super) trace: Vec<(u64, TraceItem)>,
     pub(super) history: Vec<HistoryEntry>,
     pub(super) messages: u64,
     pub(super) local_hits: u64,
 }
 
-/// What waiting for an input gave.
-enum Received {
-    Input(Input),
-    TimedOut,
-    Closed,
-}
-
-impl From<Result<Input, RecvTimeoutError>> for Received {
-    fn from(received: Result<Input, RecvTimeoutError>) -> Received {
-        match received {
-            Ok(input) => Received::Input(input),
-            Err(RecvTimeoutError::Timeout) => Received::TimedOut,
-            Err(RecvTimeoutError::Disconnected) => Received::Closed,
-        }
-    }
-}
-
-pub(super) struct Worker<N> {
+pub(super) struct Worker<M> {
     inbox: Receiver<Input>,
     shared: Arc<Shared>,
+    done: Sender<NodeId>,
+    hosted: Vec<Hosted<M>>,
+    /// For every node id, its slot in `hosted` if this worker hosts it.
+    slot_of: Vec<Option<usize>>,
+    local: VecDeque<Envelope>,
     outbox: Outbox,
     next_tick: Instant,
-    /// When the operation in progress was invoked (processes only).
-    invoked_ns: u64,
-    finished: Finished<N>,
+    trace: Vec<(u64, TraceItem)>,
+    history: Vec<HistoryEntry>,
+    messages: u64,
+    local_hits: u64,
 }
 
-impl<N: Node> Worker<N> {
-    pub(super) fn new(node: N, inbox: Receiver<Input>, shared: Arc<Shared>) -> Worker<N> {
+impl<M: SimManager> Worker<M> {
+    pub(super) fn new(
+        inbox: Receiver<Input>,
+        shared: Arc<Shared>,
+        done: Sender<NodeId>,
+        node_count: usize,
+    ) -> Worker<M> {
         Worker {
             inbox,
             shared,
+            done,
+            hosted: Vec::new(),
+            slot_of: vec![None; node_count],
+            local: VecDeque::new(),
             outbox: Outbox::new(),
             next_tick: Instant::now(),
-            invoked_ns: 0,
-            finished: Finished {
-                node,
-                down: false,
-                trace: Vec::new(),
-                history: Vec::new(),
-                messages: 0,
-                local_hits: 0,
-            },
+            trace: Vec::new(),
+            history: Vec::new(),
+            messages: 0,
+            local_hits: 0,
         }
+    }
+
+    pub(super) fn host_process(&mut self, node: Process, operations: Vec<(u64, Operation)>) {
+        self.slot_of[node.id().index()] = Some(self.hosted.len());
+        self.hosted.push(Hosted::Process(Box::new(ProcessSlot {
+            node,
+            operations,
+            next: 0,
+            invoked_ns: 0,
+            reported_done: false,
+        })));
+    }
+
+    pub(super) fn host_manager(&mut self, node: M, index: usize) {
+        self.slot_of[node.id().index()] = Some(self.hosted.len());
+        self.hosted.push(Hosted::Manager(ManagerSlot {
+            node,
+            index,
+            down: false,
+            crash_pending: false,
+        }));
     }
 
     fn now_ticks(&self) -> u64 {
@@ -71,94 +114,219 @@ impl<N: Node> Worker<N> {
     }
 
     fn record(&mut self, item: TraceItem) {
-        let sequence = self.shared.trace_sequence.fetch_add(1, Ordering::Relaxed);
-        self.finished.trace.push((sequence, item));
-    }
-
-    fn record_event(&mut self, event: RunEvent) {
         if self.shared.options.record_trace {
-            self.record(TraceItem::Event(event));
+            let sequence = self.shared.trace_sequence.fetch_add(1, Ordering::Relaxed);
+            self.trace.push((sequence, item));
         }
     }
 
-    /// The next input, handling ticks that fall due meanwhile; `None` when every
-    /// sender is gone.
-    fn receive(&mut self) -> Option<Input> {
+    /// Runs until told to stop.
+    pub(super) fn run(mut self) -> Finished<M> {
+        self.shared.start_barrier.wait();
+        self.publish_all();
         loop {
-            match self.receive_until(None) {
-                Received::Input(input) => return Some(input),
-                Received::TimedOut => continue,
-                Received::Closed => return None,
+            self.tick_if_due();
+            let waiting_for_faults = self.start_operations();
+            self.drain_local();
+            if self.inbox.is_empty() {
+                self.idle_managers();
+                self.drain_local();
             }
-        }
-    }
-
-    /// Like [`Worker::receive`], giving up at `deadline`.
-    fn receive_until(&mut self, deadline: Option<Instant>) -> Received {
-        let Some(tick) = self.shared.options.tick else {
-            let received = match deadline {
+            if self.can_start_more() {
+                continue;
+            }
+            let wake = match (waiting_for_faults, self.shared.options.tick) {
+                (true, _) => Some(Instant::now() + Duration::from_micros(200)),
+                (false, Some(_)) => Some(self.next_tick),
+                (false, None) => None,
+            };
+            let received = match wake {
                 None => self
                     .inbox
                     .recv()
                     .map_err(|_| RecvTimeoutError::Disconnected),
-                Some(deadline) => self.inbox.recv_deadline(deadline),
+                Some(wake) => self.inbox.recv_deadline(wake),
             };
-            return Received::from(received);
-        };
-        let now = Instant::now();
-        if now >= self.next_tick {
-            self.next_tick = now + tick;
-            if !self.finished.down {
-                let now_ticks = self.now_ticks();
-                self.finished.node.handle_tick(now_ticks, &mut self.outbox);
-                self.flush();
+            match received {
+                Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(input) => self.handle_input(input),
+                Err(RecvTimeoutError::Timeout) => {}
             }
         }
-        let wake = deadline.map_or(self.next_tick, |deadline| deadline.min(self.next_tick));
-        Received::from(self.inbox.recv_deadline(wake))
+        self.finish()
     }
 
-    /// Handles one delivered message, unless this node is down (then it is lost).
-    fn deliver(&mut self, envelope: ivy_core::Envelope) -> MessageKind {
-        let kind = envelope.message.kind();
-        if self.finished.down {
-            return kind;
+    fn handle_input(&mut self, input: Input) {
+        match input {
+            Input::Deliver(envelope) => self.deliver(envelope),
+            Input::Crash(index) => self.crash(index),
+            Input::Revive(index) => self.revive(index),
+            Input::Stop => {}
         }
-        self.finished.messages += 1;
+    }
+
+    /// Ticks every hosted node once a millisecond, if the system keeps time.
+    fn tick_if_due(&mut self) {
+        let Some(tick) = self.shared.options.tick else {
+            return;
+        };
+        let now = Instant::now();
+        if now < self.next_tick {
+            return;
+        }
+        self.next_tick = now + tick;
+        let now_ticks = self.now_ticks();
+        for slot in 0..self.hosted.len() {
+            match &mut self.hosted[slot] {
+                Hosted::Process(process) => process.node.handle_tick(now_ticks, &mut self.outbox),
+                Hosted::Manager(manager) if !manager.down => {
+                    manager.node.handle_tick(now_ticks, &mut self.outbox)
+                }
+                Hosted::Manager(_) => {}
+            }
+            self.route(slot);
+        }
+    }
+
+    /// Starts the next operation of every idle process whose turn has come; returns
+    /// whether a process waits for an earlier request's fault to be injected.
+    fn start_operations(&mut self) -> bool {
+        let mut waiting = false;
+        for slot in 0..self.hosted.len() {
+            while let Hosted::Process(process) = &mut self.hosted[slot] {
+                if !process.node.is_idle() {
+                    break;
+                }
+                let Some(&(request_number, operation)) = process.operations.get(process.next)
+                else {
+                    break;
+                };
+                if !self.shared.faults_ready(request_number) {
+                    waiting = true;
+                    break;
+                }
+                process.next += 1;
+                self.shared.inject_faults_at(request_number);
+                process.invoked_ns = self.shared.now_ns();
+                let now_ticks = process.invoked_ns / 1_000_000;
+                process
+                    .node
+                    .start(operation, now_ticks, &mut self.outbox)
+                    .expect("workload operations name existing pages and start idle");
+                self.route(slot);
+            }
+            self.report_done(slot);
+        }
+        waiting
+    }
+
+    fn can_start_more(&self) -> bool {
+        !self.local.is_empty()
+            || self.hosted.iter().any(|hosted| match hosted {
+                Hosted::Process(process) => {
+                    process.node.is_idle()
+                        && process
+                            .operations
+                            .get(process.next)
+                            .is_some_and(|&(number, _)| self.shared.faults_ready(number))
+                }
+                Hosted::Manager(_) => false,
+            })
+    }
+
+    fn report_done(&mut self, slot: usize) {
+        if let Hosted::Process(process) = &mut self.hosted[slot] {
+            let finished = process.node.is_idle() && process.next == process.operations.len();
+            if finished && !process.reported_done {
+                process.reported_done = true;
+                let _ = self.done.send(process.node.id());
+            }
+        }
+    }
+
+    fn drain_local(&mut self) {
+        while let Some(envelope) = self.local.pop_front() {
+            self.deliver(envelope);
+        }
+    }
+
+    /// Lets every hosted manager send what it batched.
+    fn idle_managers(&mut self) {
+        let now_ticks = self.now_ticks();
+        for slot in 0..self.hosted.len() {
+            if let Hosted::Manager(manager) = &mut self.hosted[slot] {
+                if !manager.down {
+                    manager.node.handle_idle(now_ticks, &mut self.outbox);
+                    self.route(slot);
+                }
+            }
+        }
+    }
+
+    /// Hands a message to the hosted node it is for; lost if that node is down.
+    fn deliver(&mut self, envelope: Envelope) {
+        let Some(slot) = self.slot_of[envelope.to.index()] else {
+            return; // not hosted here: a routing bug would show as a stalled run
+        };
+        let kind = envelope.message.kind();
+        if let Hosted::Manager(manager) = &self.hosted[slot] {
+            if manager.down {
+                return;
+            }
+        }
+        self.messages += 1;
         let options = &self.shared.options;
         if options.record_trace && (options.record_heartbeats || !kind.is_heartbeat()) {
             self.record(TraceItem::Message(TraceRecord::of(&envelope)));
         }
         let now_ticks = self.now_ticks();
-        let node = &mut self.finished.node;
-        node.handle_message(envelope, now_ticks, &mut self.outbox);
-        if self.inbox.is_empty() {
-            node.handle_idle(now_ticks, &mut self.outbox);
+        match &mut self.hosted[slot] {
+            Hosted::Process(process) => {
+                process
+                    .node
+                    .handle_message(envelope, now_ticks, &mut self.outbox)
+            }
+            Hosted::Manager(manager) => {
+                manager
+                    .node
+                    .handle_message(envelope, now_ticks, &mut self.outbox)
+            }
         }
-        self.flush();
-        kind
+        self.route(slot);
+        if let Hosted::Manager(_) = self.hosted[slot] {
+            self.after_manager_input(slot, kind);
+        }
     }
 
-    /// Sends the outbox's messages and records its completions and events.
-    fn flush(&mut self) {
+    /// Sends the outbox's messages (locally when this worker hosts the receiver) and
+    /// records the completions and events of the node in `slot`.
+    fn route(&mut self, slot: usize) {
         for envelope in self.outbox.messages.drain(..) {
-            // A node that already stopped needs nothing more; ignore the send error.
-            let _ = self.shared.senders[envelope.to.index()].send(Input::Deliver(envelope));
+            if self.slot_of[envelope.to.index()].is_some() {
+                self.local.push_back(envelope);
+            } else {
+                // A worker that already stopped needs nothing more.
+                let _ = self.shared.senders[envelope.to.index()].send(Input::Deliver(envelope));
+            }
         }
         let completed = self.outbox.completions.len();
         if completed > 0 {
+            let invoked_ns = match &self.hosted[slot] {
+                Hosted::Process(process) => process.invoked_ns,
+                Hosted::Manager(_) => 0,
+            };
             let complete_ns = self.shared.now_ns();
             for completion in self.outbox.completions.drain(..) {
                 if completion.fault.is_none() {
-                    self.finished.local_hits += 1;
+                    self.local_hits += 1;
                 }
                 if self.shared.options.record_history {
-                    self.finished.history.push(HistoryEntry {
+                    self.history.push(HistoryEntry {
                         process: completion.process,
                         op: completion.kind,
                         page: completion.page,
                         value: completion.value,
-                        invoked_at: self.invoked_ns,
+                        invoked_at: invoked_ns,
                         completed_at: complete_ns,
                     });
                 }
@@ -166,135 +334,133 @@ impl<N: Node> Worker<N> {
             self.shared
                 .completed
                 .fetch_add(completed as u64, Ordering::Relaxed);
+            self.report_done(slot);
         }
         let events = std::mem::take(&mut self.outbox.events);
-        for event in &events {
-            self.record_event(RunEvent::Manager(*event));
+        for &event in &events {
+            self.record(TraceItem::Event(RunEvent::Manager(event)));
         }
         self.outbox.events = events;
         self.outbox.events.clear();
     }
-}
 
-impl<M: SimManager> Worker<M> {
-    fn publish(&self, index: usize) {
-        self.shared
-            .board
-            .publish(index, &self.finished.node, self.finished.down);
+    /// After a manager handled a message: stop a failover clock if it served a
+    /// request, carry out a deferred kill if it is now safe, and post its status.
+    fn after_manager_input(&mut self, slot: usize, kind: MessageKind) {
+        let Hosted::Manager(manager) = &self.hosted[slot] else {
+            return;
+        };
+        let confirmation = matches!(
+            kind,
+            MessageKind::ReadConfirmation | MessageKind::WriteConfirmation
+        );
+        if confirmation && self.shared.failovers.any_running() {
+            if let Some((view, true)) = manager.node.authority() {
+                self.shared.failovers.served(view, self.shared.now_ns());
+            }
+        }
+        if manager.crash_pending {
+            self.try_crash(slot);
+        }
+        self.publish(slot);
     }
 
-    /// Crashes this manager if its peer holds all its state; returns whether it did.
-    fn try_crash(&mut self, index: usize) -> bool {
-        if !self.shared.board.may_crash(index, &self.finished.node) {
+    fn manager_slot(&self, index: usize) -> Option<usize> {
+        (0..self.hosted.len()).find(|&slot| {
+            matches!(&self.hosted[slot], Hosted::Manager(manager) if manager.index == index)
+        })
+    }
+
+    fn crash(&mut self, index: usize) {
+        let Some(slot) = self.manager_slot(index) else {
+            return;
+        };
+        let Hosted::Manager(manager) = &mut self.hosted[slot] else {
+            return;
+        };
+        if manager.down {
+            return;
+        }
+        manager.crash_pending = true;
+        if !self.try_crash(slot) {
+            let Hosted::Manager(manager) = &self.hosted[slot] else {
+                return;
+            };
+            let manager = manager.node.id();
+            self.record(TraceItem::Event(RunEvent::KillDeferred { manager }));
+        }
+        self.publish(slot);
+    }
+
+    /// Crashes the manager in `slot` if its peer holds all its state.
+    fn try_crash(&mut self, slot: usize) -> bool {
+        let Hosted::Manager(manager) = &mut self.hosted[slot] else {
+            return false;
+        };
+        if !self.shared.board.may_crash(manager.index, &manager.node) {
             return false;
         }
-        let was_primary = self.finished.node.authority().is_some_and(|(_, p)| p);
-        if let (true, Some((view, _))) = (was_primary, self.finished.node.authority()) {
+        let authority = manager.node.authority();
+        let was_primary = authority.is_some_and(|(_, primary)| primary);
+        if let (true, Some((view, _))) = (was_primary, authority) {
             self.shared.failovers.start(self.shared.now_ns(), view);
         }
-        self.finished.node = self.finished.node.crashed();
-        self.finished.down = true;
-        let manager = self.finished.node.id();
-        self.record_event(RunEvent::Killed {
-            manager,
+        manager.node = manager.node.crashed();
+        manager.down = true;
+        manager.crash_pending = false;
+        let id = manager.node.id();
+        self.record(TraceItem::Event(RunEvent::Killed {
+            manager: id,
             was_primary,
-        });
+        }));
         true
     }
-}
 
-pub(super) fn run_manager<M: SimManager>(mut worker: Worker<M>, index: usize) -> Finished<M> {
-    worker.shared.start_barrier.wait();
-    worker.publish(index);
-    let mut crash_pending = false;
-    while let Some(input) = worker.receive() {
-        match input {
-            Input::Stop => break,
-            Input::Deliver(envelope) => {
-                let kind = worker.deliver(envelope);
-                let confirmation = matches!(
-                    kind,
-                    MessageKind::ReadConfirmation | MessageKind::WriteConfirmation
-                );
-                if confirmation && worker.shared.failovers.any_running() {
-                    if let Some((view, true)) = worker.finished.node.authority() {
-                        worker.shared.failovers.served(view, worker.shared.now_ns());
-                    }
-                }
-            }
-            Input::Crash => {
-                crash_pending = !worker.finished.down;
-                if crash_pending && !worker.try_crash(index) {
-                    let manager = worker.finished.node.id();
-                    worker.record_event(RunEvent::KillDeferred { manager });
-                } else {
-                    crash_pending = false;
-                }
-            }
-            Input::Revive => {
-                crash_pending = false;
-                if worker.finished.down {
-                    worker.finished.down = false;
-                    let manager = worker.finished.node.id();
-                    worker.record_event(RunEvent::Revived { manager });
-                }
-            }
-        }
-        if crash_pending && worker.try_crash(index) {
-            crash_pending = false;
-        }
-        worker.publish(index);
-    }
-    worker.finished
-}
-
-pub(super) fn run_process(
-    mut worker: Worker<Process>,
-    operations: Vec<(u64, Operation)>,
-    done: crossbeam_channel::Sender<NodeId>,
-) -> Finished<Process> {
-    worker.shared.start_barrier.wait();
-    let mut operations = operations.into_iter().peekable();
-    let mut signalled_done = false;
-    loop {
-        let mut waiting_for_faults = false;
-        while worker.finished.node.is_idle() {
-            let Some(&(request_number, operation)) = operations.peek() else {
-                break;
-            };
-            // Faults happen in request order: wait (serving messages) until every
-            // fault of an earlier request has been injected.
-            if !worker.shared.faults_ready(request_number) {
-                waiting_for_faults = true;
-                break;
-            }
-            operations.next();
-            worker.shared.inject_faults_at(request_number);
-            worker.invoked_ns = worker.shared.now_ns();
-            let now_ticks = worker.now_ticks();
-            worker
-                .finished
-                .node
-                .start(operation, now_ticks, &mut worker.outbox)
-                .expect("workload operations name existing pages and start on an idle process");
-            worker.flush();
-        }
-        if !signalled_done && worker.finished.node.is_idle() && operations.peek().is_none() {
-            let _ = done.send(worker.finished.node.id());
-            signalled_done = true;
-        }
-        let received = if waiting_for_faults {
-            worker.receive_until(Some(Instant::now() + Duration::from_micros(200)))
-        } else {
-            worker.receive_until(None)
+    fn revive(&mut self, index: usize) {
+        let Some(slot) = self.manager_slot(index) else {
+            return;
         };
-        match received {
-            Received::Input(Input::Deliver(envelope)) => {
-                worker.deliver(envelope);
-            }
-            Received::Input(Input::Stop) | Received::Closed => break,
-            Received::Input(Input::Crash | Input::Revive) | Received::TimedOut => {}
+        let Hosted::Manager(manager) = &mut self.hosted[slot] else {
+            return;
+        };
+        manager.crash_pending = false;
+        if manager.down {
+            manager.down = false;
+            let id = manager.node.id();
+            self.record(TraceItem::Event(RunEvent::Revived { manager: id }));
+        }
+        self.publish(slot);
+    }
+
+    fn publish(&self, slot: usize) {
+        if let Hosted::Manager(manager) = &self.hosted[slot] {
+            let board = &self.shared.board;
+            board.publish(manager.index, &manager.node, manager.down);
         }
     }
-    worker.finished
+
+    fn publish_all(&self) {
+        for slot in 0..self.hosted.len() {
+            self.publish(slot);
+        }
+    }
+
+    fn finish(self) -> Finished<M> {
+        let mut processes = Vec::new();
+        let mut managers = Vec::new();
+        for hosted in self.hosted {
+            match hosted {
+                Hosted::Process(process) => processes.push(*process),
+                Hosted::Manager(manager) => managers.push(manager),
+            }
+        }
+        Finished {
+            processes,
+            managers,
+            trace: self.trace,
+            history: self.history,
+            messages: self.messages,
+            local_hits: self.local_hits,
+        }
+    }
 }
