@@ -392,3 +392,36 @@ fn same_seed_same_workload_and_counts() {
         "same operations issued by the same processes"
     );
 }
+
+#[test]
+fn the_actor_runtime_gives_coherent_runs_on_any_number_of_workers() {
+    for threads in ["1", "2", "3", "7"] {
+        let path = std::env::temp_dir().join(format!(
+            "ivy-cli-threads-{threads}-{}.jsonl",
+            std::process::id()
+        ));
+        let args = [
+            "--processes",
+            "6",
+            "--pages",
+            "9",
+            "--requests",
+            "300",
+            "--threads",
+            threads,
+            "--history",
+            path.to_str().unwrap(),
+        ];
+        let stdout = ivy_ok(&args);
+        let (_, last, _) = parse_readouts(&stdout);
+        assert_coherent(&last);
+        let text = std::fs::read_to_string(&path).expect("history written");
+        std::fs::remove_file(&path).unwrap();
+        let history: Vec<HistoryEntry> = text
+            .lines()
+            .map(|line| history_entry(&serde_json::from_str(line).expect("JSON")))
+            .collect();
+        assert_eq!(history.len(), 300, "--threads {threads}");
+        assert_eq!(check_linearizable(&history), Ok(()), "--threads {threads}");
+    }
+}

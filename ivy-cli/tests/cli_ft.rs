@@ -352,3 +352,19 @@ fn kill_revive_and_kill_again_across_seeds() {
         check_history(&path, 60);
     }
 }
+
+#[test]
+fn kills_and_revivals_work_on_the_actor_runtime() {
+    for threads in ["1", "2"] {
+        let path = temp_path(&format!("threads-{threads}"));
+        let args = "--requests 80 --kill-primary-at 20 --revive-primary-at 40 \
+            --kill-backup-at 60 --quiet --history";
+        let stdout = ivy_ok(args, &[path.to_str().unwrap(), "--threads", threads]);
+        assert!(
+            stdout.starts_with("80 requests ("),
+            "--threads {threads}: {stdout}"
+        );
+        assert!(stdout.contains("failover"), "--threads {threads}: {stdout}");
+        check_history(&path, 80);
+    }
+}
