@@ -2,7 +2,8 @@
 //! 4, 10 and 64 processes (100 pages), the basic and the fault-tolerant system side by
 //! side; the latency of one uncontended read fault; and the floor every runtime pays,
 //! the cost of waking a parked thread through a channel (one hop, and a ring of three
-//! hops, the length of a read fault's critical path).
+//! hops, the length of a read fault's critical path); and the actor runtime, nodes on
+//! fewer worker threads than nodes, against a thread per node.
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
@@ -131,5 +132,36 @@ fn channel_hops(criterion: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, throughput, read_fault_latency, channel_hops);
+/// Thread per node against the actor runtime on one and two workers (this machine has
+/// two cores): 20,000 writes on 10 processes and 100 pages.
+fn actor_runtime(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("runtime threads");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(4));
+    group.throughput(Throughput::Elements(REQUESTS));
+    for system in [System::Basic, System::Ft] {
+        for (label, threads) in [
+            ("per node", None),
+            ("1 worker", Some(1)),
+            ("2 workers", Some(2)),
+        ] {
+            let mut run = Run::new(10, 100, REQUESTS, OperationMix::Write);
+            run.threads = threads;
+            let id = BenchmarkId::new(system.name(), label);
+            group.bench_with_input(id, &run, |bencher, run| {
+                bencher.iter_custom(|iters| (0..iters).map(|_| run.execute(system).0).sum())
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    throughput,
+    read_fault_latency,
+    channel_hops,
+    actor_runtime
+);
 criterion_main!(benches);

@@ -220,6 +220,22 @@ fn render_targets(results: &[Result]) -> String {
         },
         ratio.map(|r| r <= 1.5),
     );
+    for system in ["basic", "ft"] {
+        let per_node = find(results, "runtime threads", &format!("{system}, per node"));
+        let actors = ["1 worker", "2 workers"]
+            .iter()
+            .filter_map(|label| find(results, "runtime threads", &format!("{system}, {label}")))
+            .map(|result| result.median_ns)
+            .fold(f64::INFINITY, f64::min);
+        let speedup = per_node
+            .map(|per_node| per_node.median_ns / actors)
+            .filter(|speedup| speedup.is_finite());
+        row(
+            &format!("actor runtime / thread per node, {system} writes: at least 3 times faster"),
+            speedup.map_or("-".to_string(), |s| format!("{s:.1} times")),
+            speedup.map(|s| s >= 3.0),
+        );
+    }
     let simulator = find(results, "simulator", "basic, messages").and_then(Result::per_element_ns);
     row(
         "simulator: at least 2 million messages per second",
