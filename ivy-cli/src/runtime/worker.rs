@@ -59,6 +59,8 @@ pub(super) struct Worker<M> {
     local: VecDeque<Envelope>,
     outbox: Outbox,
     next_tick: Instant,
+    /// The time in ticks, read once per batch of inputs rather than per message.
+    now_ticks: u64,
     trace: Vec<(u64, TraceItem)>,
     history: Vec<HistoryEntry>,
     messages: u64,
@@ -81,6 +83,7 @@ impl<M: SimManager> Worker<M> {
             local: VecDeque::new(),
             outbox: Outbox::new(),
             next_tick: Instant::now(),
+            now_ticks: 0,
             trace: Vec::new(),
             history: Vec::new(),
             messages: 0,
@@ -107,10 +110,6 @@ impl<M: SimManager> Worker<M> {
             down: false,
             crash_pending: false,
         }));
-    }
-
-    fn now_ticks(&self) -> u64 {
-        self.shared.now_ns() / 1_000_000
     }
 
     fn record(&mut self, item: TraceItem) {
@@ -149,7 +148,11 @@ impl<M: SimManager> Worker<M> {
             };
             match received {
                 Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(input) => self.handle_input(input),
+                Ok(input) => {
+                    // The wait may have been long: the input is handled at its own time.
+                    self.now_ticks = self.shared.now_ns() / 1_000_000;
+                    self.handle_input(input)
+                }
                 Err(RecvTimeoutError::Timeout) => {}
             }
         }
@@ -165,17 +168,20 @@ impl<M: SimManager> Worker<M> {
         }
     }
 
-    /// Ticks every hosted node once a millisecond, if the system keeps time.
+    /// Reads the clock, and ticks every hosted node once a millisecond if the system
+    /// keeps time.
     fn tick_if_due(&mut self) {
+        let now = Instant::now();
+        let start = *self.shared.start.get().expect("started");
+        self.now_ticks = now.duration_since(start).as_millis() as u64;
         let Some(tick) = self.shared.options.tick else {
             return;
         };
-        let now = Instant::now();
         if now < self.next_tick {
             return;
         }
         self.next_tick = now + tick;
-        let now_ticks = self.now_ticks();
+        let now_ticks = self.now_ticks;
         for slot in 0..self.hosted.len() {
             match &mut self.hosted[slot] {
                 Hosted::Process(process) => process.node.handle_tick(now_ticks, &mut self.outbox),
@@ -252,7 +258,7 @@ impl<M: SimManager> Worker<M> {
 
     /// Lets every hosted manager send what it batched.
     fn idle_managers(&mut self) {
-        let now_ticks = self.now_ticks();
+        let now_ticks = self.now_ticks;
         for slot in 0..self.hosted.len() {
             if let Hosted::Manager(manager) = &mut self.hosted[slot] {
                 if !manager.down {
@@ -279,7 +285,7 @@ impl<M: SimManager> Worker<M> {
         if options.record_trace && (options.record_heartbeats || !kind.is_heartbeat()) {
             self.record(TraceItem::Message(TraceRecord::of(&envelope)));
         }
-        let now_ticks = self.now_ticks();
+        let now_ticks = self.now_ticks;
         match &mut self.hosted[slot] {
             Hosted::Process(process) => {
                 process
