@@ -3,7 +3,8 @@
 //! side; the latency of one uncontended read fault; and the floor every runtime pays,
 //! the cost of waking a parked thread through a channel (one hop, and a ring of three
 //! hops, the length of a read fault's critical path); and the actor runtime, nodes on
-//! fewer worker threads than nodes, against a thread per node.
+//! fewer worker threads than nodes, against a thread per node; the reference
+//! program's workload; and a system of 64 processes and a million pages.
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
@@ -157,11 +158,54 @@ fn actor_runtime(criterion: &mut Criterion) {
     group.finish();
 }
 
+/// The reference program's own workload: 100,000 random reads or writes by 10
+/// processes on 100 pages (its authors report 10 to 18 µs per operation).
+fn reference_workload(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("reference workload");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    let requests = 100_000;
+    group.throughput(Throughput::Elements(requests));
+    for (name, mix) in [
+        ("reads", OperationMix::Read),
+        ("writes", OperationMix::Write),
+    ] {
+        for system in [System::Basic, System::Ft] {
+            let run = Run::new(10, 100, requests, mix);
+            let id = BenchmarkId::new(system.name(), name);
+            group.bench_with_input(id, &run, |bencher, run| {
+                bencher.iter_custom(|iters| (0..iters).map(|_| run.execute(system).0).sum())
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Scale: 64 processes and a million pages, 20,000 mixed operations (the time of the
+/// run, not of building the page tables).
+fn scale(criterion: &mut Criterion) {
+    let mut group = criterion.benchmark_group("scale");
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(10);
+    let requests = 20_000;
+    group.throughput(Throughput::Elements(requests));
+    for system in [System::Basic, System::Ft] {
+        let run = Run::new(64, 1_000_000, requests, OperationMix::Mixed);
+        let id = BenchmarkId::new(system.name(), "64 processes, 1,000,000 pages");
+        group.bench_with_input(id, &run, |bencher, run| {
+            bencher.iter_custom(|iters| (0..iters).map(|_| run.execute(system).0).sum())
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
     throughput,
     read_fault_latency,
     channel_hops,
-    actor_runtime
+    actor_runtime,
+    reference_workload,
+    scale
 );
 criterion_main!(benches);
