@@ -1,0 +1,161 @@
+//! Views, fencing and retries: what the fault-tolerant managers rely on.
+
+use super::*;
+
+#[test]
+fn messages_from_an_older_manager_view_are_ignored() {
+    let mut owner = process(0);
+    let mut out = Outbox::new();
+    let newer = Envelope {
+        view: View(2),
+        ..envelope(
+            MANAGER,
+            NodeId(0),
+            Message::ReadForward {
+                page: PageId(1),
+                request: request(2, 1),
+                version: PageVersion(1),
+            },
+        )
+    };
+    owner.handle_message(newer, 0, &mut out);
+    assert_eq!(owner.view(), View(2));
+    let before = owner.clone();
+    let older = envelope(
+        MANAGER,
+        NodeId(0),
+        Message::WriteForward {
+            page: PageId(0),
+            request: request(1, 1),
+            version: PageVersion(1),
+        },
+    );
+    out.clear();
+    owner.handle_message(older, 0, &mut out);
+    assert!(out.is_empty());
+    assert_eq!(owner, before);
+}
+
+#[test]
+fn an_unanswered_fault_is_resent_to_the_other_manager_with_the_same_id() {
+    let config = config();
+    let options = ProcessOptions {
+        managers: vec![NodeId(3), NodeId(4)],
+        retry_timeout_ticks: Some(10),
+        retain_handoff: true,
+    };
+    let mut reader = Process::new(NodeId(1), &config, options);
+    let mut out = Outbox::new();
+    reader.start(read(0), 0, &mut out).expect("idle");
+    out.clear();
+    reader.handle_tick(9, &mut out);
+    assert!(out.is_empty(), "not yet timed out");
+    reader.handle_tick(10, &mut out);
+    let resent = Message::ReadRequest {
+        page: PageId(0),
+        request: request(1, 1),
+    };
+    assert_eq!(sent(&out), vec![(NodeId(4), resent.clone())]);
+    out.clear();
+    reader.handle_tick(20, &mut out);
+    assert_eq!(sent(&out), vec![(NodeId(3), resent)]);
+}
+
+#[test]
+fn a_process_without_a_retry_timeout_never_resends() {
+    let mut reader = process(1);
+    start(&mut reader, read(0));
+    let mut out = Outbox::new();
+    reader.handle_tick(1_000_000, &mut out);
+    assert!(out.is_empty());
+}
+
+fn replicated_process(id: u32) -> Process {
+    let config = config();
+    Process::new(NodeId(id), &config, ProcessOptions::replicated(&config, 60))
+}
+
+fn new_view(process: &mut Process, from: u32, view: u64) -> Outbox {
+    let mut out = Outbox::new();
+    let envelope = Envelope {
+        view: View(view),
+        ..envelope(NodeId(from), process.id(), Message::NewView)
+    };
+    process.handle_message(envelope, 5, &mut out);
+    out
+}
+
+#[test]
+fn a_newer_view_is_promised_and_a_pending_fault_goes_to_its_primary() {
+    let mut reader = replicated_process(1);
+    start(&mut reader, read(0));
+    let out = new_view(&mut reader, 4, 1);
+    let envelopes: Vec<_> = out
+        .messages
+        .iter()
+        .map(|e| (e.to, e.view, e.message.clone()))
+        .collect();
+    let resent = Message::ReadRequest {
+        page: PageId(0),
+        request: request(1, 1),
+    };
+    let promise = Message::ViewPromise { accepted: View(0) };
+    assert_eq!(
+        envelopes,
+        vec![(NodeId(4), View(1), resent), (NodeId(4), View(1), promise)]
+    );
+    assert_eq!(reader.view(), View(1));
+    assert_eq!(reader.pending().map(|p| p.sent_at_ticks), Some(5));
+}
+
+#[test]
+fn a_stale_new_view_is_answered_with_the_newer_promise() {
+    let mut process = replicated_process(2);
+    new_view(&mut process, 4, 3);
+    let before = process.clone();
+    let out = new_view(&mut process, 3, 2);
+    assert_eq!(out.messages.len(), 1);
+    let answer = &out.messages[0];
+    assert_eq!((answer.to, answer.view), (NodeId(3), View(3)));
+    assert_eq!(answer.message, Message::ViewPromise { accepted: View(0) });
+    assert_eq!(process, before);
+}
+
+#[test]
+fn the_promise_reports_the_newest_view_whose_command_was_obeyed() {
+    let mut owner = replicated_process(0);
+    new_view(&mut owner, 4, 1);
+    let mut out = Outbox::new();
+    let command = Envelope {
+        view: View(1),
+        ..envelope(
+            NodeId(4),
+            NodeId(0),
+            Message::ReadForward {
+                page: PageId(0),
+                request: request(1, 1),
+                version: PageVersion(1),
+            },
+        )
+    };
+    owner.handle_message(command, 0, &mut out);
+    assert_eq!(owner.accepted_view(), View(1));
+    let out = new_view(&mut owner, 3, 2);
+    assert_eq!(
+        out.messages[0].message,
+        Message::ViewPromise { accepted: View(1) }
+    );
+    // Confirmations now go to the primary of view 2, node 3.
+    assert_eq!(owner.view(), View(2));
+}
+
+#[test]
+fn a_page_entry_stays_small_for_systems_with_millions_of_pages() {
+    // Every process keeps an entry for every page: 64 processes and a million pages
+    // make 64 million entries.
+    assert!(std::mem::size_of::<PageEntry>() <= 40);
+    assert_eq!(
+        std::mem::size_of::<Option<PageBuffer>>(),
+        std::mem::size_of::<PageBuffer>()
+    );
+}
