@@ -1,6 +1,9 @@
 //! Integration tests of the `ivy basic` subcommand, run as a real process.
 
-use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
+mod common;
+
+use common::history_entry;
+use ivy_core::{check_linearizable, HistoryEntry};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::process::{Command, Output};
@@ -312,21 +315,6 @@ fn history_file_records_every_operation() {
     assert_eq!(check_linearizable(&history), Ok(()));
 }
 
-fn history_entry(entry: &Value) -> HistoryEntry {
-    let field = |name: &str| entry[name].as_u64().expect("a number");
-    HistoryEntry {
-        process: NodeId(field("process") as u32),
-        op: match entry["op"].as_str() {
-            Some("read") => OperationKind::Read,
-            _ => OperationKind::Write,
-        },
-        page: PageId(field("page") as u32),
-        value: field("value"),
-        invoked_at: field("invoke_ns"),
-        completed_at: field("complete_ns"),
-    }
-}
-
 #[test]
 fn bad_input_is_one_line_and_exit_code_2() {
     let cases: [&[&str]; 6] = [
@@ -415,13 +403,6 @@ fn the_actor_runtime_gives_coherent_runs_on_any_number_of_workers() {
         let stdout = ivy_ok(&args);
         let (_, last, _) = parse_readouts(&stdout);
         assert_coherent(&last);
-        let text = std::fs::read_to_string(&path).expect("history written");
-        std::fs::remove_file(&path).unwrap();
-        let history: Vec<HistoryEntry> = text
-            .lines()
-            .map(|line| history_entry(&serde_json::from_str(line).expect("JSON")))
-            .collect();
-        assert_eq!(history.len(), 300, "--threads {threads}");
-        assert_eq!(check_linearizable(&history), Ok(()), "--threads {threads}");
+        common::check_history(&path, 300);
     }
 }

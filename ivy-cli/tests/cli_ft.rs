@@ -1,8 +1,8 @@
 //! Integration tests of the `ivy ft` subcommand, run as a real process.
 
-use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
+mod common;
+
 use serde_json::Value;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -264,54 +264,13 @@ fn json_trace_has_messages_and_events() {
 }
 
 /// Reads a history file (then deletes it), checking reads see written values.
-fn check_history(path: &PathBuf, requests: usize) {
-    let text = std::fs::read_to_string(path).expect("history written");
-    std::fs::remove_file(path).unwrap();
-    let entries: Vec<Value> = text
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect();
-    assert_eq!(entries.len(), requests);
-    let mut written: HashMap<u64, Vec<u64>> = HashMap::new();
-    for entry in entries.iter().filter(|entry| entry["op"] == "write") {
-        let page = entry["page"].as_u64().expect("page");
-        written
-            .entry(page)
-            .or_default()
-            .push(entry["value"].as_u64().unwrap());
-    }
-    for entry in entries.iter().filter(|entry| entry["op"] == "read") {
-        let value = entry["value"].as_u64().expect("value");
-        let values = written.get(&entry["page"].as_u64().unwrap());
-        let known = values.is_some_and(|values| values.contains(&value));
-        assert!(value == 0 || known, "read {entry}");
-    }
-    let history: Vec<HistoryEntry> = entries.iter().map(history_entry).collect();
-    assert_eq!(check_linearizable(&history), Ok(()));
-}
-
-fn history_entry(entry: &Value) -> HistoryEntry {
-    let field = |name: &str| entry[name].as_u64().expect("a number");
-    HistoryEntry {
-        process: NodeId(field("process") as u32),
-        op: match entry["op"].as_str() {
-            Some("read") => OperationKind::Read,
-            _ => OperationKind::Write,
-        },
-        page: PageId(field("page") as u32),
-        value: field("value"),
-        invoked_at: field("invoke_ns"),
-        completed_at: field("complete_ns"),
-    }
-}
-
 #[test]
 fn history_across_a_failover_reads_written_values() {
     let path = temp_path("history");
     let args = "--kill-primary-at 30 --requests 80 --quiet --history";
     let stdout = ivy_ok(args, &[path.to_str().unwrap()]);
     assert!(stdout.starts_with("80 requests ("), "{stdout}");
-    check_history(&path, 80);
+    common::check_history(&path, 80);
 }
 
 #[test]
@@ -349,7 +308,7 @@ fn kill_revive_and_kill_again_across_seeds() {
         let stdout = ivy_ok(args, &[path.to_str().unwrap(), "--seed", &seed]);
         assert_eq!(stdout.lines().count(), 1, "seed {seed}: {stdout}");
         assert!(stdout.starts_with("60 requests ("), "seed {seed}: {stdout}");
-        check_history(&path, 60);
+        common::check_history(&path, 60);
     }
 }
 
@@ -365,6 +324,6 @@ fn kills_and_revivals_work_on_the_actor_runtime() {
             "--threads {threads}: {stdout}"
         );
         assert!(stdout.contains("failover"), "--threads {threads}: {stdout}");
-        check_history(&path, 80);
+        common::check_history(&path, 80);
     }
 }

@@ -1,0 +1,50 @@
+//! Helpers shared by the CLI tests: reading a `--history` file back.
+
+use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// One line of a history file as the checker's entry.
+pub fn history_entry(entry: &Value) -> HistoryEntry {
+    let field = |name: &str| entry[name].as_u64().expect("a number");
+    HistoryEntry {
+        process: NodeId(field("process") as u32),
+        op: match entry["op"].as_str() {
+            Some("read") => OperationKind::Read,
+            _ => OperationKind::Write,
+        },
+        page: PageId(field("page") as u32),
+        value: field("value"),
+        invoked_at: field("invoke_ns"),
+        completed_at: field("complete_ns"),
+    }
+}
+
+/// Reads and removes the history file at `path`; checks it has `requests` entries,
+/// that every read returned 0 or a value written to its page, and that it is
+/// linearizable. Returns the entries.
+pub fn check_history(path: &Path, requests: usize) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).expect("history written");
+    std::fs::remove_file(path).unwrap();
+    let entries: Vec<Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(entries.len(), requests);
+    let mut written: HashMap<u64, Vec<u64>> = HashMap::new();
+    for entry in entries.iter().filter(|entry| entry["op"] == "write") {
+        let page = entry["page"].as_u64().expect("page");
+        let value = entry["value"].as_u64().expect("value");
+        written.entry(page).or_default().push(value);
+    }
+    for entry in entries.iter().filter(|entry| entry["op"] == "read") {
+        let value = entry["value"].as_u64().expect("value");
+        let values = written.get(&entry["page"].as_u64().expect("page"));
+        let known = values.is_some_and(|values| values.contains(&value));
+        assert!(value == 0 || known, "read {entry}");
+    }
+    let history: Vec<HistoryEntry> = entries.iter().map(history_entry).collect();
+    assert_eq!(check_linearizable(&history), Ok(()));
+    entries
+}
