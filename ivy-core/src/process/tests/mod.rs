@@ -34,6 +34,48 @@ fn page_with(value: u64) -> PageBuffer {
     data
 }
 
+/// A manager command or a confirmation about `page` for `request` at `version`.
+macro_rules! versioned_message {
+    ($($name:ident => $variant:ident),* $(,)?) => {$(
+        fn $name(page: u32, request: RequestId, version: u64) -> Message {
+            Message::$variant {
+                page: PageId(page),
+                request,
+                version: PageVersion(version),
+            }
+        }
+    )*};
+}
+
+versioned_message! {
+    read_forward => ReadForward,
+    invalidate => Invalidate,
+    write_forward => WriteForward,
+    read_confirmation => ReadConfirmation,
+    write_confirmation => WriteConfirmation,
+    invalidate_confirmation => InvalidateConfirmation,
+}
+
+/// A page copy (`ReadPage`) holding `value`.
+fn read_page(page: u32, request: RequestId, version: u64, value: u64) -> Message {
+    Message::ReadPage {
+        page: PageId(page),
+        request,
+        version: PageVersion(version),
+        data: page_with(value),
+    }
+}
+
+/// A page hand-over (`WritePage`) holding `value`.
+fn write_page(page: u32, request: RequestId, version: u64, value: u64) -> Message {
+    Message::WritePage {
+        page: PageId(page),
+        request,
+        version: PageVersion(version),
+        data: page_with(value),
+    }
+}
+
 fn envelope(from: NodeId, to: NodeId, message: Message) -> Envelope {
     Envelope {
         from,
@@ -105,16 +147,7 @@ fn completion(process: u32, kind: OperationKind, page: u32, value: u64) -> Compl
 fn reader_with_copy() -> Process {
     let mut reader = process(1);
     start(&mut reader, read(0));
-    let out = deliver(
-        &mut reader,
-        NodeId(0),
-        Message::ReadPage {
-            page: PageId(0),
-            request: request(1, 1),
-            version: PageVersion(1),
-            data: page_with(0),
-        },
-    );
+    let out = deliver(&mut reader, NodeId(0), read_page(0, request(1, 1), 1, 0));
     assert_eq!(out.completions.len(), 1);
     reader
 }
@@ -220,20 +253,8 @@ fn an_operation_on_a_missing_page_is_refused() {
 fn read_forward_sends_a_copy_and_the_owner_drops_to_read() {
     let mut owner = process(0);
     start(&mut owner, write(0, 5));
-    let out = from_manager(
-        &mut owner,
-        Message::ReadForward {
-            page: PageId(0),
-            request: request(1, 1),
-            version: PageVersion(1),
-        },
-    );
-    let copy = Message::ReadPage {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-        data: page_with(5),
-    };
+    let out = from_manager(&mut owner, read_forward(0, request(1, 1), 1));
+    let copy = read_page(0, request(1, 1), 1, 5);
     assert_eq!(sent(&out), vec![(NodeId(1), copy)]);
     assert_eq!(
         state(&owner, 0),
@@ -245,29 +266,14 @@ fn read_forward_sends_a_copy_and_the_owner_drops_to_read() {
 fn read_forward_to_a_non_owner_or_of_an_old_version_changes_nothing() {
     let mut other = process(2);
     let before = other.clone();
-    let forward = Message::ReadForward {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-    };
+    let forward = read_forward(0, request(1, 1), 1);
     assert!(from_manager(&mut other, forward).is_empty());
     assert_eq!(other, before);
 
     let mut owner = process(0);
-    from_manager(
-        &mut owner,
-        Message::ReadForward {
-            page: PageId(0),
-            request: request(1, 1),
-            version: PageVersion(2),
-        },
-    );
+    from_manager(&mut owner, read_forward(0, request(1, 1), 2));
     let before = owner.clone();
-    let stale = Message::ReadForward {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(1),
-    };
+    let stale = read_forward(0, request(2, 1), 1);
     assert!(from_manager(&mut owner, stale).is_empty());
     assert_eq!(owner, before);
 }
@@ -276,21 +282,8 @@ fn read_forward_to_a_non_owner_or_of_an_old_version_changes_nothing() {
 fn read_page_installs_a_copy_completes_and_confirms() {
     let mut reader = process(1);
     start(&mut reader, read(0));
-    let out = deliver(
-        &mut reader,
-        NodeId(0),
-        Message::ReadPage {
-            page: PageId(0),
-            request: request(1, 1),
-            version: PageVersion(1),
-            data: page_with(4),
-        },
-    );
-    let confirmation = Message::ReadConfirmation {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-    };
+    let out = deliver(&mut reader, NodeId(0), read_page(0, request(1, 1), 1, 4));
+    let confirmation = read_confirmation(0, request(1, 1), 1);
     assert_eq!(sent(&out), vec![(MANAGER, confirmation)]);
     let done = Completion {
         fault: Some(request(1, 1)),
@@ -308,18 +301,9 @@ fn read_page_installs_a_copy_completes_and_confirms() {
 fn a_repeated_read_page_only_repeats_the_confirmation() {
     let mut reader = reader_with_copy();
     let before = reader.clone();
-    let repeated = Message::ReadPage {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-        data: page_with(0),
-    };
+    let repeated = read_page(0, request(1, 1), 1, 0);
     let out = deliver(&mut reader, NodeId(0), repeated);
-    let confirmation = Message::ReadConfirmation {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-    };
+    let confirmation = read_confirmation(0, request(1, 1), 1);
     assert_eq!(sent(&out), vec![(MANAGER, confirmation)]);
     assert!(out.completions.is_empty());
     assert_eq!(reader, before);
@@ -329,19 +313,9 @@ fn a_repeated_read_page_only_repeats_the_confirmation() {
 fn a_page_for_a_fault_never_made_changes_nothing() {
     let mut other = process(2);
     let before = other.clone();
-    let stray = Message::ReadPage {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(1),
-        data: page_with(0),
-    };
+    let stray = read_page(0, request(2, 1), 1, 0);
     assert!(deliver(&mut other, NodeId(0), stray).is_empty());
-    let stray_write = Message::WritePage {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(1),
-        data: page_with(0),
-    };
+    let stray_write = write_page(0, request(2, 1), 1, 0);
     assert!(deliver(&mut other, NodeId(0), stray_write).is_empty());
     assert_eq!(other, before);
 }
@@ -349,19 +323,8 @@ fn a_page_for_a_fault_never_made_changes_nothing() {
 #[test]
 fn invalidate_drops_the_copy_and_confirms() {
     let mut holder = reader_with_copy();
-    let out = from_manager(
-        &mut holder,
-        Message::Invalidate {
-            page: PageId(0),
-            request: request(2, 1),
-            version: PageVersion(2),
-        },
-    );
-    let confirmation = Message::InvalidateConfirmation {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(2),
-    };
+    let out = from_manager(&mut holder, invalidate(0, request(2, 1), 2));
+    let confirmation = invalidate_confirmation(0, request(2, 1), 2);
     assert_eq!(sent(&out), vec![(MANAGER, confirmation)]);
     assert_eq!(
         state(&holder, 0),
@@ -372,19 +335,11 @@ fn invalidate_drops_the_copy_and_confirms() {
 #[test]
 fn a_repeated_invalidate_repeats_the_confirmation_and_an_old_one_is_ignored() {
     let mut holder = reader_with_copy();
-    let invalidate = Message::Invalidate {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(2),
-    };
-    from_manager(&mut holder, invalidate.clone());
-    let again = from_manager(&mut holder, invalidate);
+    let newer = invalidate(0, request(2, 1), 2);
+    from_manager(&mut holder, newer.clone());
+    let again = from_manager(&mut holder, newer);
     assert_eq!(again.messages.len(), 1);
-    let old = Message::Invalidate {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(1),
-    };
+    let old = invalidate(0, request(2, 1), 1);
     assert!(from_manager(&mut holder, old).is_empty());
 }
 
@@ -392,11 +347,7 @@ fn a_repeated_invalidate_repeats_the_confirmation_and_an_old_one_is_ignored() {
 fn the_owner_ignores_an_invalidate() {
     let mut owner = process(0);
     let before = owner.clone();
-    let invalidate = Message::Invalidate {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(1),
-    };
-    assert!(from_manager(&mut owner, invalidate).is_empty());
+    let message = invalidate(0, request(2, 1), 1);
+    assert!(from_manager(&mut owner, message).is_empty());
     assert_eq!(owner, before);
 }

@@ -8,28 +8,12 @@ fn messages_from_an_older_manager_view_are_ignored() {
     let mut out = Outbox::new();
     let newer = Envelope {
         view: View(2),
-        ..envelope(
-            MANAGER,
-            NodeId(0),
-            Message::ReadForward {
-                page: PageId(1),
-                request: request(2, 1),
-                version: PageVersion(1),
-            },
-        )
+        ..envelope(MANAGER, NodeId(0), read_forward(1, request(2, 1), 1))
     };
     owner.handle_message(newer, 0, &mut out);
     assert_eq!(owner.view(), View(2));
     let before = owner.clone();
-    let older = envelope(
-        MANAGER,
-        NodeId(0),
-        Message::WriteForward {
-            page: PageId(0),
-            request: request(1, 1),
-            version: PageVersion(1),
-        },
-    );
+    let older = envelope(MANAGER, NodeId(0), write_forward(0, request(1, 1), 1));
     out.clear();
     owner.handle_message(older, 0, &mut out);
     assert!(out.is_empty());
@@ -128,15 +112,7 @@ fn the_promise_reports_the_newest_view_whose_command_was_obeyed() {
     let mut out = Outbox::new();
     let command = Envelope {
         view: View(1),
-        ..envelope(
-            NodeId(4),
-            NodeId(0),
-            Message::ReadForward {
-                page: PageId(0),
-                request: request(1, 1),
-                version: PageVersion(1),
-            },
-        )
+        ..envelope(NodeId(4), NodeId(0), read_forward(0, request(1, 1), 1))
     };
     owner.handle_message(command, 0, &mut out);
     assert_eq!(owner.accepted_view(), View(1));
