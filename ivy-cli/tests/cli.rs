@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::history_entry;
+use common::{history_entry, table_rows};
 use ivy_core::{check_linearizable, HistoryEntry};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -38,26 +38,6 @@ struct Readout {
     cm: Vec<(u32, Vec<u32>)>,
     /// Per process, per page: isOwner and access.
     processes: Vec<Vec<(bool, String)>>,
-}
-
-/// Parses the rows of a table whose header is `header`, starting at `lines[*at]`.
-fn table_rows<'a>(lines: &[&'a str], at: &mut usize, header: &[&str]) -> Vec<Vec<&'a str>> {
-    let found: Vec<&str> = lines[*at].split_whitespace().collect();
-    assert_eq!(found, header, "table header at line {}", *at);
-    *at += 1;
-    let mut rows = Vec::new();
-    while let Some(line) = lines.get(*at) {
-        let cells: Vec<&str> = line.split_whitespace().collect();
-        let second = cells.get(1).copied().unwrap_or("");
-        let is_row = cells[0].parse::<usize>() == Ok(rows.len())
-            && (second.parse::<u32>().is_ok() || second == "true" || second == "false");
-        if !is_row {
-            break;
-        }
-        rows.push(cells);
-        *at += 1;
-    }
-    rows
 }
 
 /// Parses the readout starting at `lines[*at]` (its `cm:` line), advancing `at` past it.

@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::table_rows;
+
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -41,26 +43,6 @@ fn ivy_ok(args: &str, extra: &[&str]) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "ivy ft {args:?} failed: {stderr}");
     String::from_utf8(output.stdout).expect("stdout is UTF-8")
-}
-
-/// Parses the rows of a table whose header is `header`, starting at `lines[*at]`.
-fn table_rows<'a>(lines: &[&'a str], at: &mut usize, header: &[&str]) -> Vec<Vec<&'a str>> {
-    let found: Vec<&str> = lines[*at].split_whitespace().collect();
-    assert_eq!(found, header, "table header at line {}", *at);
-    *at += 1;
-    let mut rows = Vec::new();
-    while let Some(line) = lines.get(*at) {
-        let cells: Vec<&str> = line.split_whitespace().collect();
-        let second = cells.get(1).copied().unwrap_or("");
-        let is_row = cells.first().and_then(|cell| cell.parse::<usize>().ok()) == Some(rows.len())
-            && (second.parse::<u32>().is_ok() || second == "true" || second == "false");
-        if !is_row {
-            break;
-        }
-        rows.push(cells);
-        *at += 1;
-    }
-    rows
 }
 
 /// Parses the `Record Owner_ID copy_set` table at `lines[*at]`.

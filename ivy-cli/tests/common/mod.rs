@@ -1,4 +1,4 @@
-//! Helpers shared by the CLI tests: reading a `--history` file back.
+//! Helpers shared by the CLI tests: reading readout tables and `--history` files back.
 
 use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
 use serde_json::Value;
@@ -47,4 +47,24 @@ pub fn check_history(path: &Path, requests: usize) -> Vec<Value> {
     let history: Vec<HistoryEntry> = entries.iter().map(history_entry).collect();
     assert_eq!(check_linearizable(&history), Ok(()));
     entries
+}
+
+/// Parses the rows of a table whose header is `header`, starting at `lines[*at]`.
+pub fn table_rows<'a>(lines: &[&'a str], at: &mut usize, header: &[&str]) -> Vec<Vec<&'a str>> {
+    let found: Vec<&str> = lines[*at].split_whitespace().collect();
+    assert_eq!(found, header, "table header at line {}", *at);
+    *at += 1;
+    let mut rows = Vec::new();
+    while let Some(line) = lines.get(*at) {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let second = cells.get(1).copied().unwrap_or("");
+        let is_row = cells.first().and_then(|cell| cell.parse::<usize>().ok()) == Some(rows.len())
+            && (second.parse::<u32>().is_ok() || second == "true" || second == "false");
+        if !is_row {
+            break;
+        }
+        rows.push(cells);
+        *at += 1;
+    }
+    rows
 }
