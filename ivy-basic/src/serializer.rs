@@ -109,22 +109,22 @@ impl PageSerializer {
     }
 
     /// Applies one replicated change, as the primary made it.
-    pub fn apply(&mut self, entry: &LogEntry) {
+    /// Returns the page whose transaction this change began, if it began one.
+    pub fn apply(&mut self, entry: &LogEntry) -> Option<PageId> {
         match *entry {
             LogEntry::Admit {
                 page,
                 request,
                 kind,
-            } => {
-                self.admit(page, request, kind);
-            }
+            } => (self.admit(page, request, kind) == Admission::Began).then_some(page),
             LogEntry::Confirm {
                 page,
                 request,
                 version,
                 kind,
             } => {
-                self.confirm(page, request, version, kind);
+                let completed = self.confirm(page, request, version, kind)?;
+                completed.next_began.then_some(page)
             }
         }
     }

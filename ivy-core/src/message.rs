@@ -126,6 +126,10 @@ pub enum Message {
         first_index: LogIndex,
         /// The changes, in order.
         entries: Vec<LogEntry>,
+        /// The sender leads an established view: the backup itself sends the commands
+        /// of every transaction the entries begin, as soon as it has applied them (it
+        /// then holds their state, so acting needs no round trip back to the primary).
+        act: bool,
     },
     /// Backup → primary: I have applied every change up to `applied_index`.
     ReplicateAck {

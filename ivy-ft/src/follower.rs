@@ -6,7 +6,7 @@ use crate::leader::{BackupLink, Leader};
 use crate::manager::{FtManager, Replica, Role, RoleKind};
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    Envelope, LogEntry, LogIndex, ManagerSnapshot, Message, NodeEvent, NodeId, Outbox, View,
+    Envelope, LogEntry, LogIndex, ManagerSnapshot, Message, NodeEvent, NodeId, Outbox, PageId, View,
 };
 
 impl FtManager {
@@ -96,32 +96,55 @@ impl FtManager {
             Message::Replicate {
                 first_index,
                 entries,
+                act,
             } => {
-                let applied_index = self.apply_entries(first_index, &entries);
+                let began = self.apply_entries(first_index, &entries);
+                if act {
+                    self.drive_began(&began, out);
+                }
+                let applied_index = self.log_index();
                 self.send_to_peer(Message::ReplicateAck { applied_index }, out);
             }
             Message::HandOver { last_index } if last_index == self.log_index() => {
                 let next = self.next_own_view(view);
-                let link = BackupLink::new(last_index, now_ticks);
+                let link = BackupLink::new(last_index, last_index, now_ticks);
                 self.start_fence(next, Some(link), now_ticks, out);
             }
             _ => {}
         }
     }
 
-    /// Applies the entries that continue our log, in order; returns the last applied.
-    fn apply_entries(&mut self, first_index: LogIndex, entries: &[LogEntry]) -> LogIndex {
+    /// Applies the entries that continue our log, in order; returns the pages whose
+    /// transactions they began.
+    fn apply_entries(&mut self, first_index: LogIndex, entries: &[LogEntry]) -> Vec<PageId> {
         let replica = self.replica_mut();
+        let mut began = Vec::new();
         for (index, entry) in (first_index..).zip(entries) {
             if index > replica.log_index + 1 {
                 break; // a gap: the primary resends from our acknowledgement
             }
             if index == replica.log_index + 1 {
-                replica.serializer.apply(entry);
+                began.extend(replica.serializer.apply(entry));
                 replica.log_index = index;
             }
         }
-        replica.log_index
+        began
+    }
+
+    /// Sends, in the primary's view, the commands of the transactions just begun that
+    /// are still in progress (a later entry of the same batch may have ended one).
+    fn drive_began(&self, pages: &[PageId], out: &mut Outbox) {
+        let serializer = &self
+            .replica
+            .as_ref()
+            .expect("a backup has state")
+            .serializer;
+        for (position, &page) in pages.iter().enumerate() {
+            let repeated = pages[position + 1..].contains(&page);
+            if !repeated && serializer.transaction(page).is_some() {
+                serializer.drive(page, self.id, self.view, out);
+            }
+        }
     }
 
     fn install(&mut self, view: View, snapshot: ManagerSnapshot, now_ticks: u64, out: &mut Outbox) {
@@ -248,6 +271,7 @@ impl FtManager {
         };
         if leader.link.is_none() {
             leader.gated.clear(); // alone: our state is the only one
+            leader.forward_due.clear();
         }
         self.replica_mut().held_view = fence.view;
         out.events.push(NodeEvent::Promoted {

@@ -8,7 +8,7 @@ use ivy_core::{
     CopySet, Envelope, LogEntry, LogIndex, Message, NodeId, OperationKind, Outbox, PageId,
     PageVersion, RequestId, View,
 };
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// A view being established: who has promised it so far.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -23,6 +23,10 @@ pub(crate) struct Fence {
 pub(crate) struct BackupLink {
     /// Every entry up to here is applied by the backup.
     pub(crate) acked_index: LogIndex,
+    /// The backup got the entries up to here without acting on them (from a snapshot,
+    /// or before the link): the primary sends their transactions' commands itself.
+    /// Later entries go in `Replicate { act: true }` and the backup sends them.
+    pub(crate) base_index: LogIndex,
     /// Entries not acknowledged, oldest first, resent on every heartbeat.
     pub(crate) unacked: VecDeque<(LogIndex, LogEntry)>,
     /// The first entry appended since the last send, if any: sent as one batch when
@@ -32,10 +36,12 @@ pub(crate) struct BackupLink {
 }
 
 impl BackupLink {
-    /// A link to a backup that has applied everything up to `acked_index`.
-    pub(crate) fn new(acked_index: LogIndex, now_ticks: u64) -> BackupLink {
+    /// A link to a backup that has applied everything up to `acked_index`, and will
+    /// have every entry up to `base_index` without having acted on it.
+    pub(crate) fn new(acked_index: LogIndex, base_index: LogIndex, now_ticks: u64) -> BackupLink {
         BackupLink {
             acked_index,
+            base_index,
             unacked: VecDeque::new(),
             unsent_from: None,
             sent_at_ticks: now_ticks,
@@ -59,7 +65,8 @@ impl BackupLink {
         }
     }
 
-    /// One message with every entry from `first_index` on.
+    /// One message with every entry from `first_index` on; only an established
+    /// primary sends them, so the backup acts on them.
     fn replicate_from(&self, first_index: LogIndex) -> Message {
         Message::Replicate {
             first_index,
@@ -69,6 +76,7 @@ impl BackupLink {
                 .filter(|&&(index, _)| index >= first_index)
                 .map(|&(_, entry)| entry)
                 .collect(),
+            act: true,
         }
     }
 }
@@ -84,6 +92,9 @@ pub(crate) struct Leader {
     pub(crate) gated: BTreeMap<PageId, LogIndex>,
     /// When each held page's commands were last sent.
     pub(crate) driven_at_ticks: BTreeMap<PageId, u64>,
+    /// Gated write faults whose invalidations (sent by the backup) were all confirmed
+    /// before the backup's acknowledgement came back: their forward is due on release.
+    pub(crate) forward_due: BTreeSet<PageId>,
     /// When a lone leader last invited its peer with a heartbeat.
     pub(crate) invited_at_ticks: u64,
 }
@@ -93,9 +104,10 @@ impl Leader {
     pub(crate) fn established(with_backup: bool) -> Leader {
         Leader {
             fence: None,
-            link: with_backup.then(|| BackupLink::new(0, 0)),
+            link: with_backup.then(|| BackupLink::new(0, 0, 0)),
             gated: BTreeMap::new(),
             driven_at_ticks: BTreeMap::new(),
+            forward_due: BTreeSet::new(),
             invited_at_ticks: 0,
         }
     }
@@ -111,6 +123,7 @@ impl Leader {
             link,
             gated: BTreeMap::new(),
             driven_at_ticks: BTreeMap::new(),
+            forward_due: BTreeSet::new(),
             invited_at_ticks: now_ticks,
         }
     }
@@ -176,6 +189,10 @@ impl FtManager {
             } => {
                 let serializer = &mut self.replica_mut().serializer;
                 if serializer.confirm_invalidation(page, request, version, from) {
+                    let leader = self.leader_mut().expect("a leader serves processes");
+                    if leader.gated.contains_key(&page) {
+                        leader.forward_due.insert(page);
+                    }
                     self.drive(page, now_ticks, out);
                 }
             }
@@ -240,6 +257,7 @@ impl FtManager {
         let leader = self.leader_mut().expect("a leader confirms");
         leader.gated.remove(&page);
         leader.driven_at_ticks.remove(&page);
+        leader.forward_due.remove(&page);
         if completed.next_began {
             self.gate(page, index);
             self.drive(page, now_ticks, out);
@@ -270,7 +288,8 @@ impl FtManager {
         let Some(leader) = self.leader_mut() else {
             return;
         };
-        let waited_for = !leader.gated.is_empty();
+        // A fencing manager sends nothing: the backup acts on what it receives.
+        let waited_for = !leader.gated.is_empty() && leader.is_established();
         let Some(link) = &mut leader.link else {
             return;
         };
@@ -341,19 +360,27 @@ impl FtManager {
             return;
         };
         link.acknowledge(applied_index);
-        let acked_index = link.acked_index;
-        let released: Vec<PageId> = leader
+        let (acked_index, base_index) = (link.acked_index, link.base_index);
+        let released: Vec<(PageId, LogIndex)> = leader
             .gated
             .iter()
             .filter(|&(_, &index)| index <= acked_index)
-            .map(|(&page, _)| page)
+            .map(|(&page, &index)| (page, index))
             .collect();
-        for page in &released {
+        for (page, index) in &released {
             leader.gated.remove(page);
+            if *index > base_index {
+                // The backup sent the commands when it applied the entry.
+                leader.driven_at_ticks.insert(*page, now_ticks);
+            }
         }
         self.last_peer_ticks = now_ticks;
-        for page in released {
-            self.drive(page, now_ticks, out);
+        for (page, index) in released {
+            let leader = self.leader_mut().expect("a leader releases");
+            let forward_due = leader.forward_due.remove(&page);
+            if index <= base_index || forward_due {
+                self.drive(page, now_ticks, out);
+            }
         }
         self.hand_back_if_caught_up(now_ticks, out);
     }
@@ -369,7 +396,7 @@ impl FtManager {
             return;
         }
         let acked_index = leader.link.as_ref().map_or(0, |link| link.acked_index);
-        leader.link = Some(BackupLink::new(acked_index, now_ticks));
+        leader.link = Some(BackupLink::new(acked_index, snapshot.log_index, now_ticks));
         self.last_peer_ticks = now_ticks;
         let message = Message::Snapshot {
             snapshot: Box::new(snapshot),
@@ -433,7 +460,10 @@ impl FtManager {
                     return self.start_fence(next, None, now_ticks, out);
                 }
             }
-            Some(link) if now_ticks.saturating_sub(link.sent_at_ticks) >= heartbeat_ticks => {
+            Some(link)
+                if leader.fence.is_none()
+                    && now_ticks.saturating_sub(link.sent_at_ticks) >= heartbeat_ticks =>
+            {
                 link.sent_at_ticks = now_ticks;
                 link.unsent_from = None;
                 let message = match link.unacked.front() {

@@ -86,17 +86,47 @@ fn admit(process: u32, sequence: u64) -> LogEntry {
 }
 
 #[test]
-fn the_primary_replicates_before_it_forwards() {
+fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
     let mut primary = manager(PRIMARY);
     let (sent, _) = deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
     let replicate = Message::Replicate {
         first_index: 1,
         entries: vec![admit(1, 1)],
+        act: true,
     };
-    assert_eq!(sent, vec![(BACKUP, View(0), replicate)]);
+    assert_eq!(sent, vec![(BACKUP, View(0), replicate.clone())]);
+    // The backup applies the change, sends the forward in the primary's view, and
+    // acknowledges; the primary then has nothing left to send.
+    let mut backup = manager(BACKUP);
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, replicate, 0);
     let ack = Message::ReplicateAck { applied_index: 1 };
+    assert_eq!(
+        sent,
+        vec![
+            (NodeId(0), View(0), forward(1, 1)),
+            (PRIMARY, View(0), ack.clone())
+        ]
+    );
     let (sent, _) = deliver(&mut primary, BACKUP, 0, ack, 1);
-    assert_eq!(sent, vec![(NodeId(0), View(0), forward(1, 1))]);
+    assert!(sent.is_empty(), "the backup sent the forward: {sent:?}");
+    // Had the forward been lost, the primary re-sends it after the re-drive delay.
+    let (sent, _) = tick(&mut primary, 41);
+    assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1))));
+}
+
+#[test]
+fn a_backup_that_only_stores_sends_no_command() {
+    let mut backup = manager(BACKUP);
+    let replicate = Message::Replicate {
+        first_index: 1,
+        entries: vec![admit(1, 1)],
+        act: false,
+    };
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, replicate, 0);
+    assert_eq!(
+        sent,
+        vec![(PRIMARY, View(0), Message::ReplicateAck { applied_index: 1 })]
+    );
 }
 
 #[test]
@@ -105,6 +135,7 @@ fn the_backup_applies_entries_in_order_and_acknowledges_cumulatively() {
     let gap = Message::Replicate {
         first_index: 2,
         entries: vec![admit(2, 1)],
+        act: false,
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, gap, 0);
     assert_eq!(
@@ -114,6 +145,7 @@ fn the_backup_applies_entries_in_order_and_acknowledges_cumulatively() {
     let both = Message::Replicate {
         first_index: 1,
         entries: vec![admit(1, 1), admit(2, 1)],
+        act: false,
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, both.clone(), 0);
     assert_eq!(
@@ -156,6 +188,7 @@ fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
     let replicate = Message::Replicate {
         first_index: 1,
         entries: vec![admit(1, 1)],
+        act: false,
     };
     deliver(&mut backup, PRIMARY, 0, replicate, 0);
     assert!(
