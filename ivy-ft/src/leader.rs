@@ -1,6 +1,8 @@
-//! The leading manager: it serves the processes, logs every change, replicates it to
-//! the backup, and acts on a transaction only once the backup has acknowledged the
-//! entry that began it (or when it leads alone, after fencing a view of its own).
+//! The leading manager: it serves the processes, logs every change and replicates it
+//! to the backup in batches. A transaction's commands wait until the backup holds the
+//! entry that began it: the backup sends them itself when it applies the entry, and the
+//! leader only for entries the backup got by snapshot, when it re-drives a stalled
+//! transaction, or when it leads alone (after fencing a view of its own).
 
 use crate::manager::{FtManager, Role};
 use ivy_basic::Admission;

@@ -9,8 +9,9 @@
 //! - **Views.** The primary of view `v` is manager `processes + v % 2`. Processes
 //!   ignore commands from views older than the one they promised.
 //! - **Replicate before acting.** The primary appends each change (an admitted fault,
-//!   a confirmed transaction) to a log, and sends a transaction's forwards or
-//!   invalidations only after the backup acknowledged the entry that began it.
+//!   a confirmed transaction) to a log and sends it to the backup in batches; a
+//!   transaction's forwards and invalidations never leave a node before the backup
+//!   holds the entry that began it (the backup sends them itself once it applied it).
 //! - **Fencing.** A manager takes over (or serves alone) only after every process
 //!   promised its new view and none reported obeying a view newer than the state it
 //!   holds: Paxos phase 1 with the processes as acceptors. No clock is trusted.
