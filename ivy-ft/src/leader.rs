@@ -398,7 +398,13 @@ impl FtManager {
             return;
         }
         let acked_index = leader.link.as_ref().map_or(0, |link| link.acked_index);
-        leader.link = Some(BackupLink::new(acked_index, snapshot.log_index, now_ticks));
+        let mut link = BackupLink::new(acked_index, snapshot.log_index, now_ticks);
+        // Keep what is not acknowledged: if this snapshot is lost and an older one (an
+        // answer to an earlier request) is installed, the heartbeats resend the rest.
+        if let Some(old) = leader.link.take() {
+            link.unacked = old.unacked;
+        }
+        leader.link = Some(link);
         self.last_peer_ticks = now_ticks;
         let message = Message::Snapshot {
             snapshot: Box::new(snapshot),

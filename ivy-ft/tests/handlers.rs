@@ -333,3 +333,32 @@ fn process_requests_to_a_backup_are_left_to_the_primary() {
     assert!(sent.is_empty());
     assert_eq!(backup.log_index(), 0);
 }
+
+#[test]
+fn entries_survive_a_lost_second_snapshot() {
+    // A blank backup asks twice; the first snapshot arrives, the second (which held a
+    // new entry) and the entry's own replication are lost. The heartbeat must resend
+    // the entry, or the fault waits forever (found in review).
+    let mut primary = manager(PRIMARY);
+    let mut backup = manager(BACKUP).crashed();
+    let (first, _) = deliver(&mut primary, BACKUP, 0, Message::SnapshotRequest, 60);
+    deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 61); // Replicate lost
+    deliver(&mut primary, BACKUP, 0, Message::SnapshotRequest, 70); // snapshot lost
+    let [(_, _, snapshot)] = first.as_slice() else {
+        panic!("one snapshot: {first:?}");
+    };
+    let (acks, _) = deliver(&mut backup, PRIMARY, 0, snapshot.clone(), 71);
+    let [(_, _, ack)] = acks.as_slice() else {
+        panic!("one acknowledgement: {acks:?}");
+    };
+    deliver(&mut primary, BACKUP, 0, ack.clone(), 72);
+    let (sent, _) = tick(&mut primary, 82);
+    let resent = Message::Replicate {
+        first_index: 1,
+        entries: vec![admit(1, 1)],
+        act: true,
+    };
+    assert_eq!(sent, vec![(BACKUP, View(0), resent.clone())]);
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, resent, 83);
+    assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1))));
+}
