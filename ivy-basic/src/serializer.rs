@@ -218,10 +218,14 @@ impl PageSerializer {
     }
 
     /// Sends what the transaction on `page` waits for: the forward, or the
-    /// invalidations still unconfirmed. Sending again is harmless (processes are
+    /// invalidations still unconfirmed; returns false (sending nothing) when no
+    /// transaction holds the page. Sending again is harmless (processes are
     /// idempotent), which is how a transaction is re-driven.
-    pub fn drive(&self, page: PageId, from: NodeId, view: View, out: &mut Outbox) {
-        let transaction = &self.held[&page].current;
+    pub fn drive(&self, page: PageId, from: NodeId, view: View, out: &mut Outbox) -> bool {
+        let Some(held) = self.held.get(&page) else {
+            return false;
+        };
+        let transaction = &held.current;
         let (request, version) = (transaction.request, transaction.version);
         match transaction.kind {
             OperationKind::Read => {
@@ -251,6 +255,25 @@ impl PageSerializer {
                 }
             }
         }
+        true
+    }
+
+    /// Whether the write on `page` had copies to invalidate and all have confirmed:
+    /// its forward is what it waits for now.
+    pub fn invalidations_done(&self, page: PageId) -> bool {
+        let Some(transaction) = self.transaction(page) else {
+            return false;
+        };
+        let requester = transaction.request.process;
+        let had_copies = self
+            .directory
+            .record(page)
+            .copy_set
+            .iter()
+            .any(|holder| holder != requester);
+        transaction.kind == OperationKind::Write
+            && had_copies
+            && transaction.awaiting_invalidation.is_empty()
     }
 
     /// Records `holder`'s invalidation. Returns true when this was the last one awaited,

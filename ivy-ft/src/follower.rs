@@ -100,7 +100,7 @@ impl FtManager {
             } => {
                 let began = self.apply_entries(first_index, &entries);
                 if act {
-                    self.drive_began(&began, out);
+                    self.drive_began(began, out);
                 }
                 let applied_index = self.log_index();
                 self.send_to_peer(Message::ReplicateAck { applied_index }, out);
@@ -132,18 +132,14 @@ impl FtManager {
     }
 
     /// Sends, in the primary's view, the commands of the transactions just begun that
-    /// are still in progress (a later entry of the same batch may have ended one).
-    fn drive_began(&self, pages: &[PageId], out: &mut Outbox) {
-        let serializer = &self
-            .replica
-            .as_ref()
-            .expect("a backup has state")
-            .serializer;
-        for (position, &page) in pages.iter().enumerate() {
-            let repeated = pages[position + 1..].contains(&page);
-            if !repeated && serializer.transaction(page).is_some() {
-                serializer.drive(page, self.id, self.view, out);
-            }
+    /// are still in progress (a later entry of the same batch may have ended one, or
+    /// begun the next on the same page).
+    fn drive_began(&self, mut pages: Vec<PageId>, out: &mut Outbox) {
+        let serializer = self.serializer().expect("a backup has state");
+        pages.sort_unstable();
+        pages.dedup();
+        for page in pages {
+            serializer.drive(page, self.id, self.view, out);
         }
     }
 
@@ -215,8 +211,11 @@ impl FtManager {
             manager: self.id,
             view,
         });
-        for process in (0..self.processes).map(NodeId) {
-            out.send(self.id, process, view, Message::NewView);
+        if let Role::Leading(Leader {
+            fence: Some(fence), ..
+        }) = &self.role
+        {
+            fence.ask_for_promises(self.id, self.processes, out);
         }
     }
 
@@ -271,7 +270,6 @@ impl FtManager {
         };
         if leader.link.is_none() {
             leader.gated.clear(); // alone: our state is the only one
-            leader.forward_due.clear();
         }
         self.replica_mut().held_view = fence.view;
         out.events.push(NodeEvent::Promoted {

@@ -10,7 +10,7 @@ use ivy_core::{
     CopySet, Envelope, LogEntry, LogIndex, Message, NodeId, OperationKind, Outbox, PageId,
     PageVersion, RequestId, View,
 };
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// A view being established: who has promised it so far.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -18,6 +18,17 @@ pub(crate) struct Fence {
     pub(crate) view: View,
     pub(crate) promised: CopySet,
     pub(crate) sent_at_ticks: u64,
+}
+
+impl Fence {
+    /// Sends `NewView` to every process that has not promised the view yet.
+    pub(crate) fn ask_for_promises(&self, manager: NodeId, processes: u32, out: &mut Outbox) {
+        for process in (0..processes).map(NodeId) {
+            if !self.promised.contains(process) {
+                out.send(manager, process, self.view, Message::NewView);
+            }
+        }
+    }
 }
 
 /// The primary's side of replication to its backup.
@@ -94,9 +105,6 @@ pub(crate) struct Leader {
     pub(crate) gated: BTreeMap<PageId, LogIndex>,
     /// When each held page's commands were last sent.
     pub(crate) driven_at_ticks: BTreeMap<PageId, u64>,
-    /// Gated write faults whose invalidations (sent by the backup) were all confirmed
-    /// before the backup's acknowledgement came back: their forward is due on release.
-    pub(crate) forward_due: BTreeSet<PageId>,
     /// When a lone leader last invited its peer with a heartbeat.
     pub(crate) invited_at_ticks: u64,
 }
@@ -104,28 +112,25 @@ pub(crate) struct Leader {
 impl Leader {
     /// The leader of an established view, with a backup in sync or alone.
     pub(crate) fn established(with_backup: bool) -> Leader {
-        Leader {
-            fence: None,
-            link: with_backup.then(|| BackupLink::new(0, 0, 0)),
-            gated: BTreeMap::new(),
-            driven_at_ticks: BTreeMap::new(),
-            forward_due: BTreeSet::new(),
-            invited_at_ticks: 0,
-        }
+        Leader::new(None, with_backup.then(|| BackupLink::new(0, 0, 0)), 0)
     }
 
     /// A manager establishing `view`, with a backup (after a hand-over) or alone.
     pub(crate) fn fencing(view: View, link: Option<BackupLink>, now_ticks: u64) -> Leader {
+        let fence = Fence {
+            view,
+            promised: CopySet::new(),
+            sent_at_ticks: now_ticks,
+        };
+        Leader::new(Some(fence), link, now_ticks)
+    }
+
+    fn new(fence: Option<Fence>, link: Option<BackupLink>, now_ticks: u64) -> Leader {
         Leader {
-            fence: Some(Fence {
-                view,
-                promised: CopySet::new(),
-                sent_at_ticks: now_ticks,
-            }),
+            fence,
             link,
             gated: BTreeMap::new(),
             driven_at_ticks: BTreeMap::new(),
-            forward_due: BTreeSet::new(),
             invited_at_ticks: now_ticks,
         }
     }
@@ -191,10 +196,7 @@ impl FtManager {
             } => {
                 let serializer = &mut self.replica_mut().serializer;
                 if serializer.confirm_invalidation(page, request, version, from) {
-                    let leader = self.leader_mut().expect("a leader serves processes");
-                    if leader.gated.contains_key(&page) {
-                        leader.forward_due.insert(page);
-                    }
+                    // Still gated: the forward goes out when the acknowledgement comes.
                     self.drive(page, now_ticks, out);
                 }
             }
@@ -259,7 +261,6 @@ impl FtManager {
         let leader = self.leader_mut().expect("a leader confirms");
         leader.gated.remove(&page);
         leader.driven_at_ticks.remove(&page);
-        leader.forward_due.remove(&page);
         if completed.next_began {
             self.gate(page, index);
             self.drive(page, now_ticks, out);
@@ -327,8 +328,7 @@ impl FtManager {
             .as_ref()
             .expect("a leader has state")
             .serializer;
-        if serializer.transaction(page).is_some() {
-            serializer.drive(page, self.id, self.view, out);
+        if serializer.drive(page, self.id, self.view, out) {
             leader.driven_at_ticks.insert(page, now_ticks);
         }
     }
@@ -369,18 +369,18 @@ impl FtManager {
             .filter(|&(_, &index)| index <= acked_index)
             .map(|(&page, &index)| (page, index))
             .collect();
-        for (page, index) in &released {
-            leader.gated.remove(page);
-            if *index > base_index {
-                // The backup sent the commands when it applied the entry.
-                leader.driven_at_ticks.insert(*page, now_ticks);
-            }
-        }
+        leader.gated.retain(|_, index| *index > acked_index);
         self.last_peer_ticks = now_ticks;
         for (page, index) in released {
-            let leader = self.leader_mut().expect("a leader releases");
-            let forward_due = leader.forward_due.remove(&page);
-            if index <= base_index || forward_due {
+            let serializer = self.serializer().expect("a leader has state");
+            // Entries after the base reached the backup in `Replicate { act: true }`:
+            // it sent their commands. A write's forward is still ours to send if the
+            // invalidations it sent were all confirmed before this acknowledgement.
+            let backup_drove = index > base_index && !serializer.invalidations_done(page);
+            if backup_drove {
+                let leader = self.leader_mut().expect("a leader releases");
+                leader.driven_at_ticks.insert(page, now_ticks);
+            } else {
                 self.drive(page, now_ticks, out);
             }
         }
@@ -452,11 +452,7 @@ impl FtManager {
         if let Some(fence) = &mut leader.fence {
             if now_ticks.saturating_sub(fence.sent_at_ticks) >= heartbeat_ticks {
                 fence.sent_at_ticks = now_ticks;
-                for process in (0..processes).map(NodeId) {
-                    if !fence.promised.contains(process) {
-                        out.send(id, process, fence.view, Message::NewView);
-                    }
-                }
+                fence.ask_for_promises(id, processes, out);
             }
         }
         match &mut leader.link {
@@ -483,7 +479,7 @@ impl FtManager {
             Some(_) => {}
             None => {
                 // Only an established primary speaks for its view: a heartbeat from a
-                // fence that may yet fail would make the peer drop its state.
+                // fence that may yet fail would make the peer stand down for nothing.
                 let due = now_ticks.saturating_sub(leader.invited_at_ticks) >= heartbeat_ticks;
                 if leader.is_established() && due {
                     leader.invited_at_ticks = now_ticks;
