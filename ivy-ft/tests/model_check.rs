@@ -12,7 +12,7 @@
 //! twice; every read returns the latest completed write; and a run can complete.
 //! The number of distinct states is pinned.
 
-use ivy_core::sim::SimManager;
+use ivy_core::sim::{crash_keeps_state, SimManager};
 use ivy_core::{
     check_coherence, Envelope, Node, NodeId, Operation, OperationKind, Outbox, PageId, Process,
     ProcessOptions, SystemConfig,
@@ -103,11 +103,8 @@ impl State {
     /// Whether crashing manager `m` keeps the state: the other is up and holds as much.
     fn may_crash(&self, m: usize) -> bool {
         let other = 1 - m;
-        let held = self.managers[m].held_view();
-        !self.crashed && !self.down[other] && {
-            let other_held = self.managers[other].held_view();
-            other_held.is_some() && other_held >= held
-        }
+        let other_held = (!self.down[other]).then(|| self.managers[other].held_view());
+        !self.crashed && crash_keeps_state(self.managers[m].held_view(), [other_held.flatten()])
     }
 }
 

@@ -2,7 +2,7 @@
 //! other threads can find the primary, tell whether a crash would lose state, and see
 //! when the managers have settled.
 
-use ivy_core::sim::SimManager;
+use ivy_core::sim::{crash_keeps_state, SimManager};
 use ivy_core::View;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -82,17 +82,14 @@ impl ManagerBoard {
     /// Whether crashing manager `index` keeps the system's state: every other manager
     /// is up and holds state at least as new.
     pub(super) fn may_crash<M: SimManager>(&self, index: usize, manager: &M) -> bool {
-        let Some((held_view, _)) = manager.authority() else {
-            return true; // nothing to lose
-        };
-        (0..self.slots.len())
+        let held_view = manager.authority().map(|(view, _)| view);
+        let others = (0..self.slots.len())
             .filter(|&other| other != index)
-            .all(|other| {
-                !self.is_down(other)
-                    && self
-                        .authority(other)
-                        .is_some_and(|(other_view, _)| other_view >= held_view)
-            })
+            .map(|other| match self.is_down(other) {
+                true => None,
+                false => self.authority(other).map(|(view, _)| view),
+            });
+        crash_keeps_state(held_view, others)
     }
 
     /// Waits until a live manager is primary and every live manager is settled in

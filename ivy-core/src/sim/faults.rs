@@ -21,6 +21,19 @@ pub trait SimManager: Node + DirectoryView + Sized {
     fn settled_view(&self) -> Option<View>;
 }
 
+/// Whether crashing a manager whose state reflects `held_view` (`None`: blank) keeps
+/// the system's state: every other manager holds state at least as new. `others` are
+/// the other managers' held views, `None` for one that is blank or down. The one rule
+/// the simulator, the threaded runtime and the model checker crash by.
+pub fn crash_keeps_state(
+    held_view: Option<View>,
+    others: impl IntoIterator<Item = Option<View>>,
+) -> bool {
+    others
+        .into_iter()
+        .all(|other| other.is_some() && other >= held_view)
+}
+
 /// How often the simulator injects each kind of fault, in events per thousand steps,
 /// during the first `until_step` steps. After that the run must finish on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

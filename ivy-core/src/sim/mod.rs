@@ -8,7 +8,7 @@
 mod faults;
 mod report;
 
-pub use faults::{FaultOptions, ManagerStatus, ScriptedFault, SimManager};
+pub use faults::{crash_keeps_state, FaultOptions, ManagerStatus, ScriptedFault, SimManager};
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
 use crate::config::SystemConfig;
@@ -385,12 +385,11 @@ impl<M: SimManager> Simulation<M> {
             self.log_step(|| format!("paused {id}"));
             return;
         }
-        let held = self.managers[index].authority().map(|(view, _)| view);
-        let others_hold_as_much = (0..self.managers.len()).filter(|&i| i != index).all(|i| {
-            let other = self.managers[i].authority().map(|(view, _)| view);
-            other.is_some() && other >= held
-        });
-        if others_hold_as_much {
+        let held_view = |i: usize| self.managers[i].authority().map(|(view, _)| view);
+        let others = (0..self.managers.len())
+            .filter(|&i| i != index)
+            .map(held_view);
+        if crash_keeps_state(held_view(index), others) {
             self.managers[index] = self.managers[index].crashed();
             self.status[index] = ManagerStatus::Down { until_step };
             self.report.events.push((self.step, SimEvent::Crashed(id)));
