@@ -212,7 +212,7 @@ impl<M: SimManager> Simulation<M> {
         } else {
             let choice = self.rng.random_range(0..choices);
             if choice < deliverable {
-                self.deliver_nth(choice, faulty)
+                self.deliver_nth(choice, deliverable, faulty)
             } else {
                 let process = self.ready[choice - deliverable];
                 self.start_next(process)
@@ -270,9 +270,9 @@ impl<M: SimManager> Simulation<M> {
         (node.index() >= first).then(|| node.index() - first)
     }
 
-    /// Delivers the `n`th deliverable message (or loses it, or duplicates it).
-    fn deliver_nth(&mut self, n: usize, faulty: bool) -> Option<PageId> {
-        let position = if self.in_flight.len() == self.deliverable_count() {
+    /// Delivers the `n`th of the `deliverable` messages (or loses it, or duplicates it).
+    fn deliver_nth(&mut self, n: usize, deliverable: usize, faulty: bool) -> Option<PageId> {
+        let position = if self.in_flight.len() == deliverable {
             n
         } else {
             let mut receivable = (0..self.in_flight.len())
