@@ -57,7 +57,7 @@ fn read_fault_latency(criterion: &mut Criterion) {
 fn one_at_a_time(faults: u64) -> Duration {
     use ivy_basic::CentralManager;
     use ivy_cli::basic::initial_processes;
-    use ivy_cli::runtime::{self, RuntimeOptions};
+    use ivy_cli::runtime;
     use ivy_core::{Operation, PageId, ProcessOptions, SystemConfig, Workload};
     let config = SystemConfig::new(2, 2 * faults as u32, 4096).expect("a valid size");
     let reads = (0..faults)
@@ -67,16 +67,7 @@ fn one_at_a_time(faults: u64) -> Duration {
         .collect();
     let workload = Workload::from_lists(vec![Vec::new(), reads]);
     let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
-    let options = RuntimeOptions {
-        record_trace: false,
-        record_heartbeats: false,
-        record_history: false,
-        deadline: Duration::from_secs(60),
-        tick: None,
-        faults: Default::default(),
-        settle_timeout: Duration::from_secs(10),
-        threads: None,
-    };
+    let options = ivy_benches::unrecorded_options();
     let manager = CentralManager::new(&config);
     let outcome = runtime::run(processes, vec![manager], workload, options).expect("completes");
     outcome.elapsed

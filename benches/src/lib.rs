@@ -69,14 +69,8 @@ impl Run {
         let config = SystemConfig::new(self.processes, self.pages, 4096).expect("a valid size");
         let workload = Workload::generate(&config, self.requests, self.mix, 1);
         let mut options = RuntimeOptions {
-            record_trace: false,
-            record_heartbeats: false,
-            record_history: false,
-            deadline: Duration::from_secs(300),
-            tick: None,
-            faults: BTreeMap::new(),
-            settle_timeout: Duration::from_secs(10),
             threads: self.threads,
+            ..unrecorded_options()
         };
         match system {
             System::Basic => {
@@ -97,6 +91,20 @@ impl Run {
                 summarize(runtime::run(processes, managers, workload, options))
             }
         }
+    }
+}
+
+/// Runtime options for measuring: nothing recorded, no time, no faults.
+pub fn unrecorded_options() -> RuntimeOptions {
+    RuntimeOptions {
+        record_trace: false,
+        record_heartbeats: false,
+        record_history: false,
+        deadline: Duration::from_secs(300),
+        tick: None,
+        faults: BTreeMap::new(),
+        settle_timeout: Duration::from_secs(10),
+        threads: None,
     }
 }
 
