@@ -99,7 +99,7 @@ fn write_fault_with_copies(criterion: &mut Criterion) {
 /// The cost of one handler call: a process serving a forward, and the manager
 /// admitting a request (beginning its transaction) and completing one.
 fn handler_cost(criterion: &mut Criterion) {
-    use ivy_core::{Envelope, Message, PageVersion, RequestId, View};
+    use ivy_core::{Envelope, Message, PageVersion, RequestId, View, Viewstamp};
     let mut group = criterion.benchmark_group("handler");
     let system = System::new(2, 1);
     let request = RequestId {
@@ -119,6 +119,7 @@ fn handler_cost(criterion: &mut Criterion) {
             page: PageId(0),
             request,
             version: PageVersion(1),
+            stamp: Viewstamp::ZERO,
         },
     );
     group.bench_function("process: ReadForward at the owner", |bencher| {

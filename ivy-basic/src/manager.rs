@@ -3,7 +3,7 @@
 use crate::serializer::{Admission, PageSerializer};
 use ivy_core::{
     ActiveFault, Directory, DirectoryView, Envelope, Message, Node, NodeId, OperationKind, Outbox,
-    PageId, PageVersion, RequestId, SystemConfig, View,
+    PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 
 /// The single central manager: it owns the directory, serialises faults per page and
@@ -35,7 +35,7 @@ impl CentralManager {
         kind: OperationKind,
         out: &mut Outbox,
     ) {
-        if self.serializer.admit(page, request, kind) == Admission::Began {
+        if self.serializer.admit(page, request, kind, Viewstamp::ZERO) == Admission::Began {
             self.serializer.drive(page, self.id, View(0), out);
         }
     }
@@ -48,7 +48,8 @@ impl CentralManager {
         kind: OperationKind,
         out: &mut Outbox,
     ) {
-        let completed = self.serializer.confirm(page, request, version, kind);
+        let completed = self.serializer
+            .confirm(page, request, version, kind, Viewstamp::ZERO);
         if completed.is_some_and(|completed| completed.next_began) {
             self.serializer.drive(page, self.id, View(0), out);
         }

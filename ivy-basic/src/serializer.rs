@@ -1,8 +1,8 @@
 //! Per-page serialisation of faults over the directory.
 
 use ivy_core::{
-    ActiveFault, CopySet, Directory, HeldFault, LogEntry, LogIndex, ManagerSnapshot, Message,
-    NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View,
+    ActiveFault, CopySet, Directory, HeldFault, LogEntry, ManagerSnapshot, Message, NodeId,
+    OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -19,6 +19,8 @@ pub struct Transaction {
     pub owner: NodeId,
     /// Copy holders whose invalidation is not confirmed yet (write faults only).
     pub awaiting_invalidation: CopySet,
+    /// The log entry that began this transaction; its commands carry it.
+    pub began_at: Viewstamp,
 }
 
 /// What became of an admitted request.
@@ -77,53 +79,59 @@ impl PageSerializer {
             last_completed: vec![0; processes],
         };
         for fault in &snapshot.held {
-            serializer.admit(fault.page, fault.request, fault.kind);
+            serializer.admit(fault.page, fault.request, fault.kind, fault.began_at);
         }
         serializer.last_completed = snapshot.last_completed.clone();
         serializer
     }
 
-    /// The whole state, for a manager that rejoins blank; `log_index` is the last log
+    /// The whole state, for a manager that rejoins blank; `last` is the last log
     /// entry it includes.
-    pub fn snapshot(&self, log_index: LogIndex) -> ManagerSnapshot {
+    pub fn snapshot(&self, last: Viewstamp) -> ManagerSnapshot {
         let held = self
             .held
             .iter()
             .flat_map(|(&page, held)| {
-                let current = (held.current.request, held.current.kind);
-                std::iter::once(current)
-                    .chain(held.waiting.iter().copied())
-                    .map(move |(request, kind)| HeldFault {
-                        page,
-                        request,
-                        kind,
-                    })
+                let current = &held.current;
+                let waiting = held.waiting.iter().map(move |&(request, kind)| HeldFault {
+                    page,
+                    request,
+                    kind,
+                    began_at: Viewstamp::ZERO,
+                });
+                std::iter::once(HeldFault {
+                    page,
+                    request: current.request,
+                    kind: current.kind,
+                    began_at: current.began_at,
+                })
+                .chain(waiting)
             })
             .collect();
         ManagerSnapshot {
             directory: self.directory.clone(),
             held,
             last_completed: self.last_completed.clone(),
-            log_index,
+            last,
         }
     }
 
-    /// Applies one replicated change, as the primary made it.
+    /// Applies one replicated change, as the primary made it, at log position `at`.
     /// Returns the page whose transaction this change began, if it began one.
-    pub fn apply(&mut self, entry: &LogEntry) -> Option<PageId> {
+    pub fn apply(&mut self, entry: &LogEntry, at: Viewstamp) -> Option<PageId> {
         match *entry {
             LogEntry::Admit {
                 page,
                 request,
                 kind,
-            } => (self.admit(page, request, kind) == Admission::Began).then_some(page),
+            } => (self.admit(page, request, kind, at) == Admission::Began).then_some(page),
             LogEntry::Confirm {
                 page,
                 request,
                 version,
                 kind,
             } => {
-                let completed = self.confirm(page, request, version, kind)?;
+                let completed = self.confirm(page, request, version, kind, at)?;
                 completed.next_began.then_some(page)
             }
         }
@@ -167,7 +175,15 @@ impl PageSerializer {
     }
 
     /// Admits a fault: begins its transaction if the page is free, else queues it.
-    pub fn admit(&mut self, page: PageId, request: RequestId, kind: OperationKind) -> Admission {
+    /// `at` is the log position of this input (a transaction begun records it;
+    /// [`Viewstamp::ZERO`] for a manager without a log).
+    pub fn admit(
+        &mut self,
+        page: PageId,
+        request: RequestId,
+        kind: OperationKind,
+        at: Viewstamp,
+    ) -> Admission {
         if self.directory.get(page).is_none() || request.process.0 >= self.processes {
             return Admission::Invalid;
         }
@@ -187,7 +203,7 @@ impl PageSerializer {
         if completed {
             return Admission::Completed;
         }
-        let current = self.begin(page, request, kind);
+        let current = self.begin(page, request, kind, at);
         self.held.insert(
             page,
             HeldPage {
@@ -198,7 +214,13 @@ impl PageSerializer {
         Admission::Began
     }
 
-    fn begin(&self, page: PageId, request: RequestId, kind: OperationKind) -> Transaction {
+    fn begin(
+        &self,
+        page: PageId,
+        request: RequestId,
+        kind: OperationKind,
+        began_at: Viewstamp,
+    ) -> Transaction {
         let record = self.directory.record(page);
         let awaiting_invalidation = match kind {
             OperationKind::Read => CopySet::new(),
@@ -214,6 +236,7 @@ impl PageSerializer {
             version: record.version.next(),
             owner: record.owner,
             awaiting_invalidation,
+            began_at,
         }
     }
 
@@ -227,12 +250,14 @@ impl PageSerializer {
         };
         let transaction = &held.current;
         let (request, version) = (transaction.request, transaction.version);
+        let stamp = transaction.began_at;
         match transaction.kind {
             OperationKind::Read => {
                 let forward = Message::ReadForward {
                     page,
                     request,
                     version,
+                    stamp,
                 };
                 out.send(from, transaction.owner, view, forward);
             }
@@ -241,6 +266,7 @@ impl PageSerializer {
                     page,
                     request,
                     version,
+                    stamp,
                 };
                 out.send(from, transaction.owner, view, forward);
             }
@@ -250,6 +276,7 @@ impl PageSerializer {
                         page,
                         request,
                         version,
+                        stamp,
                     };
                     out.send(from, holder, view, invalidate);
                 }
@@ -296,13 +323,14 @@ impl PageSerializer {
 
     /// Completes the transaction on `page` if the confirmation is for it: updates the
     /// directory and begins the next waiting fault. Returns whether a next transaction
-    /// began (and so must be driven).
+    /// began (and so must be driven); it began at log position `at`.
     pub fn confirm(
         &mut self,
         page: PageId,
         request: RequestId,
         version: PageVersion,
         kind: OperationKind,
+        at: Viewstamp,
     ) -> Option<Completed> {
         self.current_mut(page, request, version, kind)?;
         let held = self.held.remove(&page).expect("a held page");
@@ -322,7 +350,7 @@ impl PageSerializer {
         let mut waiting = held.waiting;
         let next_began = match waiting.pop_front() {
             Some((next_request, next_kind)) => {
-                let current = self.begin(page, next_request, next_kind);
+                let current = self.begin(page, next_request, next_kind, at);
                 self.held.insert(page, HeldPage { current, waiting });
                 true
             }

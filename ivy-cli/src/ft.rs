@@ -50,7 +50,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let live: Vec<&dyn DirectoryView> = outcome
         .managers
         .iter()
-        .filter(|(manager, down)| !down && manager.held_view().is_some())
+        .filter(|(manager, down)| !down && manager.log_view().is_some())
         .map(|(manager, _)| manager as &dyn DirectoryView)
         .collect();
     check_outcome(&outcome, &live)?;

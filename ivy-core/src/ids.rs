@@ -20,6 +20,14 @@ pub struct PageId(pub u32);
 #[serde(transparent)]
 pub struct View(pub u64);
 
+/// One life of a manager: a manager restarted after a crash is a new incarnation and
+/// says so in the messages of replication, so that nothing meant for an earlier life
+/// (a snapshot, an acknowledgement) is taken for this one. The driver that (re)starts a
+/// manager chooses it, larger than any earlier incarnation of that manager.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Incarnation(pub u64);
+
 /// The number of a transaction on one page: the manager gives each fault it serves on
 /// a page the next version of that page. Processes remember the latest version they
 /// took part in, which makes duplicated or stale protocol messages recognisable.
@@ -79,5 +87,11 @@ impl fmt::Display for View {
 impl fmt::Display for RequestId {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "{}#{}", self.process, self.sequence)
+    }
+}
+
+impl fmt::Display for Incarnation {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{}", self.0)
     }
 }

@@ -9,9 +9,9 @@
 //! view with the processes, replication, heartbeats and state transfer between the two
 //! managers. The view they are about is the envelope's.
 
-use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
+use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 use crate::page::PageBuffer;
-use crate::replication::{LogEntry, LogIndex, ManagerSnapshot};
+use crate::replication::{LogEntry, LogIndex, ManagerSnapshot, Viewstamp};
 use serde::Serialize;
 use std::fmt;
 
@@ -34,6 +34,8 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
+        /// The log entry that began the transaction (see [`Viewstamp`]).
+        stamp: Viewstamp,
     },
     /// Owner → requester: a read-only copy of the page.
     ReadPage {
@@ -70,6 +72,8 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
+        /// The log entry that began the transaction (see [`Viewstamp`]).
+        stamp: Viewstamp,
     },
     /// Copy holder → manager: my copy is dropped.
     InvalidateConfirmation {
@@ -90,6 +94,8 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
+        /// The log entry that began the transaction (see [`Viewstamp`]).
+        stamp: Viewstamp,
     },
     /// Old owner → requester: the page, with its ownership and ReadWrite access.
     WritePage {
@@ -117,11 +123,15 @@ pub enum Message {
     /// Process → manager: I promised the envelope's view (which is higher than the
     /// manager's if I had already promised a newer one).
     ViewPromise {
-        /// The newest view whose command (forward or invalidation) I obeyed.
-        accepted: View,
+        /// The newest viewstamp of a command (forward or invalidation) I obeyed: the
+        /// manager may act only if its log holds it.
+        accepted: Viewstamp,
     },
     /// Primary → backup: apply these state changes, numbered from `first_index`.
+    /// Entries appended in the envelope's view; the backup's viewstamps follow from it.
     Replicate {
+        /// The backup incarnation the primary replicates to; another ignores it.
+        incarnation: Incarnation,
         /// The log index of the first entry.
         first_index: LogIndex,
         /// The changes, in order.
@@ -133,6 +143,9 @@ pub enum Message {
     },
     /// Backup → primary: I have applied every change up to `applied_index`.
     ReplicateAck {
+        /// The sender's incarnation: the primary counts acknowledgements of the
+        /// incarnation it replicates to, and only those.
+        incarnation: Incarnation,
         /// The highest log index applied (cumulative).
         applied_index: LogIndex,
     },
@@ -140,19 +153,28 @@ pub enum Message {
     Heartbeat,
     /// Backup → primary: I am alive and follow you.
     HeartbeatAck {
+        /// The sender's incarnation.
+        incarnation: Incarnation,
         /// The highest log index applied (cumulative).
         applied_index: LogIndex,
     },
     /// Recovering manager → other manager: send me your whole state.
-    SnapshotRequest,
+    SnapshotRequest {
+        /// The requester's incarnation, which the snapshot and replication name.
+        incarnation: Incarnation,
+    },
     /// Primary → recovering manager: my whole state; follow me as backup from here on.
     Snapshot {
+        /// The incarnation that asked for it; a later one ignores it.
+        incarnation: Incarnation,
         /// The state.
         snapshot: Box<ManagerSnapshot>,
     },
     /// Primary → caught-up backup: take the primary role in the next view. The sender
     /// has stopped acting and follows that view as backup.
     HandOver {
+        /// The backup incarnation the sender replicated to.
+        incarnation: Incarnation,
         /// The last log index the sender applied: the new primary continues after it.
         last_index: LogIndex,
     },
@@ -255,7 +277,7 @@ impl Message {
             Message::ReplicateAck { .. } => MessageKind::ReplicateAck,
             Message::Heartbeat => MessageKind::Heartbeat,
             Message::HeartbeatAck { .. } => MessageKind::HeartbeatAck,
-            Message::SnapshotRequest => MessageKind::SnapshotRequest,
+            Message::SnapshotRequest { .. } => MessageKind::SnapshotRequest,
             Message::Snapshot { .. } => MessageKind::Snapshot,
             Message::HandOver { .. } => MessageKind::HandOver,
         }
@@ -291,6 +313,17 @@ impl Message {
             | Message::WriteForward { request, .. }
             | Message::WritePage { request, .. }
             | Message::WriteConfirmation { request, .. } => Some(*request),
+            _ => None,
+        }
+    }
+
+    /// For a manager's command (forward or invalidation), the viewstamp of the entry
+    /// that began its transaction.
+    pub fn stamp(&self) -> Option<Viewstamp> {
+        match self {
+            Message::ReadForward { stamp, .. }
+            | Message::Invalidate { stamp, .. }
+            | Message::WriteForward { stamp, .. } => Some(*stamp),
             _ => None,
         }
     }

@@ -4,12 +4,45 @@
 //! change independent of the number of pages.
 
 use crate::directory::Directory;
-use crate::ids::{PageId, PageVersion, RequestId};
+use crate::ids::{PageId, PageVersion, RequestId, View};
 use crate::node::OperationKind;
+use std::fmt;
 
 /// The position of an entry in the replication log; entries are numbered from 1, and
 /// index 0 means "nothing yet".
 pub type LogIndex = u64;
+
+/// Where an entry stands in the replicated history: the view whose primary appended it,
+/// then its index (Viewstamped Replication's viewstamp). Ordered by view, then index.
+///
+/// Every command a manager sends carries the viewstamp of the entry that began its
+/// transaction, and processes report the newest they obeyed when they promise a view.
+/// A manager whose last entry's viewstamp is at least every reported one holds all the
+/// state any primary has acted on, whatever views it has seen: logs that agree on one
+/// viewstamp agree up to it, and a view's primary began it holding every viewstamp
+/// obeyed before. The basic central manager keeps no log and stamps
+/// [`Viewstamp::ZERO`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Viewstamp {
+    /// The view in which the entry was appended.
+    pub view: View,
+    /// The entry's index in the log.
+    pub index: LogIndex,
+}
+
+impl Viewstamp {
+    /// Before the first entry: the initial state.
+    pub const ZERO: Viewstamp = Viewstamp {
+        view: View(0),
+        index: 0,
+    };
+}
+
+impl fmt::Display for Viewstamp {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "view {} entry {}", self.view, self.index)
+    }
+}
 
 /// One change to the manager's state, as the backup applies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -47,6 +80,9 @@ pub struct HeldFault {
     pub request: RequestId,
     /// Read or write fault.
     pub kind: OperationKind,
+    /// For the page's current transaction, the entry that began it (the commands
+    /// carry it); [`Viewstamp::ZERO`] for a queued fault.
+    pub began_at: Viewstamp,
 }
 
 /// A manager's whole replicated state. Re-admitting `held` in order onto `directory`
@@ -61,5 +97,5 @@ pub struct ManagerSnapshot {
     /// Per process, the sequence number of its last completed fault.
     pub last_completed: Vec<u64>,
     /// The last log entry the snapshot includes; the sender replicates from the next.
-    pub log_index: LogIndex,
+    pub last: Viewstamp,
 }

@@ -1,12 +1,13 @@
-//! Following and taking over: the backup applies the primary's log, a blank manager
-//! installs a snapshot, and a manager that takes over fences every process into its
-//! new view before it acts (see `docs/fault-tolerance.md`).
+//! Following: the backup applies the primary's log (and sends the commands of what it
+//! has just applied), a blank or stale manager installs a snapshot meant for this very
+//! incarnation, and a backup whose primary went silent tries to take over.
 
-use crate::leader::{BackupLink, Leader};
+use crate::link::BackupLink;
 use crate::manager::{FtManager, Replica, Role, RoleKind};
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    Envelope, LogEntry, LogIndex, ManagerSnapshot, Message, NodeEvent, NodeId, Outbox, PageId, View,
+    Envelope, LogEntry, LogIndex, ManagerSnapshot, Message, NodeEvent, Outbox, PageId, View,
+    Viewstamp,
 };
 
 impl FtManager {
@@ -19,17 +20,22 @@ impl FtManager {
     ) {
         let view = envelope.view;
         match envelope.message {
-            Message::ReplicateAck { applied_index } | Message::HeartbeatAck { applied_index } => {
-                self.handle_ack(view, applied_index, now_ticks, out)
+            Message::ReplicateAck {
+                incarnation,
+                applied_index,
             }
-            Message::SnapshotRequest if self.role() == RoleKind::Primary => {
+            | Message::HeartbeatAck {
+                incarnation,
+                applied_index,
+            } => self.handle_ack(view, incarnation, applied_index, now_ticks, out),
+            Message::SnapshotRequest { incarnation } if self.role() == RoleKind::Primary => {
                 if view > self.view {
                     // The blank peer knows of a newer view (a fence of its own that it
                     // abandoned): processes may have promised it, so lead a newer one.
                     let next = self.next_own_view(view);
                     self.start_fence(next, None, now_ticks, out);
                 } else {
-                    self.handle_snapshot_request(now_ticks, out)
+                    self.handle_snapshot_request(incarnation, now_ticks, out)
                 }
             }
             message @ (Message::Heartbeat
@@ -42,10 +48,6 @@ impl FtManager {
             }
             _ => {}
         }
-    }
-
-    fn role_is_leading(&self) -> bool {
-        matches!(self.role, Role::Leading(_))
     }
 
     /// A message the peer sends as the primary of `view`.
@@ -63,69 +65,94 @@ impl FtManager {
             }
             return;
         }
-        if let Message::Snapshot { snapshot } = message {
-            let newer = self.held_view().is_none_or(|held| held < view)
-                || snapshot.log_index >= self.log_index();
-            if newer && !self.role_is_leading() {
-                self.install(view, *snapshot, now_ticks, out);
+        let for_me = match &message {
+            Message::Replicate { incarnation, .. } | Message::Snapshot { incarnation, .. } => {
+                *incarnation == self.incarnation
             }
-            return;
+            _ => true,
+        };
+        if !for_me {
+            return; // meant for an earlier life of this manager
         }
-        if self.role == Role::Backup && self.held_view() == Some(view) {
-            self.view = view;
-            self.last_peer_ticks = now_ticks;
-            return self.follow(view, message, now_ticks, out);
-        }
-        // The primary of a view at least ours whose log we have not followed: our
-        // state may be behind what it acted on. Keep it (a fence of ours would find
-        // out and abort), stop leading, and ask for a snapshot.
-        if view > self.view || self.role_is_leading() {
-            self.adopt_newer_view(view, now_ticks, out);
+        self.adopt_newer_view(view, now_ticks, out);
+        if let Message::Snapshot { snapshot, .. } = message {
+            return self.install_if_newer(view, *snapshot, now_ticks, out);
         }
         self.last_peer_ticks = now_ticks;
+        if self.role == Role::Backup && self.log_view() == Some(view) {
+            return self.follow(view, message, now_ticks, out);
+        }
+        // The primary of our view, whose log we do not follow: our state may lack
+        // what it acted on. Keep it (a fence of ours would find out and abort) and
+        // ask for a snapshot.
         self.request_snapshot_if_due(now_ticks, out);
     }
 
     /// The backup's side of replication, heartbeats and hand-over.
     fn follow(&mut self, view: View, message: Message, now_ticks: u64, out: &mut Outbox) {
+        let incarnation = self.incarnation;
         match message {
             Message::Heartbeat => {
-                let applied_index = self.log_index();
-                self.send_to_peer(Message::HeartbeatAck { applied_index }, out);
+                let applied_index = self.applied_index();
+                let ack = Message::HeartbeatAck {
+                    incarnation,
+                    applied_index,
+                };
+                self.send_to_peer(ack, out);
             }
             Message::Replicate {
                 first_index,
                 entries,
                 act,
+                ..
             } => {
-                let began = self.apply_entries(first_index, &entries);
+                let began = self.apply_entries(view, first_index, &entries);
                 if act {
                     self.drive_began(began, out);
                 }
-                let applied_index = self.log_index();
-                self.send_to_peer(Message::ReplicateAck { applied_index }, out);
+                let applied_index = self.applied_index();
+                let ack = Message::ReplicateAck {
+                    incarnation,
+                    applied_index,
+                };
+                self.send_to_peer(ack, out);
             }
-            Message::HandOver { last_index } if last_index == self.log_index() => {
+            Message::HandOver {
+                incarnation: sender,
+                last_index,
+            } if last_index == self.applied_index() => {
                 let next = self.next_own_view(view);
-                let link = BackupLink::new(last_index, last_index, now_ticks);
+                let link = BackupLink::new(sender, last_index, last_index, now_ticks);
                 self.start_fence(next, Some(link), now_ticks, out);
             }
             _ => {}
         }
     }
 
-    /// Applies the entries that continue our log, in order; returns the pages whose
-    /// transactions they began.
-    fn apply_entries(&mut self, first_index: LogIndex, entries: &[LogEntry]) -> Vec<PageId> {
-        let replica = self.replica_mut();
+    fn applied_index(&self) -> LogIndex {
+        self.last_stamp().map_or(0, |last| last.index)
+    }
+
+    /// Applies the entries that continue our log, in order, stamped with the primary's
+    /// `view`; returns the pages whose transactions they began.
+    fn apply_entries(
+        &mut self,
+        view: View,
+        first_index: LogIndex,
+        entries: &[LogEntry],
+    ) -> Vec<PageId> {
+        let Some(replica) = &mut self.replica else {
+            return Vec::new();
+        };
         let mut began = Vec::new();
         for (index, entry) in (first_index..).zip(entries) {
-            if index > replica.log_index + 1 {
+            if index > replica.last.index + 1 {
                 break; // a gap: the primary resends from our acknowledgement
             }
-            if index == replica.log_index + 1 {
-                began.extend(replica.serializer.apply(entry));
-                replica.log_index = index;
+            if index == replica.last.index + 1 {
+                let at = Viewstamp { view, index };
+                began.extend(replica.serializer.apply(entry, at));
+                replica.last = at;
             }
         }
         began
@@ -135,7 +162,9 @@ impl FtManager {
     /// are still in progress (a later entry of the same batch may have ended one, or
     /// begun the next on the same page).
     fn drive_began(&self, mut pages: Vec<PageId>, out: &mut Outbox) {
-        let serializer = self.serializer().expect("a backup has state");
+        let Some(serializer) = self.serializer() else {
+            return;
+        };
         pages.sort_unstable();
         pages.dedup();
         for page in pages {
@@ -143,15 +172,29 @@ impl FtManager {
         }
     }
 
-    fn install(&mut self, view: View, snapshot: ManagerSnapshot, now_ticks: u64, out: &mut Outbox) {
-        let log_index = snapshot.log_index;
+    /// Installs a snapshot from the primary of `view`, unless ours already follows that
+    /// primary's log further.
+    fn install_if_newer(
+        &mut self,
+        view: View,
+        snapshot: ManagerSnapshot,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
+        let newer = self
+            .replica
+            .as_ref()
+            .is_none_or(|replica| replica.log_view < view || snapshot.last >= replica.last);
+        if !newer || matches!(self.role, Role::Leading(_)) {
+            return;
+        }
+        let last = snapshot.last;
         self.replica = Some(Replica {
             serializer: PageSerializer::from_snapshot(&snapshot),
-            log_index,
-            held_view: view,
+            last,
+            log_view: view,
         });
         self.view = self.view.max(view);
-        self.role = Role::Backup;
         self.last_peer_ticks = now_ticks;
         self.snapshot_requested_at_ticks = None;
         out.events.push(NodeEvent::Rejoined {
@@ -159,123 +202,40 @@ impl FtManager {
             view,
         });
         let ack = Message::ReplicateAck {
-            applied_index: log_index,
+            incarnation: self.incarnation,
+            applied_index: last.index,
         };
         self.send_to_peer(ack, out);
     }
 
-    fn request_snapshot_if_due(&mut self, now_ticks: u64, out: &mut Outbox) {
+    pub(crate) fn request_snapshot_if_due(&mut self, now_ticks: u64, out: &mut Outbox) {
         let due = self.snapshot_requested_at_ticks.is_none_or(|requested_at| {
             now_ticks.saturating_sub(requested_at) >= self.options.heartbeat_ticks
         });
         if due {
             self.snapshot_requested_at_ticks = Some(now_ticks);
-            self.send_to_peer(Message::SnapshotRequest, out);
+            let incarnation = self.incarnation;
+            self.send_to_peer(Message::SnapshotRequest { incarnation }, out);
         }
     }
 
     /// Whether this manager must catch up by a snapshot: it is blank, or it follows a
-    /// view newer than the state it holds.
+    /// view newer than the log it holds.
     fn is_behind(&self) -> bool {
-        self.held_view().is_none_or(|held| held < self.view)
+        self.log_view().is_none_or(|log_view| log_view < self.view)
     }
 
     /// Ticks of a manager that does not lead: one that is behind asks for state, a
-    /// backup whose primary went silent takes over.
+    /// backup whose primary went silent tries to take over (if no process reported an
+    /// entry it lacks, and not before its back-off after failed attempts ends).
     pub(crate) fn follower_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
         if self.is_behind() {
             self.request_snapshot_if_due(now_ticks, out);
         }
         let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
-        if self.replica.is_some() && silent_ticks > self.options.failover_timeout_ticks {
+        if silent_ticks > self.options.failover_timeout_ticks && self.may_take_over(now_ticks) {
             let view = self.next_own_view(self.view);
             self.start_fence(view, None, now_ticks, out);
         }
-    }
-
-    /// Begins establishing `view`: asks every process to promise it. Only a manager
-    /// with state may; a blank one never takes over.
-    pub(crate) fn start_fence(
-        &mut self,
-        view: View,
-        link: Option<BackupLink>,
-        now_ticks: u64,
-        out: &mut Outbox,
-    ) {
-        if self.replica.is_none() {
-            return;
-        }
-        self.view = view;
-        self.role = Role::Leading(Leader::fencing(view, link, now_ticks));
-        out.events.push(NodeEvent::Fencing {
-            manager: self.id,
-            view,
-        });
-        if let Role::Leading(Leader {
-            fence: Some(fence), ..
-        }) = &self.role
-        {
-            fence.ask_for_promises(self.id, self.processes, out);
-        }
-    }
-
-    /// A process promised `view` and reports the newest view whose command it obeyed.
-    pub(crate) fn handle_promise(
-        &mut self,
-        process: NodeId,
-        view: View,
-        accepted: View,
-        now_ticks: u64,
-        out: &mut Outbox,
-    ) {
-        let Some(held_view) = self.held_view() else {
-            self.view = self.view.max(view);
-            return;
-        };
-        let fence = match &mut self.role {
-            Role::Leading(Leader {
-                fence: Some(fence), ..
-            }) => fence,
-            _ => {
-                if view > self.view {
-                    self.adopt_newer_view(view, now_ticks, out);
-                }
-                return;
-            }
-        };
-        if accepted > held_view {
-            // Another manager acted on state we do not have: ours is stale. Follow,
-            // and catch up from the other manager.
-            self.adopt_newer_view(view.max(accepted), now_ticks, out);
-            return self.request_snapshot_if_due(now_ticks, out);
-        }
-        if view > fence.view {
-            return self.adopt_newer_view(view, now_ticks, out);
-        }
-        if view == fence.view {
-            fence.promised.insert(process);
-            if fence.promised.len() == self.processes as usize {
-                self.establish(now_ticks, out);
-            }
-        }
-    }
-
-    /// Every process promised our view: lead it, and finish what we inherited.
-    fn establish(&mut self, now_ticks: u64, out: &mut Outbox) {
-        let Role::Leading(leader) = &mut self.role else {
-            return;
-        };
-        let Some(fence) = leader.fence.take() else {
-            return;
-        };
-        if leader.link.is_none() {
-            leader.gated.clear(); // alone: our state is the only one
-        }
-        self.replica_mut().held_view = fence.view;
-        out.events.push(NodeEvent::Promoted {
-            manager: self.id,
-            view: fence.view,
-        });
-        self.drive_all(now_ticks, out);
     }
 }

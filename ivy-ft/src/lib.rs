@@ -20,10 +20,14 @@
 
 #![warn(missing_docs)]
 
+mod backoff;
+mod fence;
 mod follower;
 mod leader;
+mod link;
 mod manager;
 mod options;
+mod replicating;
 
 pub use manager::{FtManager, RoleKind};
 pub use options::FtOptions;

@@ -1,11 +1,12 @@
 //! The replicated manager: its state, its roles, and the dispatch of every input.
 
+use crate::backoff::Backoff;
 use crate::leader::Leader;
 use crate::options::FtOptions;
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    ActiveFault, Directory, DirectoryView, Envelope, LogIndex, Message, Node, NodeEvent, NodeId,
-    Outbox, PageId, SystemConfig, View,
+    ActiveFault, Directory, DirectoryView, Envelope, Incarnation, Message, Node, NodeEvent,
+    NodeId, Outbox, PageId, SystemConfig, View, Viewstamp,
 };
 
 /// What a manager is doing, without its details.
@@ -23,20 +24,22 @@ pub enum RoleKind {
 }
 
 /// The state a manager holds in full: the serializer, the last log entry it reflects,
-/// and the newest view whose every command it reflects.
+/// and the view whose primary's log it follows.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Replica {
     pub(crate) serializer: PageSerializer,
-    pub(crate) log_index: LogIndex,
-    /// The view `e` of the design note: every command any primary sent in a view up to
-    /// this one follows from state this replica has (or from a transaction it holds).
-    pub(crate) held_view: View,
+    /// The viewstamp of the last entry applied: what fencing compares.
+    pub(crate) last: Viewstamp,
+    /// This replica's log is a prefix of the log of the primary of this view (it
+    /// installed that primary's snapshot, or leads the view): it may follow that
+    /// primary's replication, and only that.
+    pub(crate) log_view: View,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Role {
     /// Following the primary; without state when blank, and behind it while its view
-    /// is newer than the state held (until a snapshot arrives).
+    /// is newer than the log followed (until a snapshot arrives).
     Backup,
     Leading(Leader),
 }
@@ -48,53 +51,82 @@ pub struct FtManager {
     pub(crate) peer: NodeId,
     /// The manager that leads even views (the original primary).
     pub(crate) home: NodeId,
+    /// This life of the manager; a restart is a new incarnation.
+    pub(crate) incarnation: Incarnation,
     pub(crate) processes: u32,
     pub(crate) options: FtOptions,
     /// The newest view this manager knows of.
     pub(crate) view: View,
     pub(crate) role: Role,
-    /// `None` when blank (started after a crash, or found stale).
+    /// `None` when blank (started after a crash).
     pub(crate) replica: Option<Replica>,
+    /// The newest viewstamp a process reported obeying: a manager whose log ends
+    /// before it knows it is behind and never fences until it has caught up.
+    pub(crate) known_acted: Viewstamp,
     /// When the peer was last heard from in its current role.
     pub(crate) last_peer_ticks: u64,
     /// When a snapshot was last asked for, while blank or behind.
     pub(crate) snapshot_requested_at_ticks: Option<u64>,
+    /// When the next attempt to take over may start, after failed ones.
+    pub(crate) backoff: Backoff,
 }
 
 impl FtManager {
     /// Manager `id` (the primary `config.manager()` or the backup
     /// `config.backup_manager()`) at the start of a run: both hold the initial state,
-    /// the primary leads view 0 with the other as its backup.
+    /// the primary leads view 0 with the other as its backup. Both are incarnation 0.
     pub fn new(config: &SystemConfig, id: NodeId, options: FtOptions) -> FtManager {
-        let mut manager = FtManager::blank(config, id, options);
+        let mut manager = FtManager::restarted(config, id, options, Incarnation(0));
         manager.replica = Some(Replica {
             serializer: PageSerializer::new(config),
-            log_index: 0,
-            held_view: View(0),
+            last: Viewstamp::ZERO,
+            log_view: View(0),
         });
         manager.role = if id == manager.home {
-            Role::Leading(Leader::established(true))
+            Role::Leading(Leader::established(Some(Incarnation(0))))
         } else {
             Role::Backup
         };
         manager
     }
 
-    /// Manager `id` after a crash: it knows nothing, and asks its peer for a snapshot.
-    pub fn blank(config: &SystemConfig, id: NodeId, options: FtOptions) -> FtManager {
+    /// Manager `id` restarted after a crash, as `incarnation` (the driver gives each
+    /// restart of a manager an incarnation larger than every earlier one): it knows
+    /// nothing, and asks its peer for a snapshot.
+    pub fn restarted(
+        config: &SystemConfig,
+        id: NodeId,
+        options: FtOptions,
+        incarnation: Incarnation,
+    ) -> FtManager {
         let (home, other) = (config.manager(), config.backup_manager());
         assert!(id == home || id == other, "{id} is not a manager id");
+        let peer = if id == home { other } else { home };
+        FtManager::blank(id, peer, home, config.processes, options, incarnation)
+    }
+
+    fn blank(
+        id: NodeId,
+        peer: NodeId,
+        home: NodeId,
+        processes: u32,
+        options: FtOptions,
+        incarnation: Incarnation,
+    ) -> FtManager {
         FtManager {
             id,
-            peer: if id == home { other } else { home },
+            peer,
             home,
-            processes: config.processes,
+            incarnation,
+            processes,
             options,
             view: View(0),
             role: Role::Backup,
             replica: None,
+            known_acted: Viewstamp::ZERO,
             last_peer_ticks: 0,
             snapshot_requested_at_ticks: None,
+            backoff: Backoff::new(id, incarnation),
         }
     }
 
@@ -113,16 +145,21 @@ impl FtManager {
         self.view
     }
 
-    /// The newest view whose commands this manager's state fully reflects, or `None`
-    /// when it has no state. A crash of the other manager loses nothing while this is
-    /// at least the other's.
-    pub fn held_view(&self) -> Option<View> {
-        self.replica.as_ref().map(|replica| replica.held_view)
+    /// This life of the manager.
+    pub fn incarnation(&self) -> Incarnation {
+        self.incarnation
     }
 
-    /// The last log entry this manager's state reflects (0 when blank).
-    pub fn log_index(&self) -> LogIndex {
-        self.replica.as_ref().map_or(0, |replica| replica.log_index)
+    /// The view whose primary's log this manager's state is a prefix of (the view it
+    /// leads, or whose snapshot it installed), or `None` when it has no state.
+    pub fn log_view(&self) -> Option<View> {
+        self.replica.as_ref().map(|replica| replica.log_view)
+    }
+
+    /// The viewstamp of the last log entry this manager's state reflects, or `None`
+    /// when blank.
+    pub fn last_stamp(&self) -> Option<Viewstamp> {
+        self.replica.as_ref().map(|replica| replica.last)
     }
 
     /// The per-page state, unless blank.
@@ -133,13 +170,12 @@ impl FtManager {
     /// Whether this manager is the primary of an established view with nothing left
     /// to do: no page held, and (with a backup) every entry acknowledged.
     pub fn is_settled_primary(&self) -> bool {
-        let Role::Leading(leader) = &self.role else {
+        let (Role::Leading(leader), Some(replica)) = (&self.role, &self.replica) else {
             return false;
         };
-        let replica = self.replica.as_ref().expect("a leader has state");
         leader.is_established()
             && replica.serializer.held_pages() == 0
-            && leader.is_fully_acked(replica.log_index)
+            && leader.is_fully_acked(replica.last.index)
     }
 
     /// The primary of `view`: the original primary leads even views.
@@ -163,26 +199,29 @@ impl FtManager {
         }
     }
 
-    pub(crate) fn replica_mut(&mut self) -> &mut Replica {
-        self.replica.as_mut().expect("this role holds state")
-    }
-
     pub(crate) fn send_to_peer(&self, message: Message, out: &mut Outbox) {
         out.send(self.id, self.peer, self.view, message);
     }
 
-    /// A process showed a view newer than ours: another manager is establishing or
-    /// leads it, so stop acting and follow, keeping our state (it may still be the
-    /// most complete one if that manager fails).
+    /// A view newer than ours exists: another manager is establishing or leads it, so
+    /// follow it (see [`FtManager::stand_down`]).
     pub(crate) fn adopt_newer_view(&mut self, view: View, now_ticks: u64, out: &mut Outbox) {
-        self.view = self.view.max(view);
+        if view > self.view {
+            self.view = view;
+            self.stand_down(now_ticks, out);
+        }
+    }
+
+    /// Stops acting and follows, keeping our state: it may still be the most complete
+    /// one if the other manager fails.
+    pub(crate) fn stand_down(&mut self, now_ticks: u64, out: &mut Outbox) {
         if let Role::Leading(_) = self.role {
             self.role = Role::Backup;
             self.last_peer_ticks = now_ticks;
         }
         out.events.push(NodeEvent::ViewChanged {
             manager: self.id,
-            view,
+            view: self.view,
         });
     }
 }
@@ -203,7 +242,7 @@ impl Node for FtManager {
     fn handle_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
         match self.role {
             Role::Leading(_) => self.leader_tick(now_ticks, out),
-            _ => self.follower_tick(now_ticks, out),
+            Role::Backup => self.follower_tick(now_ticks, out),
         }
     }
 
@@ -226,25 +265,20 @@ impl DirectoryView for FtManager {
 
 impl ivy_core::sim::SimManager for FtManager {
     fn authority(&self) -> Option<(View, bool)> {
-        let held_view = self.held_view()?;
-        Some((held_view, self.role() == RoleKind::Primary))
+        let log_view = self.log_view()?;
+        Some((log_view, self.role() == RoleKind::Primary))
     }
 
     fn crashed(&self) -> FtManager {
-        FtManager {
-            view: View(0),
-            role: Role::Backup,
-            replica: None,
-            last_peer_ticks: 0,
-            snapshot_requested_at_ticks: None,
-            ..self.clone()
-        }
+        let incarnation = Incarnation(self.incarnation.0 + 1);
+        let (id, peer, home) = (self.id, self.peer, self.home);
+        FtManager::blank(id, peer, home, self.processes, self.options, incarnation)
     }
 
     fn settled_view(&self) -> Option<View> {
         let settled = match self.role() {
             RoleKind::Primary => self.is_settled_primary(),
-            RoleKind::Backup => self.held_view() == Some(self.view),
+            RoleKind::Backup => self.log_view() == Some(self.view),
             RoleKind::Fencing | RoleKind::Recovering => false,
         };
         settled.then_some(self.view)

@@ -215,7 +215,7 @@ fn run(workload: &[Vec<Operation>], crash: Option<Crash>) -> Result<Ending, Stri
         ));
     }
     for m in (0..2).filter(|&m| network.down_since_tick[m].is_none()) {
-        if network.managers[m].held_view().is_some() {
+        if network.managers[m].log_view().is_some() {
             check_coherence(&network.processes, &network.managers[m])
                 .map_err(|v| format!("manager {m} disagrees at the end: {v}"))?;
         }

@@ -14,6 +14,7 @@ impl Process {
                 page,
                 request,
                 version,
+                ..
             } => self.handle_read_forward(page, request, version, out),
             Message::ReadPage {
                 page,
@@ -25,11 +26,13 @@ impl Process {
                 page,
                 request,
                 version,
+                ..
             } => self.handle_invalidate(page, request, version, out),
             Message::WriteForward {
                 page,
                 request,
                 version,
+                ..
             } => self.handle_write_forward(page, request, version, out),
             Message::WritePage {
                 page,

@@ -14,6 +14,7 @@ use crate::config::SystemConfig;
 use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
 use crate::message::{Envelope, Message};
 use crate::node::{Completion, Node, Operation, Outbox};
+use crate::replication::Viewstamp;
 use crate::page::{Access, PageBuffer};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -129,7 +130,8 @@ pub struct Process {
     id: NodeId,
     options: ProcessOptions,
     view: View,
-    accepted_view: View,
+    /// The newest viewstamp of a manager command this process obeyed.
+    accepted: Viewstamp,
     pages: Vec<PageEntry>,
     next_sequence: u64,
     last_completed_sequence: u64,
@@ -161,7 +163,7 @@ impl Process {
             id,
             options,
             view: View(0),
-            accepted_view: View(0),
+            accepted: Viewstamp::ZERO,
             pages,
             next_sequence: 1,
             last_completed_sequence: 0,
@@ -196,9 +198,10 @@ impl Process {
         self.view
     }
 
-    /// The newest view whose command (forward or invalidation) this process obeyed.
-    pub fn accepted_view(&self) -> View {
-        self.accepted_view
+    /// The newest viewstamp of a command (forward or invalidation) this process
+    /// obeyed: the log entry whose state it acted on.
+    pub fn accepted(&self) -> Viewstamp {
+        self.accepted
     }
 
     /// Starts `operation`. With enough access it completes at once (a local hit,
@@ -258,7 +261,8 @@ impl Process {
 
     /// A manager is establishing `view`. Promise it if it is newer (and resend a
     /// pending fault to its primary at once), and tell the manager the newest view
-    /// promised and the newest view obeyed, so that it can tell whether it may act.
+    /// promised and the viewstamp of the newest command obeyed, so that it can tell
+    /// whether its log holds everything a primary has acted on.
     fn handle_new_view(&mut self, manager: NodeId, view: View, now_ticks: u64, out: &mut Outbox) {
         if view > self.view {
             self.view = view;
@@ -270,7 +274,7 @@ impl Process {
             }
         }
         let promise = Message::ViewPromise {
-            accepted: self.accepted_view,
+            accepted: self.accepted,
         };
         out.send(self.id, manager, self.view, promise);
     }
@@ -332,7 +336,9 @@ impl Node for Process {
                 return; // fenced: a manager of an older view may no longer act
             }
             self.view = envelope.view;
-            self.accepted_view = envelope.view;
+            if let Some(stamp) = envelope.message.stamp() {
+                self.accepted = self.accepted.max(stamp);
+            }
         }
         match envelope.message.page() {
             Some(page) if page.index() < self.pages.len() => {}

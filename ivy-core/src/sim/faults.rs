@@ -13,7 +13,8 @@ pub trait SimManager: Node + DirectoryView + Sized {
     /// most authoritative manager.
     fn authority(&self) -> Option<(View, bool)>;
 
-    /// This manager after a crash: it has lost all state.
+    /// This manager after a crash and restart: a new incarnation that has lost all
+    /// state.
     fn crashed(&self) -> Self;
 
     /// `Some(view)` when the manager has nothing left to do in `view`: the run may end
@@ -45,8 +46,8 @@ pub struct FaultOptions {
     pub drop_per_mille: u32,
     /// Chance per thousand deliveries that the message is also kept to arrive again.
     pub duplicate_per_mille: u32,
-    /// Chance per thousand steps that a manager crashes (only when the other manager
-    /// holds at least as much state, so no state is lost).
+    /// Chance per thousand steps that a manager crashes: any manager that is not down,
+    /// at any step, whatever the other holds.
     pub crash_per_mille: u32,
     /// Chance per thousand steps that a manager pauses (keeps its state, handles
     /// nothing) for a while.
@@ -99,8 +100,8 @@ pub enum ManagerStatus {
 /// generates and shrinks), in addition to the random ones of [`FaultOptions`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScriptedFault {
-    /// Crash manager `index` (0: the original primary), if no state is lost by it;
-    /// it restarts blank `down_steps` later.
+    /// Crash manager `index` (0: the original primary), unless it is down already;
+    /// it restarts blank, as a new incarnation, `down_steps` later.
     Crash {
         /// Which manager.
         index: usize,

@@ -6,12 +6,15 @@
 //! run, step for step.
 
 mod faults;
+mod outages;
 mod report;
 
 pub use faults::{crash_keeps_state, FaultOptions, ManagerStatus, ScriptedFault, SimManager};
+
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
 use crate::config::SystemConfig;
+use crate::held_state::ActedOn;
 use crate::history::{check_linearizable, HistoryEntry};
 use crate::ids::{NodeId, PageId};
 use crate::invariants::{check_coherence, check_page_coherence};
@@ -73,6 +76,12 @@ pub struct Simulation<M> {
     step_log: std::collections::VecDeque<String>,
     /// Scripted faults, by step, soonest last.
     script: Vec<(u64, ScriptedFault)>,
+    /// What processes have acted on: the oracle of lost state.
+    acted_on: ActedOn,
+    /// When crashes left no live manager holding the latest state, and what was lost.
+    lost: Option<(u64, String)>,
+    /// With `record_trace`, the steps that led to the loss of state.
+    steps_before_loss: Vec<String>,
 }
 
 /// How many steps a failure report shows.
@@ -123,11 +132,14 @@ impl<M: SimManager> Simulation<M> {
             report: SimulationReport::default(),
             step_log: std::collections::VecDeque::new(),
             script: Vec::new(),
+            acted_on: ActedOn::new(config.pages),
+            lost: None,
+            steps_before_loss: Vec::new(),
         }
     }
 
-    /// Adds faults to inject at given steps. A crash that would lose the only copy
-    /// of the state, or an outage while another manager is out, is skipped.
+    /// Adds faults to inject at given steps. A crash of a manager that is down, or a
+    /// pause of one that is not running, is skipped.
     pub fn with_script(mut self, mut script: Vec<(u64, ScriptedFault)>) -> Simulation<M> {
         script.sort_by_key(|&(step, _)| std::cmp::Reverse(step));
         self.script = script;
@@ -136,7 +148,10 @@ impl<M: SimManager> Simulation<M> {
 
     /// Runs to the end: every operation completed, no message in flight, and every
     /// manager live and settled. Then every manager with state must agree with the
-    /// processes and the history must be linearizable.
+    /// processes and the history must be linearizable. If crashes leave no live
+    /// manager holding the latest state, the run fails with
+    /// [`SimulationFailure::StateLost`] instead (after a grace period in which the
+    /// history must stay linearizable).
     pub fn run(self) -> Result<SimulationReport, SimulationError> {
         self.run_with_managers().map(|(report, _)| report)
     }
@@ -144,7 +159,16 @@ impl<M: SimManager> Simulation<M> {
     /// Like [`Simulation::run`], and also hands back the managers' final state.
     pub fn run_with_managers(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
         while !self.is_finished() {
-            self.step_once()?;
+            let grace_over = self
+                .lost
+                .as_ref()
+                .is_some_and(|&(lost_at, _)| self.step >= lost_at + outages::LOST_GRACE_STEPS);
+            if grace_over {
+                return Err(self.state_lost().expect("state was lost"));
+            }
+            if let Err(error) = self.step_once() {
+                return Err(self.state_lost().unwrap_or(error));
+            }
         }
         for manager in &self.managers {
             if manager.authority().is_some() {
@@ -219,6 +243,10 @@ impl<M: SimManager> Simulation<M> {
             }
         };
         self.drain_outbox();
+        self.notice_lost_state();
+        if self.lost.is_some() {
+            return Ok(()); // managers may disagree with processes now: nobody holds it all
+        }
         self.check_step(touched)
     }
 
@@ -227,7 +255,7 @@ impl<M: SimManager> Simulation<M> {
     fn check_step(&mut self, touched: Option<PageId>) -> Result<(), SimulationError> {
         let authority = self.most_authoritative();
         let Some(index) = authority else {
-            return Err(self.failure(SimulationFailure::NoState));
+            unreachable!("a live manager with state exists while no state is lost");
         };
         let manager = &self.managers[index];
         let checked = match touched {
@@ -342,80 +370,6 @@ impl<M: SimManager> Simulation<M> {
         }
     }
 
-    /// Crashes or pauses a random manager, now and then.
-    fn inject_outage(&mut self) {
-        let faults = self.options.faults;
-        if self.managers.len() < 2 {
-            return;
-        }
-        let crash = self.rng.random_ratio(faults.crash_per_mille, 1000);
-        let pause = !crash && self.rng.random_ratio(faults.pause_per_mille, 1000);
-        if !(crash || pause) {
-            return;
-        }
-        let index = self.rng.random_range(0..self.managers.len());
-        let steps = self.rng.random_range(1..=faults.outage_steps.max(1));
-        let fault = if crash {
-            ScriptedFault::Crash {
-                index,
-                down_steps: steps,
-            }
-        } else {
-            ScriptedFault::Pause { index, steps }
-        };
-        self.inject_scripted(fault);
-    }
-
-    /// Crashes or pauses a manager, at most one at a time, and a crash only when the
-    /// other managers hold at least as much state as the one crashed.
-    fn inject_scripted(&mut self, fault: ScriptedFault) {
-        let (index, steps) = match fault {
-            ScriptedFault::Crash { index, down_steps } => (index, down_steps),
-            ScriptedFault::Pause { index, steps } => (index, steps),
-        };
-        let all_up = self.status.iter().all(|&s| s == ManagerStatus::Up);
-        if index >= self.managers.len() || self.managers.len() < 2 || !all_up {
-            return;
-        }
-        let until_step = self.step + steps.max(1);
-        let id = self.managers[index].id();
-        if let ScriptedFault::Pause { .. } = fault {
-            self.status[index] = ManagerStatus::Paused { until_step };
-            self.report.events.push((self.step, SimEvent::Paused(id)));
-            self.log_step(|| format!("paused {id}"));
-            return;
-        }
-        let held_view = |i: usize| self.managers[i].authority().map(|(view, _)| view);
-        let others = (0..self.managers.len())
-            .filter(|&i| i != index)
-            .map(held_view);
-        if crash_keeps_state(held_view(index), others) {
-            self.managers[index] = self.managers[index].crashed();
-            self.status[index] = ManagerStatus::Down { until_step };
-            self.report.events.push((self.step, SimEvent::Crashed(id)));
-            self.log_step(|| format!("crashed {id}"));
-        }
-    }
-
-    fn end_outages(&mut self) {
-        for index in 0..self.status.len() {
-            let id = self.managers[index].id();
-            match self.status[index] {
-                ManagerStatus::Paused { until_step } if until_step <= self.step => {
-                    self.status[index] = ManagerStatus::Up;
-                    self.report.events.push((self.step, SimEvent::Resumed(id)));
-                    self.log_step(|| format!("resumed {id}"));
-                }
-                ManagerStatus::Down { until_step } if until_step <= self.step => {
-                    self.status[index] = ManagerStatus::Up;
-                    self.report.events.push((self.step, SimEvent::Revived(id)));
-                    self.log_step(|| format!("revived {id}"));
-                }
-                _ => {}
-            }
-        }
-    }
-
     fn start_next(&mut self, process: NodeId) -> Option<PageId> {
         let operation = self.remaining[process.index()]
             .next()
@@ -433,6 +387,12 @@ impl<M: SimManager> Simulation<M> {
     }
 
     fn drain_outbox(&mut self) {
+        let processes = self.processes.len();
+        for envelope in &self.outbox.messages {
+            if envelope.from.index() < processes {
+                self.acted_on.observe(&envelope.message);
+            }
+        }
         self.in_flight.append(&mut self.outbox.messages);
         for index in 0..self.outbox.completions.len() {
             let completion = self.outbox.completions[index];

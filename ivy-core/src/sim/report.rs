@@ -64,9 +64,17 @@ pub enum SimulationFailure {
     /// The run took more steps than allowed.
     #[error("step limit reached")]
     StepLimit,
-    /// No manager holds state any more (a crash the simulator should not have made).
-    #[error("no manager holds the system's state")]
-    NoState,
+    /// Crashes left no live manager holding state that processes have seen (the
+    /// oracle of [`crate::held_state`]): no protocol could complete the run. The
+    /// simulator runs on for a while after the loss, checking that the history stays
+    /// linearizable, then stops with this.
+    #[error("state lost at step {lost_at_step}: no live manager holds {missing}")]
+    StateLost {
+        /// The step after which no live manager held the latest state.
+        lost_at_step: u64,
+        /// What was lost: the first page version no live manager knows, or all state.
+        missing: String,
+    },
 }
 
 /// A failed simulation, with what replays it.
