@@ -48,7 +48,8 @@ impl CentralManager {
         kind: OperationKind,
         out: &mut Outbox,
     ) {
-        let completed = self.serializer
+        let completed = self
+            .serializer
             .confirm(page, request, version, kind, Viewstamp::ZERO);
         if completed.is_some_and(|completed| completed.next_began) {
             self.serializer.drive(page, self.id, View(0), out);

@@ -5,7 +5,7 @@
 use ivy_basic::CentralManager;
 use ivy_core::{
     DirectoryView, Envelope, Message, Node, NodeId, OperationKind, Outbox, PageId, PageVersion,
-    RequestId, SystemConfig, View,
+    RequestId, SystemConfig, View, Viewstamp,
 };
 
 const MANAGER: NodeId = NodeId(3);
@@ -84,6 +84,7 @@ fn a_read_request_on_a_free_page_is_forwarded_to_the_owner() {
         page: PageId(0),
         request: request(1, 1),
         version: PageVersion(1),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(0), forward)]);
     let fault = manager.active_fault(PageId(0)).expect("the page is held");
@@ -121,6 +122,7 @@ fn requests_on_a_held_page_queue_and_begin_in_order_on_confirmation() {
         page: PageId(0),
         request: request(2, 1),
         version: PageVersion(2),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(1), invalidate)]);
 }
@@ -156,6 +158,7 @@ fn a_write_invalidates_every_copy_but_the_writers_then_forwards() {
         page: PageId(0),
         request: request(1, 2),
         version: PageVersion(3),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(2), invalidate)]);
     let confirmed = Message::InvalidateConfirmation {
@@ -168,6 +171,7 @@ fn a_write_invalidates_every_copy_but_the_writers_then_forwards() {
         page: PageId(0),
         request: request(1, 2),
         version: PageVersion(3),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(0), forward)]);
     // A repeated invalidation confirmation does not forward twice.
@@ -182,6 +186,7 @@ fn a_write_on_a_page_without_copies_goes_straight_to_the_owner() {
         page: PageId(1),
         request: request(2, 1),
         version: PageVersion(1),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(1), forward)]);
 }
@@ -217,6 +222,7 @@ fn the_owner_upgrading_gets_the_forward_itself_and_no_invalidation() {
         page: PageId(0),
         request: request(0, 1),
         version: PageVersion(2),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(1), invalidate)]);
     let confirmed = Message::InvalidateConfirmation {
@@ -228,6 +234,7 @@ fn the_owner_upgrading_gets_the_forward_itself_and_no_invalidation() {
         page: PageId(0),
         request: request(0, 1),
         version: PageVersion(2),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(
         deliver(&mut manager, 1, confirmed),
@@ -244,6 +251,7 @@ fn a_writer_in_the_copy_set_is_not_invalidated() {
         page: PageId(0),
         request: request(1, 2),
         version: PageVersion(2),
+        stamp: Viewstamp::ZERO,
     };
     assert_eq!(sent, vec![(NodeId(0), forward)]);
 }

@@ -3,8 +3,8 @@
 
 use ivy_basic::{Admission, PageSerializer};
 use ivy_core::{
-    LogEntry, Message, NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId,
-    SystemConfig, View, Viewstamp,
+    LogEntry, Message, NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig,
+    View, Viewstamp,
 };
 
 fn config() -> SystemConfig {
@@ -90,15 +90,19 @@ fn commands_carry_the_viewstamp_of_the_entry_that_began_the_transaction() {
     for (index, entry) in (1..).zip(log()) {
         serializer.apply(&entry, at(index));
     }
-    // Page 0's read by process 2 began when entry 2 confirmed the first read; page 1's
-    // write began at entry 5. A snapshot keeps both.
+    // Page 0's read by process 2 began at entry 3 (entry 2 confirmed the first read
+    // with nothing queued, freeing the page); page 1's write began at entry 5. A
+    // snapshot keeps both.
     let rebuilt = PageSerializer::from_snapshot(&serializer.snapshot(at(5)));
-    for (page, began_at) in [(0, at(2)), (1, at(5))] {
+    for (page, began_at) in [(0, at(3)), (1, at(5))] {
         let mut out = Outbox::new();
         assert!(rebuilt.drive(PageId(page), NodeId(3), View(1), &mut out));
         let stamps: Vec<_> = out.messages.iter().map(|e| e.message.stamp()).collect();
         assert!(!stamps.is_empty());
-        assert!(stamps.iter().all(|&stamp| stamp == Some(began_at)), "{stamps:?}");
+        assert!(
+            stamps.iter().all(|&stamp| stamp == Some(began_at)),
+            "{stamps:?}"
+        );
         assert!(matches!(
             out.messages[0].message,
             Message::ReadForward { .. } | Message::WriteForward { .. }

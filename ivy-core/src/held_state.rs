@@ -15,7 +15,7 @@ use crate::message::Message;
 use std::fmt;
 
 /// The newest transaction processes have answered, per page.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ActedOn {
     newest: Vec<Option<(PageVersion, RequestId)>>,
 }
@@ -93,21 +93,18 @@ impl ActedOn {
     /// recorded a version at least as new, or serves that very transaction. Otherwise
     /// the first page it lacks.
     pub fn first_unheld_page(&self, manager: &dyn DirectoryView) -> Option<UnheldState> {
-        self.newest
-            .iter()
-            .enumerate()
-            .find_map(|(index, newest)| {
-                let (version, request) = (*newest)?;
-                let page = PageId(index as u32);
-                let recorded = manager.directory().get(page)?.version;
-                let serving = manager.active_fault(page);
-                let holds = recorded >= version
-                    || serving.is_some_and(|f| f.version == version && f.request == request);
-                (!holds).then_some(UnheldState {
-                    page,
-                    version,
-                    request,
-                })
+        self.newest.iter().enumerate().find_map(|(index, newest)| {
+            let (version, request) = (*newest)?;
+            let page = PageId(index as u32);
+            let recorded = manager.directory().get(page)?.version;
+            let serving = manager.active_fault(page);
+            let holds = recorded >= version
+                || serving.is_some_and(|f| f.version == version && f.request == request);
+            (!holds).then_some(UnheldState {
+                page,
+                version,
+                request,
             })
+        })
     }
 }

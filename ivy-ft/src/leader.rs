@@ -9,8 +9,8 @@ use crate::link::BackupLink;
 use crate::manager::{FtManager, Role};
 use ivy_basic::Admission;
 use ivy_core::{
-    Envelope, Incarnation, LogEntry, LogIndex, Message, OperationKind, Outbox, PageId,
-    PageVersion, RequestId, Viewstamp,
+    Envelope, Incarnation, LogEntry, LogIndex, Message, OperationKind, Outbox, PageId, PageVersion,
+    RequestId, Viewstamp,
 };
 use std::collections::BTreeMap;
 
@@ -221,7 +221,11 @@ impl FtManager {
         let Some(leader) = self.leader_mut() else {
             return;
         };
-        if leader.link.as_ref().is_some_and(|link| index > link.acked_index) {
+        if leader
+            .link
+            .as_ref()
+            .is_some_and(|link| index > link.acked_index)
+        {
             leader.gated.insert(page, index);
         }
     }

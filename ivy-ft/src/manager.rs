@@ -5,8 +5,8 @@ use crate::leader::Leader;
 use crate::options::FtOptions;
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    ActiveFault, Directory, DirectoryView, Envelope, Incarnation, Message, Node, NodeEvent,
-    NodeId, Outbox, PageId, SystemConfig, View, Viewstamp,
+    ActiveFault, Directory, DirectoryView, Envelope, Incarnation, Message, Node, NodeEvent, NodeId,
+    Outbox, PageId, SystemConfig, View, Viewstamp,
 };
 
 /// What a manager is doing, without its details.

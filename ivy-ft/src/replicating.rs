@@ -126,8 +126,11 @@ impl FtManager {
         let Some(log_index) = self.last_stamp().map(|last| last.index) else {
             return;
         };
-        let (hand_back, is_home, incarnation) =
-            (self.options.hand_back, self.id == self.home, self.incarnation);
+        let (hand_back, is_home, incarnation) = (
+            self.options.hand_back,
+            self.id == self.home,
+            self.incarnation,
+        );
         let Some(leader) = self.leader_mut() else {
             return;
         };
@@ -180,7 +183,8 @@ impl FtManager {
                 }
             }
             Some(link)
-                if established && now_ticks.saturating_sub(link.sent_at_ticks) >= heartbeat_ticks =>
+                if established
+                    && now_ticks.saturating_sub(link.sent_at_ticks) >= heartbeat_ticks =>
             {
                 out.send(id, peer, view, link.resend(now_ticks));
             }

@@ -2,94 +2,19 @@
 //! out. Three processes and one page (owned by process 0); the original primary is
 //! node 3, the original backup node 4.
 
+mod common;
+
+use common::*;
 use ivy_core::sim::SimManager;
-use ivy_core::{
-    Envelope, LogEntry, Message, Node, NodeEvent, NodeId, OperationKind, Outbox, PageId,
-    PageVersion, RequestId, SystemConfig, View,
-};
-use ivy_ft::{FtManager, FtOptions, RoleKind};
-
-const PRIMARY: NodeId = NodeId(3);
-const BACKUP: NodeId = NodeId(4);
-
-fn config() -> SystemConfig {
-    SystemConfig::new(3, 1, 8).expect("a valid configuration")
-}
-
-fn manager(id: NodeId) -> FtManager {
-    FtManager::new(&config(), id, FtOptions::default())
-}
-
-fn request(process: u32, sequence: u64) -> RequestId {
-    RequestId {
-        process: NodeId(process),
-        sequence,
-    }
-}
-
-fn read_request(process: u32, sequence: u64) -> Message {
-    Message::ReadRequest {
-        page: PageId(0),
-        request: request(process, sequence),
-    }
-}
-
-/// Delivers `message` from `from` in `view`; returns (to, view, message) sent.
-fn deliver(
-    manager: &mut FtManager,
-    from: NodeId,
-    view: u64,
-    message: Message,
-    now_ticks: u64,
-) -> (Vec<(NodeId, View, Message)>, Vec<NodeEvent>) {
-    let mut out = Outbox::new();
-    let envelope = Envelope {
-        from,
-        to: manager.id(),
-        view: View(view),
-        message,
-    };
-    manager.handle_message(envelope, now_ticks, &mut out);
-    manager.handle_idle(now_ticks, &mut out);
-    drain(out)
-}
-
-fn tick(manager: &mut FtManager, now_ticks: u64) -> (Vec<(NodeId, View, Message)>, Vec<NodeEvent>) {
-    let mut out = Outbox::new();
-    manager.handle_tick(now_ticks, &mut out);
-    drain(out)
-}
-
-fn drain(out: Outbox) -> (Vec<(NodeId, View, Message)>, Vec<NodeEvent>) {
-    let sent = out
-        .messages
-        .into_iter()
-        .map(|envelope| (envelope.to, envelope.view, envelope.message))
-        .collect();
-    (sent, out.events)
-}
-
-fn forward(process: u32, sequence: u64) -> Message {
-    Message::ReadForward {
-        page: PageId(0),
-        request: request(process, sequence),
-        version: PageVersion(1),
-    }
-}
-
-fn admit(process: u32, sequence: u64) -> LogEntry {
-    LogEntry::Admit {
-        page: PageId(0),
-        request: request(process, sequence),
-        kind: OperationKind::Read,
-    }
-}
+use ivy_core::{Incarnation, Message, NodeEvent, NodeId, PageId, View, Viewstamp};
+use ivy_ft::RoleKind;
 
 #[test]
 fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
     let mut primary = manager(PRIMARY);
     let (sent, _) = deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
     let replicate = Message::Replicate {
+        incarnation: FIRST,
         first_index: 1,
         entries: vec![admit(1, 1)],
         act: true,
@@ -99,11 +24,11 @@ fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
     // acknowledges; the primary then has nothing left to send.
     let mut backup = manager(BACKUP);
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, replicate, 0);
-    let ack = Message::ReplicateAck { applied_index: 1 };
+    let ack = replicate_ack(FIRST, 1);
     assert_eq!(
         sent,
         vec![
-            (NodeId(0), View(0), forward(1, 1)),
+            (NodeId(0), View(0), forward(1, 1, stamp(0, 1))),
             (PRIMARY, View(0), ack.clone())
         ]
     );
@@ -111,50 +36,44 @@ fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
     assert!(sent.is_empty(), "the backup sent the forward: {sent:?}");
     // Had the forward been lost, the primary re-sends it after the re-drive delay.
     let (sent, _) = tick(&mut primary, 41);
-    assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1))));
+    assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))));
 }
 
 #[test]
 fn a_backup_that_only_stores_sends_no_command() {
     let mut backup = manager(BACKUP);
     let replicate = Message::Replicate {
+        incarnation: FIRST,
         first_index: 1,
         entries: vec![admit(1, 1)],
         act: false,
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, replicate, 0);
-    assert_eq!(
-        sent,
-        vec![(PRIMARY, View(0), Message::ReplicateAck { applied_index: 1 })]
-    );
+    assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(FIRST, 1))]);
 }
 
 #[test]
 fn the_backup_applies_entries_in_order_and_acknowledges_cumulatively() {
     let mut backup = manager(BACKUP);
     let gap = Message::Replicate {
+        incarnation: FIRST,
         first_index: 2,
         entries: vec![admit(2, 1)],
         act: false,
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, gap, 0);
-    assert_eq!(
-        sent,
-        vec![(PRIMARY, View(0), Message::ReplicateAck { applied_index: 0 })]
-    );
+    assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(FIRST, 0))]);
     let both = Message::Replicate {
+        incarnation: FIRST,
         first_index: 1,
         entries: vec![admit(1, 1), admit(2, 1)],
         act: false,
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, both.clone(), 0);
-    assert_eq!(
-        sent,
-        vec![(PRIMARY, View(0), Message::ReplicateAck { applied_index: 2 })]
-    );
+    assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(FIRST, 2))]);
     // A retransmission applies nothing twice.
     deliver(&mut backup, PRIMARY, 0, both, 0);
-    assert_eq!(backup.log_index(), 2);
+    assert_eq!(backup.last_stamp(), Some(stamp(0, 2)));
     let held = backup.serializer().expect("state").transaction(PageId(0));
     assert_eq!(held.map(|t| t.request), Some(request(1, 1)));
 }
@@ -163,21 +82,10 @@ fn the_backup_applies_entries_in_order_and_acknowledges_cumulatively() {
 fn a_retried_request_is_driven_again_and_a_completed_one_is_ignored() {
     let mut primary = manager(PRIMARY);
     deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
-    deliver(
-        &mut primary,
-        BACKUP,
-        0,
-        Message::ReplicateAck { applied_index: 1 },
-        0,
-    );
+    deliver(&mut primary, BACKUP, 0, replicate_ack(FIRST, 1), 0);
     let (sent, _) = deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 5);
-    assert_eq!(sent, vec![(NodeId(0), View(0), forward(1, 1))]);
-    let confirmation = Message::ReadConfirmation {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-    };
-    deliver(&mut primary, NodeId(1), 0, confirmation, 6);
+    assert_eq!(sent, vec![(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))]);
+    deliver(&mut primary, NodeId(1), 0, read_confirmation(1, 1, 1), 6);
     let (sent, _) = deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 7);
     assert!(sent.is_empty(), "a late duplicate is never granted again");
 }
@@ -186,6 +94,7 @@ fn a_retried_request_is_driven_again_and_a_completed_one_is_ignored() {
 fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
     let mut backup = manager(BACKUP);
     let replicate = Message::Replicate {
+        incarnation: FIRST,
         first_index: 1,
         entries: vec![admit(1, 1)],
         act: false,
@@ -208,13 +117,13 @@ fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
         }]
     );
     assert_eq!(backup.role(), RoleKind::Fencing);
-    let promise = Message::ViewPromise { accepted: View(0) };
+    let nothing_obeyed = promise(Viewstamp::ZERO);
     for process in 0..2 {
-        let (sent, _) = deliver(&mut backup, NodeId(process), 1, promise.clone(), 52);
+        let (sent, _) = deliver(&mut backup, NodeId(process), 1, nothing_obeyed.clone(), 52);
         assert!(sent.is_empty(), "no command before every process promised");
     }
-    let (sent, events) = deliver(&mut backup, NodeId(2), 1, promise, 52);
-    assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1))]);
+    let (sent, events) = deliver(&mut backup, NodeId(2), 1, nothing_obeyed, 52);
+    assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1, stamp(0, 1)))]);
     assert_eq!(
         events,
         vec![NodeEvent::Promoted {
@@ -229,27 +138,29 @@ fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
 fn a_fence_that_finds_a_newer_obeyed_view_stands_down() {
     let mut backup = manager(BACKUP);
     tick(&mut backup, 51);
-    let newer = Message::ViewPromise { accepted: View(2) };
-    let (sent, _) = deliver(&mut backup, NodeId(0), 1, newer, 52);
-    assert_eq!(sent, vec![(PRIMARY, View(2), Message::SnapshotRequest)]);
+    // Process 0 obeyed entry 1 of view 2, so it has promised view 2 and answers in it.
+    let newer = promise(stamp(2, 1));
+    let (sent, _) = deliver(&mut backup, NodeId(0), 2, newer, 52);
+    assert_eq!(sent, vec![(PRIMARY, View(2), snapshot_request(FIRST))]);
     assert_eq!(backup.role(), RoleKind::Backup);
-    assert_eq!(backup.held_view(), Some(View(0)), "keeps its state, stale");
+    assert_eq!(backup.log_view(), Some(View(0)), "keeps its state, stale");
+    assert_eq!(backup.last_stamp(), Some(Viewstamp::ZERO));
 }
 
 #[test]
 fn a_primary_of_an_older_view_is_told_of_the_newer_one() {
     let mut backup = manager(BACKUP);
     tick(&mut backup, 51);
-    let promise = Message::ViewPromise { accepted: View(0) };
+    let nothing_obeyed = promise(Viewstamp::ZERO);
     for process in 0..3 {
-        deliver(&mut backup, NodeId(process), 1, promise.clone(), 52);
+        deliver(&mut backup, NodeId(process), 1, nothing_obeyed.clone(), 52);
     }
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, Message::Heartbeat, 53);
     assert_eq!(sent, vec![(PRIMARY, View(1), Message::Heartbeat)]);
     // The old primary, told, stops acting and asks for the new state.
     let mut old = manager(PRIMARY);
     let (sent, _) = deliver(&mut old, BACKUP, 1, Message::Heartbeat, 53);
-    assert_eq!(sent, vec![(BACKUP, View(1), Message::SnapshotRequest)]);
+    assert_eq!(sent, vec![(BACKUP, View(1), snapshot_request(FIRST))]);
     assert_eq!(old.role(), RoleKind::Backup);
 }
 
@@ -278,45 +189,47 @@ fn a_blank_manager_rejoins_by_snapshot_and_the_original_primary_takes_its_role_b
     let mut primary = manager(BACKUP);
     tick(&mut primary, 51);
     for process in 0..3 {
-        let promise = Message::ViewPromise { accepted: View(0) };
-        deliver(&mut primary, NodeId(process), 1, promise, 52);
+        let nothing_obeyed = promise(Viewstamp::ZERO);
+        deliver(&mut primary, NodeId(process), 1, nothing_obeyed, 52);
     }
     let mut blank = manager(PRIMARY).crashed();
+    let restarted = Incarnation(1);
+    assert_eq!(blank.incarnation(), restarted);
     assert_eq!(blank.role(), RoleKind::Recovering);
     let (sent, _) = tick(&mut blank, 60);
-    assert_eq!(sent, vec![(BACKUP, View(0), Message::SnapshotRequest)]);
-    let (sent, _) = deliver(&mut primary, PRIMARY, 0, Message::SnapshotRequest, 60);
-    let [(to, view, snapshot @ Message::Snapshot { .. })] = sent.as_slice() else {
+    assert_eq!(sent, vec![(BACKUP, View(0), snapshot_request(restarted))]);
+    let (sent, _) = deliver(&mut primary, PRIMARY, 0, snapshot_request(restarted), 60);
+    let [(to, view, snapshot @ Message::Snapshot { incarnation, .. })] = sent.as_slice() else {
         panic!("expected a snapshot, got {sent:?}");
     };
-    assert_eq!((*to, *view), (PRIMARY, View(1)));
+    assert_eq!((*to, *view, *incarnation), (PRIMARY, View(1), restarted));
     let (sent, events) = deliver(&mut blank, BACKUP, 1, snapshot.clone(), 61);
-    assert_eq!(
-        sent,
-        vec![(BACKUP, View(1), Message::ReplicateAck { applied_index: 0 })]
-    );
+    assert_eq!(sent, vec![(BACKUP, View(1), replicate_ack(restarted, 0))]);
+    // The snapshot's view is the first the blank manager hears of: it reports
+    // following it, then rejoining in it.
     assert_eq!(
         events,
-        vec![NodeEvent::Rejoined {
-            manager: PRIMARY,
-            view: View(1)
-        }]
+        vec![
+            NodeEvent::ViewChanged {
+                manager: PRIMARY,
+                view: View(1)
+            },
+            NodeEvent::Rejoined {
+                manager: PRIMARY,
+                view: View(1)
+            }
+        ]
     );
     // Caught up: the acting primary hands the role back and follows view 2.
-    let ack = Message::ReplicateAck { applied_index: 0 };
+    let ack = replicate_ack(restarted, 0);
     let (sent, _) = deliver(&mut primary, PRIMARY, 1, ack, 62);
-    assert_eq!(
-        sent,
-        vec![(PRIMARY, View(1), Message::HandOver { last_index: 0 })]
-    );
+    let hand_over = Message::HandOver {
+        incarnation: FIRST,
+        last_index: 0,
+    };
+    assert_eq!(sent, vec![(PRIMARY, View(1), hand_over.clone())]);
     assert_eq!(primary.role(), RoleKind::Backup);
-    let (sent, _) = deliver(
-        &mut blank,
-        BACKUP,
-        1,
-        Message::HandOver { last_index: 0 },
-        63,
-    );
+    let (sent, _) = deliver(&mut blank, BACKUP, 1, hand_over, 63);
     assert_eq!(
         sent.len(),
         3,
@@ -331,7 +244,7 @@ fn process_requests_to_a_backup_are_left_to_the_primary() {
     let mut backup = manager(BACKUP);
     let (sent, _) = deliver(&mut backup, NodeId(1), 0, read_request(1, 1), 0);
     assert!(sent.is_empty());
-    assert_eq!(backup.log_index(), 0);
+    assert_eq!(backup.last_stamp(), Some(Viewstamp::ZERO));
 }
 
 #[test]
@@ -341,9 +254,11 @@ fn entries_survive_a_lost_second_snapshot() {
     // the entry, or the fault waits forever (found in review).
     let mut primary = manager(PRIMARY);
     let mut backup = manager(BACKUP).crashed();
-    let (first, _) = deliver(&mut primary, BACKUP, 0, Message::SnapshotRequest, 60);
+    let restarted = backup.incarnation();
+    let ask = snapshot_request(restarted);
+    let (first, _) = deliver(&mut primary, BACKUP, 0, ask.clone(), 60);
     deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 61); // Replicate lost
-    deliver(&mut primary, BACKUP, 0, Message::SnapshotRequest, 70); // snapshot lost
+    deliver(&mut primary, BACKUP, 0, ask, 70); // snapshot lost
     let [(_, _, snapshot)] = first.as_slice() else {
         panic!("one snapshot: {first:?}");
     };
@@ -354,11 +269,12 @@ fn entries_survive_a_lost_second_snapshot() {
     deliver(&mut primary, BACKUP, 0, ack.clone(), 72);
     let (sent, _) = tick(&mut primary, 82);
     let resent = Message::Replicate {
+        incarnation: restarted,
         first_index: 1,
         entries: vec![admit(1, 1)],
         act: true,
     };
     assert_eq!(sent, vec![(BACKUP, View(0), resent.clone())]);
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, resent, 83);
-    assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1))));
+    assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))));
 }

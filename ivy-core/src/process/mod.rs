@@ -14,8 +14,8 @@ use crate::config::SystemConfig;
 use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
 use crate::message::{Envelope, Message};
 use crate::node::{Completion, Node, Operation, Outbox};
-use crate::replication::Viewstamp;
 use crate::page::{Access, PageBuffer};
+use crate::replication::Viewstamp;
 use std::collections::BTreeMap;
 use thiserror::Error;
 

@@ -1,8 +1,8 @@
 //! Crashing, pausing and reviving managers, at any step and with no filter, and
 //! noticing when crashes have lost state for good (see [`crate::held_state`]).
 
-use super::{SimEvent, SimManager, Simulation, SimulationError, SimulationFailure};
 use super::{ManagerStatus, ScriptedFault};
+use super::{SimEvent, SimManager, Simulation, SimulationError, SimulationFailure};
 use crate::history::check_linearizable;
 use rand::Rng;
 

@@ -34,8 +34,29 @@ fn page_with(value: u64) -> PageBuffer {
     data
 }
 
-/// A manager command or a confirmation about `page` for `request` at `version`.
-macro_rules! versioned_message {
+/// A manager command about `page` for `request` at `version`, stamped
+/// [`Viewstamp::ZERO`] as the basic central manager stamps it.
+macro_rules! command_message {
+    ($($name:ident => $variant:ident),* $(,)?) => {$(
+        fn $name(page: u32, request: RequestId, version: u64) -> Message {
+            Message::$variant {
+                page: PageId(page),
+                request,
+                version: PageVersion(version),
+                stamp: Viewstamp::ZERO,
+            }
+        }
+    )*};
+}
+
+command_message! {
+    read_forward => ReadForward,
+    invalidate => Invalidate,
+    write_forward => WriteForward,
+}
+
+/// A confirmation about `page` for `request` at `version`.
+macro_rules! confirmation_message {
     ($($name:ident => $variant:ident),* $(,)?) => {$(
         fn $name(page: u32, request: RequestId, version: u64) -> Message {
             Message::$variant {
@@ -47,13 +68,21 @@ macro_rules! versioned_message {
     )*};
 }
 
-versioned_message! {
-    read_forward => ReadForward,
-    invalidate => Invalidate,
-    write_forward => WriteForward,
+confirmation_message! {
     read_confirmation => ReadConfirmation,
     write_confirmation => WriteConfirmation,
     invalidate_confirmation => InvalidateConfirmation,
+}
+
+/// `command` (a forward or an invalidation) carrying the viewstamp `at`.
+fn stamped(mut command: Message, at: Viewstamp) -> Message {
+    match &mut command {
+        Message::ReadForward { stamp, .. }
+        | Message::Invalidate { stamp, .. }
+        | Message::WriteForward { stamp, .. } => *stamp = at,
+        other => panic!("{other:?} carries no viewstamp"),
+    }
+    command
 }
 
 /// A page copy (`ReadPage`) holding `value`.

@@ -83,7 +83,9 @@ fn a_newer_view_is_promised_and_a_pending_fault_goes_to_its_primary() {
         page: PageId(0),
         request: request(1, 1),
     };
-    let promise = Message::ViewPromise { accepted: View(0) };
+    let promise = Message::ViewPromise {
+        accepted: Viewstamp::ZERO,
+    };
     assert_eq!(
         envelopes,
         vec![(NodeId(4), View(1), resent), (NodeId(4), View(1), promise)]
@@ -101,28 +103,74 @@ fn a_stale_new_view_is_answered_with_the_newer_promise() {
     assert_eq!(out.messages.len(), 1);
     let answer = &out.messages[0];
     assert_eq!((answer.to, answer.view), (NodeId(3), View(3)));
-    assert_eq!(answer.message, Message::ViewPromise { accepted: View(0) });
+    assert_eq!(
+        answer.message,
+        Message::ViewPromise {
+            accepted: Viewstamp::ZERO
+        }
+    );
     assert_eq!(process, before);
 }
 
 #[test]
-fn the_promise_reports_the_newest_view_whose_command_was_obeyed() {
+fn the_promise_reports_the_newest_viewstamp_whose_command_was_obeyed() {
     let mut owner = replicated_process(0);
     new_view(&mut owner, 4, 1);
     let mut out = Outbox::new();
+    let at = Viewstamp {
+        view: View(1),
+        index: 3,
+    };
     let command = Envelope {
         view: View(1),
-        ..envelope(NodeId(4), NodeId(0), read_forward(0, request(1, 1), 1))
+        ..envelope(
+            NodeId(4),
+            NodeId(0),
+            stamped(read_forward(0, request(1, 1), 1), at),
+        )
     };
     owner.handle_message(command, 0, &mut out);
-    assert_eq!(owner.accepted_view(), View(1));
+    assert_eq!(owner.accepted(), at);
     let out = new_view(&mut owner, 3, 2);
     assert_eq!(
         out.messages[0].message,
-        Message::ViewPromise { accepted: View(1) }
+        Message::ViewPromise { accepted: at }
     );
     // Confirmations now go to the primary of view 2, node 3.
     assert_eq!(owner.view(), View(2));
+}
+
+#[test]
+fn an_older_viewstamp_obeyed_later_does_not_lower_the_accepted_one() {
+    // The primary of view 1 re-drives a transaction begun in view 0, after one it
+    // began itself: the process still reports the newer entry.
+    let mut holder = replicated_process(1);
+    new_view(&mut holder, 4, 1);
+    let newer = Viewstamp {
+        view: View(1),
+        index: 2,
+    };
+    let older = Viewstamp {
+        view: View(0),
+        index: 5,
+    };
+    for (command, at) in [
+        (read_forward(1, request(2, 1), 1), newer),
+        (invalidate(0, request(2, 2), 2), older),
+    ] {
+        let mut out = Outbox::new();
+        let envelope = Envelope {
+            view: View(1),
+            ..envelope(NodeId(4), NodeId(1), stamped(command, at))
+        };
+        holder.handle_message(envelope, 0, &mut out);
+    }
+    assert_eq!(holder.accepted(), newer);
+    let out = new_view(&mut holder, 3, 2);
+    assert_eq!(
+        out.messages[0].message,
+        Message::ViewPromise { accepted: newer }
+    );
 }
 
 #[test]

@@ -1,0 +1,149 @@
+//! Helpers shared by the handler tests of the replicated manager: three processes and
+//! one page (owned by process 0); the original primary is node 3, the original backup
+//! node 4. Each test target uses some of them.
+#![allow(dead_code)]
+
+use ivy_core::{
+    Envelope, Incarnation, LogEntry, Message, Node, NodeEvent, NodeId, OperationKind, Outbox,
+    PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
+};
+use ivy_ft::{FtManager, FtOptions, RoleKind};
+
+pub const PRIMARY: NodeId = NodeId(3);
+pub const BACKUP: NodeId = NodeId(4);
+/// The incarnation every manager starts as.
+pub const FIRST: Incarnation = Incarnation(0);
+
+/// What a handler sent, as (to, view, message), and the events it reported.
+pub type Sent = (Vec<(NodeId, View, Message)>, Vec<NodeEvent>);
+
+pub fn config() -> SystemConfig {
+    SystemConfig::new(3, 1, 8).expect("a valid configuration")
+}
+
+pub fn manager(id: NodeId) -> FtManager {
+    FtManager::new(&config(), id, FtOptions::default())
+}
+
+pub fn request(process: u32, sequence: u64) -> RequestId {
+    RequestId {
+        process: NodeId(process),
+        sequence,
+    }
+}
+
+/// Entry `index` appended in `view`.
+pub fn stamp(view: u64, index: u64) -> Viewstamp {
+    Viewstamp {
+        view: View(view),
+        index,
+    }
+}
+
+pub fn read_request(process: u32, sequence: u64) -> Message {
+    Message::ReadRequest {
+        page: PageId(0),
+        request: request(process, sequence),
+    }
+}
+
+/// The read forward to process 0 for `process`'s fault at page version 1, begun by
+/// the entry `at`.
+pub fn forward(process: u32, sequence: u64, at: Viewstamp) -> Message {
+    read_forward(process, sequence, 1, at)
+}
+
+/// The read forward to process 0 for `process`'s fault at page `version`, begun by
+/// the entry `at`.
+pub fn read_forward(process: u32, sequence: u64, version: u64, at: Viewstamp) -> Message {
+    Message::ReadForward {
+        page: PageId(0),
+        request: request(process, sequence),
+        version: PageVersion(version),
+        stamp: at,
+    }
+}
+
+pub fn read_confirmation(process: u32, sequence: u64, version: u64) -> Message {
+    Message::ReadConfirmation {
+        page: PageId(0),
+        request: request(process, sequence),
+        version: PageVersion(version),
+    }
+}
+
+pub fn admit(process: u32, sequence: u64) -> LogEntry {
+    LogEntry::Admit {
+        page: PageId(0),
+        request: request(process, sequence),
+        kind: OperationKind::Read,
+    }
+}
+
+pub fn promise(accepted: Viewstamp) -> Message {
+    Message::ViewPromise { accepted }
+}
+
+pub fn snapshot_request(incarnation: Incarnation) -> Message {
+    Message::SnapshotRequest { incarnation }
+}
+
+pub fn replicate_ack(incarnation: Incarnation, applied_index: u64) -> Message {
+    Message::ReplicateAck {
+        incarnation,
+        applied_index,
+    }
+}
+
+/// Delivers `message` from `from` in `view`, then lets the manager go idle.
+pub fn deliver(
+    manager: &mut FtManager,
+    from: NodeId,
+    view: u64,
+    message: Message,
+    now_ticks: u64,
+) -> Sent {
+    let mut out = Outbox::new();
+    let envelope = Envelope {
+        from,
+        to: manager.id(),
+        view: View(view),
+        message,
+    };
+    manager.handle_message(envelope, now_ticks, &mut out);
+    manager.handle_idle(now_ticks, &mut out);
+    drain(out)
+}
+
+pub fn tick(manager: &mut FtManager, now_ticks: u64) -> Sent {
+    let mut out = Outbox::new();
+    manager.handle_tick(now_ticks, &mut out);
+    drain(out)
+}
+
+fn drain(out: Outbox) -> Sent {
+    let sent = out
+        .messages
+        .into_iter()
+        .map(|envelope| (envelope.to, envelope.view, envelope.message))
+        .collect();
+    (sent, out.events)
+}
+
+/// The backup after its primary went silent: it fences view 1 and every process
+/// promises, reporting nothing obeyed.
+pub fn backup_leading_view_1() -> FtManager {
+    let mut backup = manager(BACKUP);
+    tick(&mut backup, 51);
+    for process in 0..3 {
+        deliver(
+            &mut backup,
+            NodeId(process),
+            1,
+            promise(Viewstamp::ZERO),
+            52,
+        );
+    }
+    assert_eq!(backup.role(), RoleKind::Primary);
+    backup
+}

@@ -1,0 +1,201 @@
+//! Handler tests of the replicated manager across restarts and failed takeovers:
+//! incarnations on replication and snapshots, fences that find their manager behind,
+//! and requests that arrive while a view is being established. Same system as
+//! `handlers.rs`: three processes, one page owned by process 0, managers 3 and 4.
+
+mod common;
+
+use common::*;
+use ivy_core::sim::SimManager;
+use ivy_core::{Incarnation, Message, NodeEvent, NodeId, View, Viewstamp};
+use ivy_ft::{FtManager, FtOptions, RoleKind};
+
+#[test]
+fn an_ack_from_an_earlier_incarnation_of_the_backup_does_not_release_a_gated_transaction() {
+    let mut primary = manager(PRIMARY);
+    // Entry 1 begins process 1's read; its replication to incarnation 0 is lost, and
+    // the backup restarts as incarnation 1 and asks for the state.
+    deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
+    let restarted = Incarnation(1);
+    let (sent, _) = deliver(&mut primary, BACKUP, 0, snapshot_request(restarted), 1);
+    assert!(matches!(
+        sent.as_slice(),
+        [(BACKUP, View(0), Message::Snapshot { incarnation, .. })] if *incarnation == restarted
+    ));
+    // The earlier life had applied entry 1 before it crashed; its acknowledgements
+    // arrive late. That state is gone: nothing is released, even on a retry.
+    for late in [
+        replicate_ack(FIRST, 1),
+        Message::HeartbeatAck {
+            incarnation: FIRST,
+            applied_index: 1,
+        },
+    ] {
+        let (sent, _) = deliver(&mut primary, BACKUP, 0, late, 2);
+        assert!(sent.is_empty(), "released by a dead incarnation: {sent:?}");
+        let (sent, _) = deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 3);
+        assert!(sent.is_empty(), "still gated: {sent:?}");
+    }
+    // The new incarnation got entry 1 by snapshot, without acting on it: once it
+    // acknowledges, the primary sends the forward itself.
+    let (sent, _) = deliver(&mut primary, BACKUP, 0, replicate_ack(restarted, 1), 4);
+    assert_eq!(sent, vec![(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))]);
+}
+
+#[test]
+fn a_snapshot_addressed_to_an_earlier_incarnation_is_not_installed() {
+    let mut primary = manager(PRIMARY);
+    deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
+    // Incarnation 1 of the backup asks, and restarts again before the answer arrives.
+    let (sent, _) = deliver(&mut primary, BACKUP, 0, snapshot_request(Incarnation(1)), 1);
+    let [(_, _, stale @ Message::Snapshot { .. })] = sent.as_slice() else {
+        panic!("expected a snapshot, got {sent:?}");
+    };
+    let third = Incarnation(2);
+    let mut backup = FtManager::restarted(&config(), BACKUP, FtOptions::default(), third);
+    assert_eq!(backup.incarnation(), third);
+    let (sent, events) = deliver(&mut backup, PRIMARY, 0, stale.clone(), 2);
+    assert!(sent.is_empty() && events.is_empty(), "{sent:?} {events:?}");
+    assert_eq!(backup.role(), RoleKind::Recovering);
+    assert_eq!(backup.last_stamp(), None);
+    // It asks for a snapshot of its own, and installs that one.
+    let (sent, _) = tick(&mut backup, 3);
+    assert_eq!(sent, vec![(PRIMARY, View(0), snapshot_request(third))]);
+    let (sent, _) = deliver(&mut primary, BACKUP, 0, snapshot_request(third), 4);
+    let [(_, _, fresh)] = sent.as_slice() else {
+        panic!("expected a snapshot, got {sent:?}");
+    };
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, fresh.clone(), 5);
+    assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(third, 1))]);
+    assert_eq!(backup.role(), RoleKind::Backup);
+    assert_eq!(backup.last_stamp(), Some(stamp(0, 1)));
+}
+
+#[test]
+fn a_snapshot_request_from_a_new_incarnation_resets_what_the_backup_acknowledged() {
+    let mut primary = manager(PRIMARY);
+    // Entries 1 (process 1's read) and 2 (its confirmation), both acknowledged by
+    // incarnation 0 of the backup.
+    deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
+    deliver(&mut primary, BACKUP, 0, replicate_ack(FIRST, 1), 1);
+    deliver(&mut primary, NodeId(1), 0, read_confirmation(1, 1, 1), 2);
+    let (sent, _) = tick(&mut primary, 10);
+    assert!(matches!(
+        sent.as_slice(),
+        [(BACKUP, _, Message::Replicate { first_index: 2, .. })]
+    ));
+    deliver(&mut primary, BACKUP, 0, replicate_ack(FIRST, 2), 11);
+    assert!(primary.is_settled_primary());
+    // The backup restarts as incarnation 1: it has acknowledged nothing yet.
+    let restarted = Incarnation(1);
+    deliver(&mut primary, BACKUP, 0, snapshot_request(restarted), 12);
+    assert!(
+        !primary.is_settled_primary(),
+        "the new incarnation holds nothing"
+    );
+    // Entry 3 begins process 2's read; it is replicated to the new incarnation and
+    // gated until that incarnation acknowledges it.
+    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), 13);
+    let replicate = Message::Replicate {
+        incarnation: restarted,
+        first_index: 3,
+        entries: vec![admit(2, 1)],
+        act: true,
+    };
+    assert_eq!(sent, vec![(BACKUP, View(0), replicate)]);
+    deliver(&mut primary, BACKUP, 0, replicate_ack(restarted, 2), 14);
+    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), 15);
+    assert!(
+        sent.is_empty(),
+        "the snapshot's acknowledgement releases nothing"
+    );
+    deliver(&mut primary, BACKUP, 0, replicate_ack(restarted, 3), 16);
+    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), 17);
+    let forward = read_forward(2, 1, 2, stamp(0, 3));
+    assert_eq!(sent, vec![(NodeId(0), View(0), forward)]);
+}
+
+#[test]
+fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
+    let mut backup = manager(BACKUP);
+    let replicate = Message::Replicate {
+        incarnation: FIRST,
+        first_index: 1,
+        entries: vec![admit(1, 1)],
+        act: false,
+    };
+    deliver(&mut backup, PRIMARY, 0, replicate, 0);
+    tick(&mut backup, 51);
+    assert_eq!(backup.role(), RoleKind::Fencing);
+    // Process 0 obeyed entry 1, which the backup holds: the fence goes on.
+    let (sent, _) = deliver(&mut backup, NodeId(0), 1, promise(stamp(0, 1)), 52);
+    assert!(sent.is_empty());
+    assert_eq!(backup.role(), RoleKind::Fencing);
+    // Process 1 obeyed a command of entry 2 of view 0, which the backup never applied.
+    let (sent, _) = deliver(&mut backup, NodeId(1), 1, promise(stamp(0, 2)), 53);
+    assert_eq!(sent, vec![(PRIMARY, View(1), snapshot_request(FIRST))]);
+    assert_eq!(backup.role(), RoleKind::Backup);
+    assert_eq!(backup.last_stamp(), Some(stamp(0, 1)), "keeps its state");
+    // However long the primary stays silent (well past any back-off), a manager
+    // behind never fences again: it only keeps asking for the state.
+    for now_ticks in [110, 400, 2_000, 10_000] {
+        let (sent, events) = tick(&mut backup, now_ticks);
+        assert_eq!(sent, vec![(PRIMARY, View(1), snapshot_request(FIRST))]);
+        assert!(events.is_empty(), "{events:?}");
+        assert_eq!(backup.role(), RoleKind::Backup);
+    }
+    // Caught up from the primary of view 2, whose state holds entry 2 of view 0, it
+    // may take over again once that primary is silent.
+    let state = backup.serializer().expect("state").snapshot(stamp(0, 2));
+    let snapshot = Message::Snapshot {
+        incarnation: FIRST,
+        snapshot: Box::new(state),
+    };
+    let (sent, _) = deliver(&mut backup, PRIMARY, 2, snapshot, 10_001);
+    assert_eq!(sent, vec![(PRIMARY, View(2), replicate_ack(FIRST, 2))]);
+    assert_eq!(backup.last_stamp(), Some(stamp(0, 2)));
+    let (_, events) = tick(&mut backup, 10_052);
+    let fencing = NodeEvent::Fencing {
+        manager: BACKUP,
+        view: View(3),
+    };
+    assert_eq!(events, vec![fencing]);
+}
+
+#[test]
+fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established() {
+    let mut backup = manager(BACKUP);
+    tick(&mut backup, 51);
+    assert_eq!(backup.role(), RoleKind::Fencing);
+    // Appending it now would stamp an entry with a view that may never be
+    // established: the fencing manager keeps the request for later.
+    let (sent, _) = deliver(&mut backup, NodeId(1), 1, read_request(1, 1), 52);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert_eq!(backup.last_stamp(), Some(Viewstamp::ZERO));
+    for process in 0..2 {
+        deliver(
+            &mut backup,
+            NodeId(process),
+            1,
+            promise(Viewstamp::ZERO),
+            53,
+        );
+    }
+    let (sent, events) = deliver(&mut backup, NodeId(2), 1, promise(Viewstamp::ZERO), 54);
+    // Established: the request becomes entry 1 of view 1 and, with no backup to
+    // wait for, its forward goes out at once.
+    assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1, stamp(1, 1)))]);
+    assert_eq!(
+        events,
+        vec![NodeEvent::Promoted {
+            manager: BACKUP,
+            view: View(1)
+        }]
+    );
+    assert_eq!(backup.last_stamp(), Some(stamp(1, 1)));
+    assert_eq!(
+        backup.settled_view(),
+        None,
+        "process 1's read is still held"
+    );
+}
