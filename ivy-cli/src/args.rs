@@ -65,6 +65,12 @@ pub struct FtArgs {
     #[arg(long, default_value_t = 50, value_name = "MS")]
     pub timeout_ms: u64,
 
+    /// For demonstrations: a kill waits until the other manager is up and holds all
+    /// the state of the one it names (the trace says so), instead of crashing it at
+    /// once; a kill still waiting when the run ends fails the run.
+    #[arg(long)]
+    pub kill_waits: bool,
+
     /// Show heartbeats and their acknowledgements in the trace.
     #[arg(long)]
     pub trace_heartbeats: bool,

@@ -295,7 +295,6 @@ fn bad_fault_options_are_one_line_and_exit_code_2() {
         "--kill-primary-at 60",
         "--timeout-ms 10 --heartbeat-ms 10",
         "--heartbeat-ms 0",
-        "--kill-primary-at 5 --kill-backup-at 9",
         "--kill-primary-at 5 --kill-primary-at 9",
         "--kill-primary-at 5 --revive-primary-at 5",
     ];

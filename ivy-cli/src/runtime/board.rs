@@ -1,118 +1,157 @@
-//! A board where each manager's thread posts its status after every input, so that
-//! other threads can find the primary, tell whether a crash would lose state, and see
-//! when the managers have settled.
+//! A board where each manager's worker posts its status after every input, so that
+//! the runtime can pick the manager a kill names, tell whether a waiting kill may
+//! happen, and see when the managers have settled.
+//!
+//! Every manager's initial status is posted before any worker starts. Kills and
+//! revivals are decided by the runtime (under its kill lock), which marks the manager
+//! down or up here at once; a kill also starts a new generation of the slot, so that
+//! a status the worker posts before it has carried the crash out is ignored.
 
-use ivy_core::sim::{crash_keeps_state, SimManager};
-use ivy_core::View;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use super::RuntimeManager;
+use ivy_core::{View, Viewstamp};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-const NO_STATE: u64 = 0;
-const NOT_SETTLED: u64 = u64::MAX;
-
-struct Slot {
-    /// `NO_STATE`, or `(held_view + 1) << 1 | is_primary`.
-    authority: AtomicU64,
-    /// `NOT_SETTLED`, or the view the manager is settled in.
-    settled: AtomicU64,
-    down: AtomicBool,
+/// What a manager last posted, and whether the runtime has it down.
+#[derive(Clone, Copy, Debug, Default)]
+struct Status {
+    /// `None` when it holds no state; else its held view and whether it is primary.
+    authority: Option<(View, bool)>,
+    /// The last log entry its state reflects, and the view whose log it follows.
+    last_stamp: Option<Viewstamp>,
+    log_view: Option<View>,
+    /// The view it is settled in, if any.
+    settled: Option<View>,
+    down: bool,
+    /// How many kills of this manager the runtime has decided.
+    generation: u64,
 }
 
 pub(super) struct ManagerBoard {
-    slots: Vec<Slot>,
+    slots: Vec<Mutex<Status>>,
 }
 
-/// A manager's posted authority: its held view and whether it is the primary.
-type Authority = Option<(View, bool)>;
-
 impl ManagerBoard {
-    pub(super) fn new(managers: usize) -> ManagerBoard {
-        let slots = (0..managers)
-            .map(|_| Slot {
-                authority: AtomicU64::new(NO_STATE),
-                settled: AtomicU64::new(NOT_SETTLED),
-                down: AtomicBool::new(false),
+    /// A board holding every manager's initial status.
+    pub(super) fn new<M: RuntimeManager>(managers: &[M]) -> ManagerBoard {
+        let slots = managers
+            .iter()
+            .map(|manager| {
+                let mut status = Status::default();
+                status.post(manager);
+                Mutex::new(status)
             })
             .collect();
         ManagerBoard { slots }
     }
 
-    pub(super) fn publish<M: SimManager>(&self, index: usize, manager: &M, down: bool) {
-        let slot = &self.slots[index];
-        let authority = match manager.authority() {
-            None => NO_STATE,
-            Some((view, is_primary)) => ((view.0 + 1) << 1) | u64::from(is_primary),
-        };
-        slot.authority.store(authority, Ordering::SeqCst);
-        let settled = manager.settled_view().map_or(NOT_SETTLED, |view| view.0);
-        slot.settled.store(settled, Ordering::SeqCst);
-        slot.down.store(down, Ordering::SeqCst);
+    fn slot(&self, index: usize) -> MutexGuard<'_, Status> {
+        self.slots[index].lock().expect("no panics while locked")
     }
 
-    fn authority(&self, index: usize) -> Authority {
-        match self.slots[index].authority.load(Ordering::SeqCst) {
-            NO_STATE => None,
-            packed => Some((View((packed >> 1) - 1), packed & 1 == 1)),
+    /// Posts the status of manager `index`, as of the `generation`-th kill decided
+    /// for it: ignored if a later kill is decided but not yet carried out.
+    pub(super) fn publish<M: RuntimeManager>(&self, index: usize, generation: u64, manager: &M) {
+        let mut slot = self.slot(index);
+        if slot.generation == generation {
+            slot.post(manager);
         }
     }
 
-    fn is_down(&self, index: usize) -> bool {
-        self.slots[index].down.load(Ordering::SeqCst)
+    /// Marks manager `index` crashed: down, blank, in a new generation.
+    pub(super) fn mark_down(&self, index: usize) {
+        let mut slot = self.slot(index);
+        let generation = slot.generation + 1;
+        *slot = Status {
+            down: true,
+            generation,
+            ..Status::default()
+        };
+    }
+
+    /// Marks manager `index` revived (it restarts blank).
+    pub(super) fn mark_up(&self, index: usize) {
+        self.slot(index).down = false;
+    }
+
+    /// How many kills of manager `index` have been decided.
+    pub(super) fn generation(&self, index: usize) -> u64 {
+        self.slot(index).generation
+    }
+
+    pub(super) fn is_down(&self, index: usize) -> bool {
+        self.slot(index).down
+    }
+
+    fn live(&self) -> impl Iterator<Item = (usize, Status)> + '_ {
+        (0..self.slots.len())
+            .map(|index| (index, *self.slot(index)))
+            .filter(|(_, status)| !status.down)
     }
 
     /// The live manager that is primary now; mid-failover, the one holding the newest
     /// state.
     pub(super) fn primary(&self) -> Option<usize> {
-        (0..self.slots.len())
-            .filter(|&index| !self.is_down(index))
-            .filter_map(|index| {
-                let (view, is_primary) = self.authority(index)?;
+        self.live()
+            .filter_map(|(index, status)| {
+                let (view, is_primary) = status.authority?;
                 Some(((is_primary, view), std::cmp::Reverse(index)))
             })
             .max()
             .map(|(_, std::cmp::Reverse(index))| index)
     }
 
-    /// The live manager that is not the primary.
+    /// A live manager other than the primary, if there is one.
     pub(super) fn backup(&self) -> Option<usize> {
         let primary = self.primary();
-        (0..self.slots.len()).find(|&index| !self.is_down(index) && Some(index) != primary)
+        self.live()
+            .map(|(index, _)| index)
+            .find(|&index| Some(index) != primary)
     }
 
-    /// Whether crashing manager `index` keeps the system's state: every other manager
-    /// is up and holds state at least as new.
-    pub(super) fn may_crash<M: SimManager>(&self, index: usize, manager: &M) -> bool {
-        let held_view = manager.authority().map(|(view, _)| view);
-        let others = (0..self.slots.len())
+    /// Whether manager `index` (whose live state is `manager`) may crash without
+    /// losing state: every other manager is up, and its last stamp and log view are
+    /// at least the victim's. Call under the runtime's kill lock.
+    pub(super) fn may_crash<M: RuntimeManager>(&self, index: usize, manager: &M) -> bool {
+        let (stamp, log_view) = (manager.last_stamp(), manager.log_view());
+        (0..self.slots.len())
             .filter(|&other| other != index)
-            .map(|other| match self.is_down(other) {
-                true => None,
-                false => self.authority(other).map(|(view, _)| view),
-            });
-        crash_keeps_state(held_view, others)
+            .all(|other| {
+                let peer = *self.slot(other);
+                !peer.down && peer.last_stamp >= stamp && peer.log_view >= log_view
+            })
     }
 
     /// Waits until a live manager is primary and every live manager is settled in
-    /// its view; false on timeout.
+    /// its view; false on timeout, or at once when no live manager holds state (none
+    /// ever will again: every fault has been injected by then).
     pub(super) fn wait_until_settled(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            let mut views = (0..self.slots.len())
-                .filter(|&index| !self.is_down(index))
-                .map(|index| self.slots[index].settled.load(Ordering::SeqCst));
-            let first = views.next();
-            let has_primary = (0..self.slots.len())
-                .any(|index| !self.is_down(index) && self.authority(index).is_some_and(|a| a.1));
-            let settled = has_primary
-                && first
-                    .is_some_and(|first| first != NOT_SETTLED && views.all(|view| view == first));
+            let live: Vec<Status> = self.live().map(|(_, status)| status).collect();
+            let has_primary = live
+                .iter()
+                .any(|status| status.authority.is_some_and(|(_, primary)| primary));
+            let first = live.first().and_then(|status| status.settled);
+            let settled =
+                has_primary && first.is_some() && live.iter().all(|status| status.settled == first);
             if settled {
                 return true;
             }
-            if Instant::now() >= deadline {
+            let hopeless = live.iter().all(|status| status.authority.is_none());
+            if hopeless || Instant::now() >= deadline {
                 return false;
             }
             std::thread::sleep(Duration::from_millis(1));
         }
+    }
+}
+
+impl Status {
+    fn post<M: RuntimeManager>(&mut self, manager: &M) {
+        self.authority = manager.authority();
+        self.last_stamp = manager.last_stamp();
+        self.log_view = manager.log_view();
+        self.settled = manager.settled_view();
     }
 }

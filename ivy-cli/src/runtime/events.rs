@@ -1,6 +1,7 @@
 //! What the runtime records besides messages: fault events and role changes, and the
 //! failover clocks that measure crash-to-service time.
 
+use super::faults::KillRole;
 use ivy_core::{NodeEvent, NodeId, TraceRecord, View};
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,10 +29,18 @@ pub enum RunEvent {
         /// Whether it was the primary.
         was_primary: bool,
     },
-    /// A kill waits until the other manager holds all the state this one has.
+    /// A kill waits until the other manager holds all the state this one has
+    /// (`--kill-waits`).
     KillDeferred {
         /// The manager to kill.
         manager: NodeId,
+    },
+    /// A kill found no live manager in the role it names, and did not happen.
+    KillMissed {
+        /// The request at whose issue it was due.
+        request: u64,
+        /// The role it named.
+        role: KillRole,
     },
     /// A crashed manager restarted, blank.
     Revived {
@@ -56,6 +65,9 @@ impl RunEvent {
             }
             RunEvent::KillDeferred { manager } => {
                 format!("kill of cm {manager} deferred until its peer holds its state")
+            }
+            RunEvent::KillMissed { request, role } => {
+                format!("kill of the {role} at request {request} not done: no live {role}")
             }
             RunEvent::Revived { manager } => format!("revive cm {manager} (blank)"),
             RunEvent::Manager(event) => describe_node_event(event),

@@ -3,20 +3,31 @@
 //! operations one after another (a fault blocks it, as in a real DSM) while serving
 //! the messages other nodes send it; all processes start at once. Time, when the
 //! system needs it, reaches the nodes as one tick per millisecond. Scheduled faults
-//! crash and revive managers when a given request is issued.
+//! crash and revive managers when a given request is issued: a kill crashes the
+//! manager in the role it names at once (or, with `kill_waits`, once its peer holds
+//! its state), and a kill that finds no such manager is reported, never skipped in
+//! silence. A watchdog stops a run that makes no progress, and tells whether a kill
+//! lost the state the run needs.
 
 mod board;
 mod events;
+mod faults;
+mod kills;
+mod outcome;
 mod worker;
 
 pub use events::TraceItem;
+pub use faults::{KillRole, MissReason, MissedKill};
 
 use board::ManagerBoard;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use events::FailoverClocks;
+use faults::KillBook;
+use ivy_basic::CentralManager;
 use ivy_core::sim::SimManager;
-use ivy_core::Node;
-use ivy_core::{Envelope, HistoryEntry, NodeId, Process, Workload};
+use ivy_core::{Envelope, HistoryEntry, NodeId, PageId, Process, View, Viewstamp, Workload};
+use ivy_ft::FtManager;
+use outcome::{assemble, join_all};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
@@ -24,6 +35,35 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 use thiserror::Error;
 use worker::{Finished, Worker};
+
+/// A manager the runtime can drive: the simulator's view of it, and how far its
+/// state reaches (what a waiting kill compares).
+pub trait RuntimeManager: SimManager {
+    /// The viewstamp of the last log entry its state reflects; `None` when blank.
+    fn last_stamp(&self) -> Option<Viewstamp>;
+    /// The view whose primary's log its state is a prefix of; `None` when blank.
+    fn log_view(&self) -> Option<View>;
+}
+
+impl RuntimeManager for FtManager {
+    fn last_stamp(&self) -> Option<Viewstamp> {
+        FtManager::last_stamp(self)
+    }
+
+    fn log_view(&self) -> Option<View> {
+        FtManager::log_view(self)
+    }
+}
+
+impl RuntimeManager for CentralManager {
+    fn last_stamp(&self) -> Option<Viewstamp> {
+        Some(Viewstamp::ZERO)
+    }
+
+    fn log_view(&self) -> Option<View> {
+        Some(View(0))
+    }
+}
 
 /// A fault to inject when a request is issued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +100,17 @@ pub struct RuntimeOptions {
     pub threads: Option<usize>,
 }
 
+/// How kills happen, and when a run that makes no progress is stopped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FaultHandling {
+    /// A kill waits until the peer of the manager it names is up and holds all its
+    /// state (for demonstrations); by default it crashes the manager at once.
+    pub kill_waits: bool,
+    /// Stop the run if no operation completes for this long; `None`: only the
+    /// deadline stops it.
+    pub stall_after: Option<Duration>,
+}
+
 /// A finished run: the nodes' final state and what was recorded.
 pub struct RunOutcome<M> {
     /// The processes, in id order.
@@ -78,6 +129,8 @@ pub struct RunOutcome<M> {
     pub elapsed: Duration,
     /// For each crash of a primary, the time until the next primary served a request.
     pub failovers: Vec<Option<Duration>>,
+    /// The scheduled kills that did not happen, by request.
+    pub missed_kills: Vec<MissedKill>,
 }
 
 /// A run that did not finish.
@@ -93,6 +146,23 @@ pub enum RuntimeError {
         /// How long the runtime waited.
         waited: Duration,
     },
+    /// Kills left no live manager holding state the run needs.
+    #[error(
+        "state lost: the kill at request {request} left no live manager holding page {page} \
+         version {version}; the run cannot finish ({completed} of {total} operations done)"
+    )]
+    StateLost {
+        /// The kill that lost it.
+        request: u64,
+        /// A page whose newest version is lost.
+        page: PageId,
+        /// That version.
+        version: u64,
+        /// Operations completed.
+        completed: u64,
+        /// Operations in the workload.
+        total: u64,
+    },
     /// The managers did not agree on a settled view in time after the operations.
     #[error("the managers did not settle within {0:?} after the last operation")]
     Unsettled(Duration),
@@ -103,18 +173,15 @@ pub enum RuntimeError {
 
 pub(crate) enum Input {
     Deliver(Envelope),
-    /// Crash the manager with this index (among the managers).
-    Crash(usize),
+    /// Crash the manager with this index (among the managers), as the kill due at
+    /// `request` asks.
+    Crash {
+        index: usize,
+        request: u64,
+    },
     /// Revive the manager with this index.
     Revive(usize),
     Stop,
-}
-
-/// Which manager the last kill of each role crashed, so the revival finds it.
-#[derive(Default)]
-struct Crashed {
-    primary: Option<usize>,
-    backup: Option<usize>,
 }
 
 pub(crate) struct Shared {
@@ -125,8 +192,10 @@ pub(crate) struct Shared {
     completed: AtomicU64,
     options: RuntimeOptions,
     first_manager: usize,
+    handling: FaultHandling,
     board: ManagerBoard,
-    crashed: Mutex<Crashed>,
+    /// The kill lock: every kill and revival is decided under it.
+    kills: Mutex<KillBook>,
     /// Request numbers whose faults are not injected yet.
     pending_faults: Mutex<BTreeSet<u64>>,
     failovers: FailoverClocks,
@@ -136,62 +205,33 @@ impl Shared {
     fn now_ns(&self) -> u64 {
         self.start.get().expect("started").elapsed().as_nanos() as u64
     }
-
-    /// Whether every fault scheduled before `request_number` has been injected.
-    fn faults_ready(&self, request_number: u64) -> bool {
-        if self.options.faults.is_empty() {
-            return true;
-        }
-        let pending = self.pending_faults.lock().expect("no panics while locked");
-        pending.first().is_none_or(|&first| first >= request_number)
-    }
-
-    /// Injects the faults scheduled at `request_number`, if any.
-    fn inject_faults_at(&self, request_number: u64) {
-        let Some(actions) = self.options.faults.get(&request_number) else {
-            return;
-        };
-        for &action in actions {
-            self.inject(action);
-        }
-        let mut pending = self.pending_faults.lock().expect("no panics while locked");
-        pending.remove(&request_number);
-    }
-
-    /// Sends a crash or revival to the manager the action names now.
-    fn inject(&self, action: FaultAction) {
-        let mut crashed = self.crashed.lock().expect("no panics while locked");
-        let (target, kill) = match action {
-            FaultAction::KillPrimary => {
-                crashed.primary = self.board.primary();
-                (crashed.primary, true)
-            }
-            FaultAction::KillBackup => {
-                crashed.backup = self.board.backup();
-                (crashed.backup, true)
-            }
-            FaultAction::RevivePrimary => (crashed.primary.take(), false),
-            FaultAction::ReviveBackup => (crashed.backup.take(), false),
-        };
-        if let Some(index) = target {
-            let input = if kill {
-                Input::Crash(index)
-            } else {
-                Input::Revive(index)
-            };
-            let _ = self.senders[self.first_manager + index].send(input);
-        }
-    }
 }
 
 /// Runs `workload` on `processes` and `managers` (node ids in order: processes, then
 /// managers), one thread each, until every operation has completed and the managers
-/// have settled.
-pub fn run<M: SimManager + Send + 'static>(
+/// have settled; kills crash at once and only the deadline stops a stalled run.
+pub fn run<M: RuntimeManager + Send + 'static>(
     processes: Vec<Process>,
     managers: Vec<M>,
     workload: Workload,
     options: RuntimeOptions,
+) -> Result<RunOutcome<M>, RuntimeError> {
+    run_with(
+        processes,
+        managers,
+        workload,
+        options,
+        FaultHandling::default(),
+    )
+}
+
+/// [`run`], with kills and stalls handled as `handling` says.
+pub fn run_with<M: RuntimeManager + Send + 'static>(
+    processes: Vec<Process>,
+    managers: Vec<M>,
+    workload: Workload,
+    options: RuntimeOptions,
+    handling: FaultHandling,
 ) -> Result<RunOutcome<M>, RuntimeError> {
     let node_count = processes.len() + managers.len();
     let worker_count = options.threads.unwrap_or(node_count).clamp(1, node_count);
@@ -212,8 +252,10 @@ pub fn run<M: SimManager + Send + 'static>(
         completed: AtomicU64::new(0),
         options,
         first_manager: processes.len(),
-        board: ManagerBoard::new(managers.len()),
-        crashed: Mutex::new(Crashed::default()),
+        handling,
+        // Every manager's status is on the board before any fault can look for it.
+        board: ManagerBoard::new(&managers),
+        kills: Mutex::new(KillBook::default()),
         pending_faults,
         failovers: FailoverClocks::default(),
     });
@@ -241,16 +283,41 @@ pub fn run<M: SimManager + Send + 'static>(
     let start = Instant::now();
     shared.start.set(start).expect("set once");
     shared.start_barrier.wait();
-    let stalled = wait_for_processes(&done_receiver, process_count, start + deadline);
+    let watch = Watch {
+        deadline: start + deadline,
+        stall_after: handling.stall_after,
+        completed: &shared.completed,
+    };
+    let stalled = watch.wait_for_processes(&done_receiver, process_count);
     let elapsed = start.elapsed();
     let settled = stalled || shared.board.wait_until_settled(settle_timeout);
     for sender in &shared.senders {
         let _ = sender.send(Input::Stop);
     }
     let finished = join_all(threads)?;
+    let completed = shared.completed.load(Ordering::Relaxed);
+    let book = shared.kills.lock().expect("no panics while locked");
+    let missed_kills = book.missed(shared.first_manager);
+    let outcome = assemble(
+        finished,
+        elapsed,
+        shared.failovers.durations(),
+        missed_kills,
+    );
+    if stalled || !settled {
+        if let Some(lost) = faults::lost_state(&outcome, &book.performed) {
+            return Err(RuntimeError::StateLost {
+                request: lost.request,
+                page: lost.page,
+                version: lost.version.0,
+                completed,
+                total,
+            });
+        }
+    }
     if stalled {
         return Err(RuntimeError::Stalled {
-            completed: shared.completed.load(Ordering::Relaxed),
+            completed,
             total,
             waited: elapsed,
         });
@@ -258,74 +325,42 @@ pub fn run<M: SimManager + Send + 'static>(
     if !settled {
         return Err(RuntimeError::Unsettled(settle_timeout));
     }
-    Ok(assemble(finished, elapsed, shared.failovers.durations()))
+    Ok(outcome)
 }
 
-/// Waits until every process has reported all its operations done; returns whether
-/// the deadline passed first.
-fn wait_for_processes(done: &Receiver<NodeId>, processes: usize, deadline: Instant) -> bool {
-    for _ in 0..processes {
-        match done.recv_deadline(deadline) {
-            Ok(_) => {}
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return true,
+/// When to give up waiting for the processes.
+struct Watch<'a> {
+    deadline: Instant,
+    stall_after: Option<Duration>,
+    completed: &'a AtomicU64,
+}
+
+impl Watch<'_> {
+    /// Waits until every process has reported all its operations done; returns
+    /// whether the deadline passed first, or no operation completed for
+    /// `stall_after`.
+    fn wait_for_processes(&self, done: &Receiver<NodeId>, processes: usize) -> bool {
+        let mut remaining = processes;
+        let mut progress = (self.completed.load(Ordering::Relaxed), Instant::now());
+        while remaining > 0 {
+            let now = Instant::now();
+            let mut wake = self.deadline;
+            if let Some(stall_after) = self.stall_after {
+                let completed = self.completed.load(Ordering::Relaxed);
+                if completed != progress.0 {
+                    progress = (completed, now);
+                }
+                if now >= progress.1 + stall_after {
+                    return true;
+                }
+                wake = wake.min(now + stall_after.min(Duration::from_millis(50)));
+            }
+            match done.recv_deadline(wake) {
+                Ok(_) => remaining -= 1,
+                Err(RecvTimeoutError::Timeout) if Instant::now() < self.deadline => {}
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return true,
+            }
         }
-    }
-    false
-}
-
-fn join_all<M>(threads: Vec<JoinHandle<Finished<M>>>) -> Result<Vec<Finished<M>>, RuntimeError> {
-    let mut finished = Vec::with_capacity(threads.len());
-    let mut failed = None;
-    for (index, thread) in threads.into_iter().enumerate() {
-        match thread.join() {
-            Ok(worker) => finished.push(worker),
-            Err(_) => failed = failed.or(Some(index)),
-        }
-    }
-    match failed {
-        None => Ok(finished),
-        Some(index) => Err(RuntimeError::WorkerFailed(index)),
-    }
-}
-
-fn assemble<M>(
-    workers: Vec<Finished<M>>,
-    elapsed: Duration,
-    failovers: Vec<Option<Duration>>,
-) -> RunOutcome<M> {
-    let mut trace = Vec::new();
-    let mut history = Vec::new();
-    let (mut messages, mut local_hits) = (0, 0);
-    let mut processes = Vec::new();
-    let mut managers = Vec::new();
-    for worker in workers {
-        trace.extend(worker.trace);
-        history.extend(worker.history);
-        messages += worker.messages;
-        local_hits += worker.local_hits;
-        processes.extend(worker.processes.into_iter().map(|slot| slot.node));
-        managers.extend(
-            worker
-                .managers
-                .into_iter()
-                .map(|slot| (slot.index, slot.node, slot.down)),
-        );
-    }
-    processes.sort_by_key(|process| process.id());
-    managers.sort_by_key(|(index, _, _)| *index);
-    trace.sort_unstable_by_key(|(sequence, _)| *sequence);
-    history.sort_by_key(|entry| (entry.completed_at, entry.invoked_at));
-    RunOutcome {
-        processes,
-        managers: managers
-            .into_iter()
-            .map(|(_, node, down)| (node, down))
-            .collect(),
-        trace: trace.into_iter().map(|(_, item)| item).collect(),
-        history,
-        messages,
-        local_hits,
-        elapsed,
-        failovers,
+        false
     }
 }

@@ -5,12 +5,9 @@
 //! soon as the process is idle.
 
 use super::events::{RunEvent, TraceItem};
-use super::{Input, Shared};
+use super::{Input, RuntimeManager, Shared};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use ivy_core::sim::SimManager;
-use ivy_core::{
-    Envelope, HistoryEntry, MessageKind, Node, NodeId, Operation, Outbox, Process, TraceRecord,
-};
+use ivy_core::{Envelope, HistoryEntry, Node, NodeId, Operation, Outbox, Process, TraceRecord};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -31,10 +28,13 @@ pub(super) struct ManagerSlot<M> {
     pub(super) node: M,
     pub(super) index: usize,
     pub(super) down: bool,
-    crash_pending: bool,
+    /// A kill waits for its peer to hold its state (`--kill-waits`).
+    pub(super) crash_pending: bool,
+    /// How many of its kills this worker has carried out (the board's generation).
+    pub(super) generation: u64,
 }
 
-enum Hosted<M> {
+pub(super) enum Hosted<M> {
     Process(Box<ProcessSlot>),
     Manager(ManagerSlot<M>),
 }
@@ -51,9 +51,9 @@ pub(super) struct Finished<M> {
 
 pub(super) struct Worker<M> {
     inbox: Receiver<Input>,
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     done: Sender<NodeId>,
-    hosted: Vec<Hosted<M>>,
+    pub(super) hosted: Vec<Hosted<M>>,
     /// For every node id, its slot in `hosted` if this worker hosts it.
     slot_of: Vec<Option<usize>>,
     local: VecDeque<Envelope>,
@@ -67,7 +67,7 @@ pub(super) struct Worker<M> {
     local_hits: u64,
 }
 
-impl<M: SimManager> Worker<M> {
+impl<M: RuntimeManager> Worker<M> {
     pub(super) fn new(
         inbox: Receiver<Input>,
         shared: Arc<Shared>,
@@ -109,10 +109,11 @@ impl<M: SimManager> Worker<M> {
             index,
             down: false,
             crash_pending: false,
+            generation: 0,
         }));
     }
 
-    fn record(&mut self, item: TraceItem) {
+    pub(super) fn record(&mut self, item: TraceItem) {
         if self.shared.options.record_trace {
             let sequence = self.shared.trace_sequence.fetch_add(1, Ordering::Relaxed);
             self.trace.push((sequence, item));
@@ -125,6 +126,9 @@ impl<M: SimManager> Worker<M> {
         self.publish_all();
         loop {
             self.tick_if_due();
+            if self.shared.handling.kill_waits {
+                self.retry_waiting_kills();
+            }
             let waiting_for_faults = self.start_operations();
             self.drain_local();
             if self.inbox.is_empty() {
@@ -162,7 +166,7 @@ impl<M: SimManager> Worker<M> {
     fn handle_input(&mut self, input: Input) {
         match input {
             Input::Deliver(envelope) => self.deliver(envelope),
-            Input::Crash(index) => self.crash(index),
+            Input::Crash { index, request } => self.crash(index, request),
             Input::Revive(index) => self.revive(index),
             Input::Stop => {}
         }
@@ -212,13 +216,16 @@ impl<M: SimManager> Worker<M> {
                     break;
                 }
                 process.next += 1;
-                self.shared.inject_faults_at(request_number);
+                let events = self.shared.inject_faults_at(request_number);
                 process.invoked_ns = self.shared.now_ns();
                 let now_ticks = process.invoked_ns / 1_000_000;
                 process
                     .node
                     .start(operation, now_ticks, &mut self.outbox)
                     .expect("workload operations name existing pages and start idle");
+                for event in events {
+                    self.record(TraceItem::Event(event));
+                }
                 self.route(slot);
             }
             self.report_done(slot);
@@ -348,107 +355,6 @@ impl<M: SimManager> Worker<M> {
         }
         self.outbox.events = events;
         self.outbox.events.clear();
-    }
-
-    /// After a manager handled a message: stop a failover clock if it served a
-    /// request, carry out a deferred kill if it is now safe, and post its status.
-    fn after_manager_input(&mut self, slot: usize, kind: MessageKind) {
-        let Hosted::Manager(manager) = &self.hosted[slot] else {
-            return;
-        };
-        let confirmation = matches!(
-            kind,
-            MessageKind::ReadConfirmation | MessageKind::WriteConfirmation
-        );
-        if confirmation && self.shared.failovers.any_running() {
-            if let Some((view, true)) = manager.node.authority() {
-                self.shared.failovers.served(view, self.shared.now_ns());
-            }
-        }
-        if manager.crash_pending {
-            self.try_crash(slot);
-        }
-        self.publish(slot);
-    }
-
-    fn manager_slot(&self, index: usize) -> Option<usize> {
-        (0..self.hosted.len()).find(|&slot| {
-            matches!(&self.hosted[slot], Hosted::Manager(manager) if manager.index == index)
-        })
-    }
-
-    fn crash(&mut self, index: usize) {
-        let Some(slot) = self.manager_slot(index) else {
-            return;
-        };
-        let Hosted::Manager(manager) = &mut self.hosted[slot] else {
-            return;
-        };
-        if manager.down {
-            return;
-        }
-        manager.crash_pending = true;
-        if !self.try_crash(slot) {
-            let Hosted::Manager(manager) = &self.hosted[slot] else {
-                return;
-            };
-            let manager = manager.node.id();
-            self.record(TraceItem::Event(RunEvent::KillDeferred { manager }));
-        }
-        self.publish(slot);
-    }
-
-    /// Crashes the manager in `slot` if its peer holds all its state.
-    fn try_crash(&mut self, slot: usize) -> bool {
-        let Hosted::Manager(manager) = &mut self.hosted[slot] else {
-            return false;
-        };
-        if !self.shared.board.may_crash(manager.index, &manager.node) {
-            return false;
-        }
-        let authority = manager.node.authority();
-        let was_primary = authority.is_some_and(|(_, primary)| primary);
-        if let (true, Some((view, _))) = (was_primary, authority) {
-            self.shared.failovers.start(self.shared.now_ns(), view);
-        }
-        manager.node = manager.node.crashed();
-        manager.down = true;
-        manager.crash_pending = false;
-        let id = manager.node.id();
-        self.record(TraceItem::Event(RunEvent::Killed {
-            manager: id,
-            was_primary,
-        }));
-        true
-    }
-
-    fn revive(&mut self, index: usize) {
-        let Some(slot) = self.manager_slot(index) else {
-            return;
-        };
-        let Hosted::Manager(manager) = &mut self.hosted[slot] else {
-            return;
-        };
-        manager.crash_pending = false;
-        if manager.down {
-            manager.down = false;
-            let id = manager.node.id();
-            self.record(TraceItem::Event(RunEvent::Revived { manager: id }));
-        }
-        self.publish(slot);
-    }
-
-    fn publish(&self, slot: usize) {
-        if let Hosted::Manager(manager) = &self.hosted[slot] {
-            let board = &self.shared.board;
-            board.publish(manager.index, &manager.node, manager.down);
-        }
-    }
-
-    fn publish_all(&self) {
-        for slot in 0..self.hosted.len() {
-            self.publish(slot);
-        }
     }
 
     fn finish(self) -> Finished<M> {
