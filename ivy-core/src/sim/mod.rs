@@ -170,6 +170,11 @@ impl<M: SimManager> Simulation<M> {
                 return Err(self.state_lost().unwrap_or(error));
             }
         }
+        // Finishing does not undo a loss: the managers' state need not agree with the
+        // processes (only the history is checked, as in the grace period).
+        if let Some(error) = self.state_lost() {
+            return Err(error);
+        }
         for manager in &self.managers {
             if manager.authority().is_some() {
                 check_coherence(&self.processes, manager)
