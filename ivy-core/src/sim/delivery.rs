@@ -1,0 +1,97 @@
+//! Delivering in-flight messages: which can arrive now (a paused manager's wait), the
+//! loss and duplication of a faulty network, and handing a message to its node.
+
+use super::{ManagerStatus, SimManager, Simulation, STEP_LOG_LENGTH};
+use crate::ids::{NodeId, PageId};
+use crate::message::Envelope;
+use crate::node::Node;
+use crate::trace::TraceRecord;
+use rand::Rng;
+
+impl<M: SimManager> Simulation<M> {
+    pub(super) fn deliverable_count(&self) -> usize {
+        if self.status.iter().all(|&s| s == ManagerStatus::Up) {
+            return self.in_flight.len();
+        }
+        self.in_flight
+            .iter()
+            .filter(|envelope| self.can_receive(envelope.to))
+            .count()
+    }
+
+    pub(super) fn can_receive(&self, node: NodeId) -> bool {
+        match self.manager_index(node) {
+            Some(index) => !matches!(self.status[index], ManagerStatus::Paused { .. }),
+            None => true,
+        }
+    }
+
+    pub(super) fn manager_index(&self, node: NodeId) -> Option<usize> {
+        let first = self.processes.len();
+        (node.index() >= first).then(|| node.index() - first)
+    }
+
+    /// Delivers the `n`th of the `deliverable` messages (or loses it, or duplicates it).
+    pub(super) fn deliver_nth(
+        &mut self,
+        n: usize,
+        deliverable: usize,
+        faulty: bool,
+    ) -> Option<PageId> {
+        let position = if self.in_flight.len() == deliverable {
+            n
+        } else {
+            let mut receivable = (0..self.in_flight.len())
+                .filter(|&index| self.can_receive(self.in_flight[index].to));
+            receivable.nth(n).expect("n counts deliverable messages")
+        };
+        let envelope = self.in_flight.swap_remove(position);
+        let faults = self.options.faults;
+        let to_down = self
+            .manager_index(envelope.to)
+            .is_some_and(|index| matches!(self.status[index], ManagerStatus::Down { .. }));
+        if to_down || (faulty && self.rng.random_ratio(faults.drop_per_mille, 1000)) {
+            self.report.dropped += 1;
+            self.log_step(|| format!("dropped {envelope:?}"));
+            return None;
+        }
+        if faulty && self.rng.random_ratio(faults.duplicate_per_mille, 1000) {
+            self.report.duplicated += 1;
+            self.in_flight.push(envelope.clone());
+        }
+        self.deliver(envelope)
+    }
+
+    pub(super) fn log_step(&mut self, line: impl FnOnce() -> String) {
+        if self.options.record_trace {
+            if self.step_log.len() == STEP_LOG_LENGTH {
+                self.step_log.pop_front();
+            }
+            let line = format!("{} t{}: {}", self.step, self.now_ticks, line());
+            self.step_log.push_back(line);
+        }
+    }
+
+    pub(super) fn deliver(&mut self, envelope: Envelope) -> Option<PageId> {
+        let page = envelope.message.page();
+        if self.options.record_trace {
+            self.report.trace.push(TraceRecord::of(&envelope));
+            self.log_step(|| format!("{envelope:?}"));
+        }
+        self.report.messages += 1;
+        let now_ticks = self.now_ticks;
+        match self.manager_index(envelope.to) {
+            Some(index) => {
+                let manager = &mut self.managers[index];
+                manager.handle_message(envelope, now_ticks, &mut self.outbox);
+                manager.handle_idle(now_ticks, &mut self.outbox);
+            }
+            None => self.processes[envelope.to.index()].handle_message(
+                envelope,
+                now_ticks,
+                &mut self.outbox,
+            ),
+        }
+        page
+    }
+}
