@@ -133,4 +133,12 @@ impl ivy_core::sim::SimManager for CentralManager {
     fn settled_view(&self) -> Option<View> {
         (self.serializer.held_pages() == 0).then_some(View(0))
     }
+
+    fn phase(&self) -> &'static str {
+        "central"
+    }
+
+    fn last_stamp(&self) -> Option<Viewstamp> {
+        Some(Viewstamp::ZERO)
+    }
 }

@@ -5,13 +5,22 @@
 //! (a page sent on, a confirmation) names the transaction's page, request and page
 //! version. So the newest transaction a process answered on a page was acted on. A
 //! manager that has neither recorded a newer version of the page nor holds that very
-//! transaction lacks state the system has acted on; if no live manager holds every
-//! page's newest answered transaction, state is lost for good and no protocol can
-//! finish the run.
+//! transaction lacks state the system has acted on.
+//!
+//! Holding the same transactions is not enough to take over, though: a manager must
+//! know it holds them, and all it can learn is the newest viewstamp (view and log
+//! index) of a command each process accepted. A manager whose log ends before that
+//! viewstamp lacks an entry processes acted on, even if it holds a transaction with
+//! the same effect by coincidence (admitted again, in an older view, after the
+//! primary that logged it alone crashed). So a manager holds the latest state when
+//! it holds every page's newest answered transaction *and* its log reaches every
+//! viewstamp a process accepted; if no live manager does, state is lost for good
+//! and no protocol can finish the run.
 
 use crate::directory::DirectoryView;
 use crate::ids::{PageId, PageVersion, RequestId};
 use crate::message::Message;
+use crate::replication::Viewstamp;
 use std::fmt;
 
 /// The newest transaction processes have answered, per page.
@@ -20,24 +29,41 @@ pub struct ActedOn {
     newest: Vec<Option<(PageVersion, RequestId)>>,
 }
 
-/// The first page whose newest answered transaction a manager lacks.
+/// What a manager lacks of the state processes acted on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UnheldState {
-    /// The page.
-    pub page: PageId,
-    /// The page version of the transaction processes answered.
-    pub version: PageVersion,
-    /// The transaction's fault.
-    pub request: RequestId,
+pub enum UnheldState {
+    /// The first page whose newest answered transaction it lacks.
+    Transaction {
+        /// The page.
+        page: PageId,
+        /// The page version of the transaction processes answered.
+        version: PageVersion,
+        /// The transaction's fault.
+        request: RequestId,
+    },
+    /// Its log ends before this viewstamp, which a process accepted.
+    LogEntry {
+        /// The newest viewstamp a process accepted.
+        accepted: Viewstamp,
+    },
 }
 
 impl fmt::Display for UnheldState {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            formatter,
-            "page {} version {} (fault {})",
-            self.page, self.version.0, self.request
-        )
+        match self {
+            UnheldState::Transaction {
+                page,
+                version,
+                request,
+            } => write!(
+                formatter,
+                "page {page} version {} (fault {request})",
+                version.0
+            ),
+            UnheldState::LogEntry { accepted } => {
+                write!(formatter, "the log entry at {accepted} a process accepted")
+            }
+        }
     }
 }
 
@@ -89,6 +115,24 @@ impl ActedOn {
         }
     }
 
+    /// `None` when the manager holds the latest state: its log, ending at
+    /// `manager_last`, reaches `newest_accepted` (the newest viewstamp any process
+    /// accepted), and it holds every page's newest answered transaction. Otherwise
+    /// what it lacks.
+    pub fn first_unheld(
+        &self,
+        manager: &dyn DirectoryView,
+        manager_last: Viewstamp,
+        newest_accepted: Viewstamp,
+    ) -> Option<UnheldState> {
+        if manager_last < newest_accepted {
+            return Some(UnheldState::LogEntry {
+                accepted: newest_accepted,
+            });
+        }
+        self.first_unheld_page(manager)
+    }
+
     /// `None` when the manager holds every page's newest answered transaction: it
     /// recorded a version at least as new, or serves that very transaction. Otherwise
     /// the first page it lacks.
@@ -100,7 +144,7 @@ impl ActedOn {
             let serving = manager.active_fault(page);
             let holds = recorded >= version
                 || serving.is_some_and(|f| f.version == version && f.request == request);
-            (!holds).then_some(UnheldState {
+            (!holds).then_some(UnheldState::Transaction {
                 page,
                 version,
                 request,

@@ -283,4 +283,26 @@ impl ivy_core::sim::SimManager for FtManager {
         };
         settled.then_some(self.view)
     }
+
+    fn last_stamp(&self) -> Option<Viewstamp> {
+        FtManager::last_stamp(self)
+    }
+
+    fn phase(&self) -> &'static str {
+        match (&self.role, &self.replica) {
+            (Role::Backup, None) => "blank",
+            (Role::Backup, Some(replica)) if replica.log_view < self.view => "behind",
+            (Role::Backup, Some(_)) => "backup",
+            (Role::Leading(leader), _) => match (&leader.fence, &leader.link) {
+                (Some(_), Some(_)) => "taking back",
+                (Some(_), None) => "fencing",
+                (None, None) => "primary alone",
+                (None, Some(link)) if link.acked_index < link.base_index => {
+                    "primary sending snapshot"
+                }
+                (None, Some(link)) if !link.unacked.is_empty() => "primary awaiting ack",
+                (None, Some(_)) => "primary in sync",
+            },
+        }
+    }
 }

@@ -20,7 +20,7 @@
 use ivy_core::sim::SimManager;
 use ivy_core::{
     check_coherence, ActedOn, Envelope, Node, NodeId, Operation, OperationKind, Outbox, PageId,
-    Process, ProcessOptions, SystemConfig,
+    Process, ProcessOptions, SystemConfig, Viewstamp,
 };
 use ivy_ft::{FtManager, FtOptions};
 use stateright::{Checker, Model, Property};
@@ -117,12 +117,18 @@ impl State {
         self.in_flight.dedup();
     }
 
-    /// Whether some live manager holds every transaction processes have answered.
+    /// Whether some live manager holds every transaction processes have answered,
+    /// with a log that reaches every viewstamp they accepted.
     fn state_is_held(&self) -> bool {
+        let newest_accepted = self.processes.iter().map(Process::accepted).max();
+        let newest_accepted = newest_accepted.unwrap_or(Viewstamp::ZERO);
         (0..self.managers.len()).any(|m| {
+            let manager = &self.managers[m];
             !self.down[m]
-                && self.managers[m].authority().is_some()
-                && self.acted_on.first_unheld_page(&self.managers[m]).is_none()
+                && manager.last_stamp().is_some_and(|last| {
+                    let unheld = self.acted_on.first_unheld(manager, last, newest_accepted);
+                    unheld.is_none()
+                })
         })
     }
 }

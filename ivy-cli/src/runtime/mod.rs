@@ -25,7 +25,7 @@ use events::FailoverClocks;
 use faults::KillBook;
 use ivy_basic::CentralManager;
 use ivy_core::sim::SimManager;
-use ivy_core::{Envelope, HistoryEntry, NodeId, PageId, Process, View, Viewstamp, Workload};
+use ivy_core::{Envelope, HistoryEntry, NodeId, PageId, Process, View, Workload};
 use ivy_ft::FtManager;
 use outcome::{assemble, join_all};
 use std::collections::{BTreeMap, BTreeSet};
@@ -36,30 +36,21 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use worker::{Finished, Worker};
 
-/// A manager the runtime can drive: the simulator's view of it, and how far its
-/// state reaches (what a waiting kill compares).
+/// A manager the runtime can drive: the simulator's view of it (with the last
+/// viewstamp its state reflects), and whose log it follows (what a waiting kill
+/// compares).
 pub trait RuntimeManager: SimManager {
-    /// The viewstamp of the last log entry its state reflects; `None` when blank.
-    fn last_stamp(&self) -> Option<Viewstamp>;
     /// The view whose primary's log its state is a prefix of; `None` when blank.
     fn log_view(&self) -> Option<View>;
 }
 
 impl RuntimeManager for FtManager {
-    fn last_stamp(&self) -> Option<Viewstamp> {
-        FtManager::last_stamp(self)
-    }
-
     fn log_view(&self) -> Option<View> {
         FtManager::log_view(self)
     }
 }
 
 impl RuntimeManager for CentralManager {
-    fn last_stamp(&self) -> Option<Viewstamp> {
-        Some(Viewstamp::ZERO)
-    }
-
     fn log_view(&self) -> Option<View> {
         Some(View(0))
     }

@@ -4,6 +4,7 @@
 use crate::directory::DirectoryView;
 use crate::ids::View;
 use crate::node::Node;
+use crate::replication::Viewstamp;
 
 /// A manager the simulator can drive, crash and check against.
 pub trait SimManager: Node + DirectoryView + Sized {
@@ -20,19 +21,15 @@ pub trait SimManager: Node + DirectoryView + Sized {
     /// `Some(view)` when the manager has nothing left to do in `view`: the run may end
     /// once every live manager is settled in the same view.
     fn settled_view(&self) -> Option<View>;
-}
 
-/// Whether crashing a manager whose state reflects `held_view` (`None`: blank) keeps
-/// the system's state: every other manager holds state at least as new. `others` are
-/// the other managers' held views, `None` for one that is blank or down. The one rule
-/// the simulator, the threaded runtime and the model checker crash by.
-pub fn crash_keeps_state(
-    held_view: Option<View>,
-    others: impl IntoIterator<Item = Option<View>>,
-) -> bool {
-    others
-        .into_iter()
-        .all(|other| other.is_some() && other >= held_view)
+    /// The viewstamp of the last log entry this manager's state reflects (`None`
+    /// when it holds no state). A single manager keeps no log: [`Viewstamp::ZERO`].
+    fn last_stamp(&self) -> Option<Viewstamp>;
+
+    /// What the manager is doing, in a word or two ("primary", "fencing", "blank",
+    /// ...): the simulator tallies crashes by the phase of the victim and its peer,
+    /// so a sweep can show it crashed managers at every kind of moment.
+    fn phase(&self) -> &'static str;
 }
 
 /// How often the simulator injects each kind of fault, in events per thousand steps,
@@ -52,6 +49,10 @@ pub struct FaultOptions {
     /// Chance per thousand steps that a manager pauses (keeps its state, handles
     /// nothing) for a while.
     pub pause_per_mille: u32,
+    /// Chance per thousand changes of a manager's phase (see [`SimManager::phase`]:
+    /// it starts fencing, takes its role back, becomes blank or primary) that it or
+    /// its peer crashes at that very step: the rare instants, tried on purpose.
+    pub transition_crash_per_mille: u32,
     /// The most steps a crashed manager stays down or a paused one stays paused.
     pub outage_steps: u64,
     /// No faults are injected from this step on.
@@ -67,6 +68,7 @@ impl FaultOptions {
             duplicate_per_mille: 0,
             crash_per_mille: 0,
             pause_per_mille: 0,
+            transition_crash_per_mille: 0,
             outage_steps: 0,
             until_step: 0,
         }

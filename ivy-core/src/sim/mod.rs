@@ -10,7 +10,7 @@ mod faults;
 mod outages;
 mod report;
 
-pub use faults::{crash_keeps_state, FaultOptions, ManagerStatus, ScriptedFault, SimManager};
+pub use faults::{FaultOptions, ManagerStatus, ScriptedFault, SimManager};
 
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
@@ -78,10 +78,12 @@ pub struct Simulation<M> {
     script: Vec<(u64, ScriptedFault)>,
     /// What processes have acted on: the oracle of lost state.
     acted_on: ActedOn,
-    /// When crashes left no live manager holding the latest state, and what was lost.
+    /// Since when no live manager has held the latest state, and what it lacks.
     lost: Option<(u64, String)>,
     /// With `record_trace`, the steps that led to the loss of state.
     steps_before_loss: Vec<String>,
+    /// Each manager's phase after the last step, to notice changes.
+    phases: Vec<&'static str>,
 }
 
 /// How many steps a failure report shows.
@@ -115,6 +117,7 @@ impl<M: SimManager> Simulation<M> {
             .process_ids()
             .filter(|id| remaining[id.index()].len() > 0)
             .collect();
+        let phases = managers.iter().map(SimManager::phase).collect();
         Simulation {
             options,
             processes,
@@ -135,6 +138,7 @@ impl<M: SimManager> Simulation<M> {
             acted_on: ActedOn::new(config.pages),
             lost: None,
             steps_before_loss: Vec::new(),
+            phases,
         }
     }
 
@@ -159,10 +163,11 @@ impl<M: SimManager> Simulation<M> {
     /// Like [`Simulation::run`], and also hands back the managers' final state.
     pub fn run_with_managers(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
         while !self.is_finished() {
+            let grace = self.lost_grace_steps();
             let grace_over = self
                 .lost
                 .as_ref()
-                .is_some_and(|&(lost_at, _)| self.step >= lost_at + outages::LOST_GRACE_STEPS);
+                .is_some_and(|&(lost_at, _)| self.step >= lost_at + grace);
             if grace_over {
                 return Err(self.state_lost().expect("state was lost"));
             }
@@ -248,7 +253,10 @@ impl<M: SimManager> Simulation<M> {
             }
         };
         self.drain_outbox();
-        self.notice_lost_state();
+        if faulty {
+            self.crash_at_transitions();
+        }
+        self.update_held_state();
         if self.lost.is_some() {
             return Ok(()); // managers may disagree with processes now: nobody holds it all
         }
@@ -358,6 +366,7 @@ impl<M: SimManager> Simulation<M> {
             seed: self.options.seed,
             step: self.step,
             failure: Box::new(failure),
+            crash_situations: self.report.crash_situations.clone(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct SimulationReport {
     pub duplicated: u64,
     /// Faults injected and role changes reported, with the step they happened at.
     pub events: Vec<(u64, SimEvent)>,
+    /// Crashes by situation: the victim's phase (see
+    /// [`super::SimManager::phase`]), whether it was revived lately, and its peer's.
+    pub crash_situations: std::collections::BTreeMap<String, u64>,
 }
 
 /// Something that happened in a simulated run besides a message.
@@ -44,6 +47,11 @@ pub enum SimEvent {
     Paused(NodeId),
     /// A paused manager resumed.
     Resumed(NodeId),
+    /// No live manager holds every transaction processes have answered (per-step
+    /// checks pause: the managers' records may disagree with the processes).
+    StateUnheld,
+    /// A live manager holds the answered state again (what it lacked was in flight).
+    StateHeldAgain,
 }
 
 /// What went wrong in a simulation.
@@ -89,4 +97,7 @@ pub struct SimulationError {
     pub step: u64,
     /// What went wrong.
     pub failure: Box<SimulationFailure>,
+    /// The crashes before the failure, by situation (as in
+    /// [`SimulationReport::crash_situations`]).
+    pub crash_situations: std::collections::BTreeMap<String, u64>,
 }
