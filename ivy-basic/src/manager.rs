@@ -138,7 +138,7 @@ impl ivy_core::sim::SimManager for CentralManager {
         "central"
     }
 
-    fn last_stamp(&self) -> Option<Viewstamp> {
+    fn reach(&self) -> Option<Viewstamp> {
         Some(Viewstamp::ZERO)
     }
 }

@@ -19,7 +19,8 @@ pub struct Transaction {
     pub owner: NodeId,
     /// Copy holders whose invalidation is not confirmed yet (write faults only).
     pub awaiting_invalidation: CopySet,
-    /// The log entry that began this transaction; its commands carry it.
+    /// The log entry that began this transaction; its commands carry its index,
+    /// with the view they are sent in.
     pub began_at: Viewstamp,
 }
 
@@ -250,7 +251,12 @@ impl PageSerializer {
         };
         let transaction = &held.current;
         let (request, version) = (transaction.request, transaction.version);
-        let stamp = transaction.began_at;
+        // The view sent in, and the entry that began the transaction: what a process
+        // that obeys has acted on (see `Viewstamp`).
+        let stamp = Viewstamp {
+            view,
+            index: transaction.began_at.index,
+        };
         match transaction.kind {
             OperationKind::Read => {
                 let forward = Message::ReadForward {

@@ -41,7 +41,7 @@ pub enum UnheldState {
         /// The transaction's fault.
         request: RequestId,
     },
-    /// Its log ends before this viewstamp, which a process accepted.
+    /// Its log does not reach this viewstamp, which a process accepted.
     LogEntry {
         /// The newest viewstamp a process accepted.
         accepted: Viewstamp,
@@ -115,17 +115,17 @@ impl ActedOn {
         }
     }
 
-    /// `None` when the manager holds the latest state: its log, ending at
-    /// `manager_last`, reaches `newest_accepted` (the newest viewstamp any process
+    /// `None` when the manager holds the latest state: its log's reach (see
+    /// [`Viewstamp`]) is at least `newest_accepted` (the newest viewstamp any process
     /// accepted), and it holds every page's newest answered transaction. Otherwise
     /// what it lacks.
     pub fn first_unheld(
         &self,
         manager: &dyn DirectoryView,
-        manager_last: Viewstamp,
+        manager_reach: Viewstamp,
         newest_accepted: Viewstamp,
     ) -> Option<UnheldState> {
-        if manager_last < newest_accepted {
+        if manager_reach < newest_accepted {
             return Some(UnheldState::LogEntry {
                 accepted: newest_accepted,
             });

@@ -34,7 +34,8 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
-        /// The log entry that began the transaction (see [`Viewstamp`]).
+        /// The sender's log view and the index of the entry that began the
+        /// transaction (see [`Viewstamp`]).
         stamp: Viewstamp,
     },
     /// Owner → requester: a read-only copy of the page.
@@ -72,7 +73,8 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
-        /// The log entry that began the transaction (see [`Viewstamp`]).
+        /// The sender's log view and the index of the entry that began the
+        /// transaction (see [`Viewstamp`]).
         stamp: Viewstamp,
     },
     /// Copy holder → manager: my copy is dropped.
@@ -94,7 +96,8 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
-        /// The log entry that began the transaction (see [`Viewstamp`]).
+        /// The sender's log view and the index of the entry that began the
+        /// transaction (see [`Viewstamp`]).
         stamp: Viewstamp,
     },
     /// Old owner → requester: the page, with its ownership and ReadWrite access.
@@ -119,13 +122,20 @@ pub enum Message {
     },
     /// Manager → process: the manager is establishing the envelope's view; promise to
     /// ignore every manager message from an older view.
-    NewView,
+    NewView {
+        /// The manager's incarnation: a view is promised to one incarnation only, so
+        /// a restarted manager never re-establishes a view its earlier life led.
+        incarnation: Incarnation,
+    },
     /// Process → manager: I promised the envelope's view (which is higher than the
-    /// manager's if I had already promised a newer one).
+    /// manager's if I had already promised a newer one) to `incarnation` (another
+    /// one than the asker's when an earlier life of it took that view first).
     ViewPromise {
         /// The newest viewstamp of a command (forward or invalidation) I obeyed: the
         /// manager may act only if its log holds it.
         accepted: Viewstamp,
+        /// The incarnation of the view's primary this process promised the view to.
+        incarnation: Incarnation,
     },
     /// Primary → backup: apply these state changes, numbered from `first_index`.
     /// Entries appended in the envelope's view; the backup's viewstamps follow from it.
@@ -271,7 +281,7 @@ impl Message {
             Message::WriteForward { .. } => MessageKind::WriteForward,
             Message::WritePage { .. } => MessageKind::WritePage,
             Message::WriteConfirmation { .. } => MessageKind::WriteConfirmation,
-            Message::NewView => MessageKind::NewView,
+            Message::NewView { .. } => MessageKind::NewView,
             Message::ViewPromise { .. } => MessageKind::ViewPromise,
             Message::Replicate { .. } => MessageKind::Replicate,
             Message::ReplicateAck { .. } => MessageKind::ReplicateAck,

@@ -12,19 +12,24 @@ use std::fmt;
 /// index 0 means "nothing yet".
 pub type LogIndex = u64;
 
-/// Where an entry stands in the replicated history: the view whose primary appended it,
-/// then its index (Viewstamped Replication's viewstamp). Ordered by view, then index.
+/// A position in the replicated history: a view whose primary's log holds the entry,
+/// then the entry's index (as in Viewstamped Replication, where a log is ranked by
+/// the last view in which it was current and its length). Ordered by view, then
+/// index.
 ///
-/// Every command a manager sends carries the viewstamp of the entry that began its
-/// transaction, and processes report the newest they obeyed when they promise a view.
-/// A manager whose last entry's viewstamp is at least every reported one holds all the
-/// state any primary has acted on, whatever views it has seen: logs that agree on one
-/// viewstamp agree up to it, and a view's primary began it holding every viewstamp
-/// obeyed before. The basic central manager keeps no log and stamps
+/// Every command a manager sends carries the view it is sent in and the index of the
+/// entry that began its transaction: a process that obeys it has acted on that prefix
+/// of that view's log, and reports the newest such viewstamp when it promises a view.
+/// A manager's *reach* is the view whose primary's log its own is a prefix of, and
+/// its last index. A reach at least every reported viewstamp holds all the state any
+/// primary has acted on: a view is established only when every process promised it
+/// with a viewstamp within its primary's reach, so a view's log begins with every
+/// entry obeyed in earlier views, and a view is led by one incarnation only (see
+/// [`crate::Message::NewView`]). The basic central manager keeps no log and stamps
 /// [`Viewstamp::ZERO`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Viewstamp {
-    /// The view in which the entry was appended.
+    /// A view whose primary's log holds the entry.
     pub view: View,
     /// The entry's index in the log.
     pub index: LogIndex,

@@ -5,7 +5,9 @@
 use crate::leader::Leader;
 use crate::link::BackupLink;
 use crate::manager::{FtManager, Role};
-use ivy_core::{CopySet, Envelope, Message, NodeEvent, NodeId, Outbox, View, Viewstamp};
+use ivy_core::{
+    CopySet, Envelope, Incarnation, Message, NodeEvent, NodeId, Outbox, View, Viewstamp,
+};
 
 /// Process messages a fencing manager keeps for when its view is established, per
 /// process; more are dropped (the process retries).
@@ -33,11 +35,19 @@ impl Fence {
         }
     }
 
-    /// Sends `NewView` to every process that has not promised the view yet.
-    pub(crate) fn ask_for_promises(&self, manager: NodeId, processes: u32, out: &mut Outbox) {
+    /// Sends `NewView` from `incarnation` of `manager` to every process that has
+    /// not promised the view yet.
+    pub(crate) fn ask_for_promises(
+        &self,
+        manager: NodeId,
+        incarnation: Incarnation,
+        processes: u32,
+        out: &mut Outbox,
+    ) {
         for process in (0..processes).map(NodeId) {
             if !self.promised.contains(process) {
-                out.send(manager, process, self.view, Message::NewView);
+                let new_view = Message::NewView { incarnation };
+                out.send(manager, process, self.view, new_view);
             }
         }
     }
@@ -56,7 +66,7 @@ impl FtManager {
     pub(crate) fn may_take_over(&self, now_ticks: u64) -> bool {
         self.replica
             .as_ref()
-            .is_some_and(|replica| replica.last >= self.known_acted)
+            .is_some_and(|replica| replica.reach() >= self.known_acted)
             && self.backoff.allows(now_ticks)
     }
 
@@ -75,7 +85,7 @@ impl FtManager {
         }
         self.view = view;
         let fence = Fence::new(view, now_ticks);
-        fence.ask_for_promises(self.id, self.processes, out);
+        fence.ask_for_promises(self.id, self.incarnation, self.processes, out);
         self.role = Role::Leading(Leader::fencing(fence, link, now_ticks));
         out.events.push(NodeEvent::Fencing {
             manager: self.id,
@@ -83,17 +93,19 @@ impl FtManager {
         });
     }
 
-    /// A process promised `view` and reports the newest viewstamp it obeyed.
+    /// A process promised `view` to `promised_to` (an incarnation of that view's
+    /// primary) and reports the newest viewstamp it obeyed.
     pub(crate) fn handle_promise(
         &mut self,
         process: NodeId,
         view: View,
+        promised_to: Incarnation,
         accepted: Viewstamp,
         now_ticks: u64,
         out: &mut Outbox,
     ) {
         self.known_acted = self.known_acted.max(accepted);
-        let Some(last) = self.replica.as_ref().map(|replica| replica.last) else {
+        let Some(reach) = self.reach() else {
             self.view = self.view.max(view);
             return;
         };
@@ -103,9 +115,12 @@ impl FtManager {
         else {
             return self.adopt_newer_view(view, now_ticks, out);
         };
-        if accepted > last || view > fence.view {
-            // A primary acted on an entry we lack, or another manager fences a newer
-            // view: stand down, catch up from the other manager, try again later.
+        let taken = view == fence.view && promised_to != self.incarnation;
+        if accepted > reach || view > fence.view || taken {
+            // A primary acted on an entry we lack, another manager fences a newer
+            // view, or an earlier life of ours took this one (and may have acted in
+            // it): stand down, catch up from the other manager, try a newer view
+            // later.
             self.backoff
                 .failed(now_ticks, self.options.failover_timeout_ticks);
             self.adopt_newer_view(view, now_ticks, out);

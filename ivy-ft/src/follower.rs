@@ -130,7 +130,7 @@ impl FtManager {
     }
 
     fn applied_index(&self) -> LogIndex {
-        self.last_stamp().map_or(0, |last| last.index)
+        self.reach().map_or(0, |reach| reach.index)
     }
 
     /// Applies the entries that continue our log, in order, stamped with the primary's
@@ -184,7 +184,7 @@ impl FtManager {
         let newer = self
             .replica
             .as_ref()
-            .is_none_or(|replica| replica.log_view < view || snapshot.last >= replica.last);
+            .is_none_or(|replica| replica.log_view < view || snapshot.last >= replica.reach());
         if !newer || matches!(self.role, Role::Leading(_)) {
             return;
         }

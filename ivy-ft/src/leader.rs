@@ -79,8 +79,13 @@ impl FtManager {
         out: &mut Outbox,
     ) {
         let from = envelope.from;
-        if let Message::ViewPromise { accepted } = envelope.message {
-            return self.handle_promise(from, envelope.view, accepted, now_ticks, out);
+        if let Message::ViewPromise {
+            accepted,
+            incarnation,
+        } = envelope.message
+        {
+            let view = envelope.view;
+            return self.handle_promise(from, view, incarnation, accepted, now_ticks, out);
         }
         self.adopt_newer_view(envelope.view, now_ticks, out);
         let processes = self.processes;

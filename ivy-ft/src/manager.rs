@@ -36,6 +36,18 @@ pub(crate) struct Replica {
     pub(crate) log_view: View,
 }
 
+impl Replica {
+    /// How far this log provably reaches: the view whose primary's log it is a
+    /// prefix of, and its last index. What fences compare with the viewstamps
+    /// processes obeyed (see [`Viewstamp`]).
+    pub(crate) fn reach(&self) -> Viewstamp {
+        Viewstamp {
+            view: self.log_view,
+            index: self.last.index,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Role {
     /// Following the primary; without state when blank, and behind it while its view
@@ -156,10 +168,11 @@ impl FtManager {
         self.replica.as_ref().map(|replica| replica.log_view)
     }
 
-    /// The viewstamp of the last log entry this manager's state reflects, or `None`
-    /// when blank.
-    pub fn last_stamp(&self) -> Option<Viewstamp> {
-        self.replica.as_ref().map(|replica| replica.last)
+    /// How far this manager's log provably reaches: the view whose primary's log it
+    /// is a prefix of, and its last index; `None` when blank. A manager may take over
+    /// only if its reach is at least every viewstamp a process obeyed.
+    pub fn reach(&self) -> Option<Viewstamp> {
+        self.replica.as_ref().map(Replica::reach)
     }
 
     /// The per-page state, unless blank.
@@ -284,8 +297,8 @@ impl ivy_core::sim::SimManager for FtManager {
         settled.then_some(self.view)
     }
 
-    fn last_stamp(&self) -> Option<Viewstamp> {
-        FtManager::last_stamp(self)
+    fn reach(&self) -> Option<Viewstamp> {
+        FtManager::reach(self)
     }
 
     fn phase(&self) -> &'static str {

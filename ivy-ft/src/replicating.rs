@@ -46,6 +46,12 @@ impl FtManager {
         let Some(leader) = self.leader_mut() else {
             return;
         };
+        if leader.link.is_none() {
+            // Leading alone, and the other manager answers: it follows our view (it
+            // may hold our log's beginning, after handing the role back to us) but
+            // we never replicated to it. Link it by a snapshot.
+            return self.handle_snapshot_request(incarnation, now_ticks, out);
+        }
         let Some(link) = leader
             .link
             .as_mut()
@@ -94,7 +100,7 @@ impl FtManager {
         let Some(replica) = &self.replica else {
             return;
         };
-        let snapshot = replica.serializer.snapshot(replica.last);
+        let snapshot = replica.serializer.snapshot(replica.reach());
         let Role::Leading(leader) = &mut self.role else {
             return;
         };
@@ -123,7 +129,7 @@ impl FtManager {
 
     /// The original primary has rejoined and holds everything: give its role back.
     fn hand_back_if_caught_up(&mut self, now_ticks: u64, out: &mut Outbox) {
-        let Some(log_index) = self.last_stamp().map(|last| last.index) else {
+        let Some(log_index) = self.reach().map(|reach| reach.index) else {
             return;
         };
         let (hand_back, is_home, incarnation) = (
@@ -144,10 +150,15 @@ impl FtManager {
             last_index: log_index,
         };
         self.send_to_peer(handover, out);
-        // Our state stays that of our view: the new primary's view is newer, so we
-        // catch up from it by a snapshot before following it.
+        // The new primary begins the next view from exactly our log (it fences only
+        // if it holds our last index): ours is a prefix of that view's log, and we
+        // follow its replication from here. If it never establishes the view, the
+        // view has no other log: only that incarnation may lead it.
         let next = View(self.view.0 + 1);
         self.view = next;
+        if let Some(replica) = &mut self.replica {
+            replica.log_view = next;
+        }
         self.role = Role::Backup;
         self.last_peer_ticks = now_ticks;
         out.events.push(NodeEvent::HandedOver {
@@ -159,7 +170,7 @@ impl FtManager {
     /// Heartbeats, retransmission, failure of the backup, and re-driving.
     pub(crate) fn leader_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
         let (id, peer, view) = (self.id, self.peer, self.view);
-        let processes = self.processes;
+        let (processes, incarnation) = (self.processes, self.incarnation);
         let heartbeat_ticks = self.options.heartbeat_ticks;
         let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
         let peer_is_silent = silent_ticks > self.options.failover_timeout_ticks;
@@ -169,7 +180,7 @@ impl FtManager {
         if let Some(fence) = &mut leader.fence {
             if now_ticks.saturating_sub(fence.sent_at_ticks) >= heartbeat_ticks {
                 fence.sent_at_ticks = now_ticks;
-                fence.ask_for_promises(id, processes, out);
+                fence.ask_for_promises(id, incarnation, processes, out);
             }
         }
         let established = leader.is_established();

@@ -179,7 +179,7 @@ impl Network {
     fn check(&self) -> Result<(), String> {
         let authority = (0..2)
             .filter(|&m| self.down_since_tick[m].is_none())
-            .filter_map(|m| Some((self.managers[m].authority()?, m)))
+            .filter_map(|m| Some((self.managers[m].rank()?, m)))
             .max()
             .map(|(_, m)| m)
             .ok_or("no live manager holds state")?;

@@ -57,7 +57,7 @@ fn a_snapshot_addressed_to_an_earlier_incarnation_is_not_installed() {
     let (sent, events) = deliver(&mut backup, PRIMARY, 0, stale.clone(), 2);
     assert!(sent.is_empty() && events.is_empty(), "{sent:?} {events:?}");
     assert_eq!(backup.role(), RoleKind::Recovering);
-    assert_eq!(backup.last_stamp(), None);
+    assert_eq!(backup.reach(), None);
     // It asks for a snapshot of its own, and installs that one.
     let (sent, _) = tick(&mut backup, 3);
     assert_eq!(sent, vec![(PRIMARY, View(0), snapshot_request(third))]);
@@ -68,7 +68,7 @@ fn a_snapshot_addressed_to_an_earlier_incarnation_is_not_installed() {
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, fresh.clone(), 5);
     assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(third, 1))]);
     assert_eq!(backup.role(), RoleKind::Backup);
-    assert_eq!(backup.last_stamp(), Some(stamp(0, 1)));
+    assert_eq!(backup.reach(), Some(stamp(0, 1)));
 }
 
 #[test]
@@ -135,7 +135,7 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
     let (sent, _) = deliver(&mut backup, NodeId(1), 1, promise(stamp(0, 2)), 53);
     assert_eq!(sent, vec![(PRIMARY, View(1), snapshot_request(FIRST))]);
     assert_eq!(backup.role(), RoleKind::Backup);
-    assert_eq!(backup.last_stamp(), Some(stamp(0, 1)), "keeps its state");
+    assert_eq!(backup.reach(), Some(stamp(0, 1)), "keeps its state");
     // However long the primary stays silent (well past any back-off), a manager
     // behind never fences again: it only keeps asking for the state.
     for now_ticks in [110, 400, 2_000, 10_000] {
@@ -144,16 +144,16 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
         assert!(events.is_empty(), "{events:?}");
         assert_eq!(backup.role(), RoleKind::Backup);
     }
-    // Caught up from the primary of view 2, whose state holds entry 2 of view 0, it
-    // may take over again once that primary is silent.
-    let state = backup.serializer().expect("state").snapshot(stamp(0, 2));
+    // Caught up from the primary of view 2, whose log holds entry 2 of view 0 (it
+    // reaches entry 2 of view 2), it may take over again once that primary is silent.
+    let state = backup.serializer().expect("state").snapshot(stamp(2, 2));
     let snapshot = Message::Snapshot {
         incarnation: FIRST,
         snapshot: Box::new(state),
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 2, snapshot, 10_001);
     assert_eq!(sent, vec![(PRIMARY, View(2), replicate_ack(FIRST, 2))]);
-    assert_eq!(backup.last_stamp(), Some(stamp(0, 2)));
+    assert_eq!(backup.reach(), Some(stamp(2, 2)));
     let (_, events) = tick(&mut backup, 10_052);
     let fencing = NodeEvent::Fencing {
         manager: BACKUP,
@@ -171,7 +171,7 @@ fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established(
     // established: the fencing manager keeps the request for later.
     let (sent, _) = deliver(&mut backup, NodeId(1), 1, read_request(1, 1), 52);
     assert!(sent.is_empty(), "{sent:?}");
-    assert_eq!(backup.last_stamp(), Some(Viewstamp::ZERO));
+    assert_eq!(backup.reach(), Some(Viewstamp::ZERO));
     for process in 0..2 {
         deliver(
             &mut backup,
@@ -192,7 +192,7 @@ fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established(
             view: View(1)
         }]
     );
-    assert_eq!(backup.last_stamp(), Some(stamp(1, 1)));
+    assert_eq!(backup.reach(), Some(stamp(1, 1)));
     assert_eq!(
         backup.settled_view(),
         None,

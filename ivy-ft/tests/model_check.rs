@@ -87,7 +87,7 @@ impl State {
     fn authority(&self) -> Option<&FtManager> {
         (0..self.managers.len())
             .filter(|&m| !self.down[m])
-            .filter_map(|m| Some((self.managers[m].authority()?, m)))
+            .filter_map(|m| Some((self.managers[m].rank()?, m)))
             .max()
             .map(|(_, m)| &self.managers[m])
     }
@@ -125,7 +125,7 @@ impl State {
         (0..self.managers.len()).any(|m| {
             let manager = &self.managers[m];
             !self.down[m]
-                && manager.last_stamp().is_some_and(|last| {
+                && manager.reach().is_some_and(|last| {
                     let unheld = self.acted_on.first_unheld(manager, last, newest_accepted);
                     unheld.is_none()
                 })

@@ -113,7 +113,7 @@ impl ManagerBoard {
     /// losing state: every other manager is up, and its last stamp and log view are
     /// at least the victim's. Call under the runtime's kill lock.
     pub(super) fn may_crash<M: RuntimeManager>(&self, index: usize, manager: &M) -> bool {
-        let (stamp, log_view) = (manager.last_stamp(), manager.log_view());
+        let (stamp, log_view) = (manager.reach(), manager.log_view());
         (0..self.slots.len())
             .filter(|&other| other != index)
             .all(|other| {
@@ -150,7 +150,7 @@ impl ManagerBoard {
 impl Status {
     fn post<M: RuntimeManager>(&mut self, manager: &M) {
         self.authority = manager.authority();
-        self.last_stamp = manager.last_stamp();
+        self.last_stamp = manager.reach();
         self.log_view = manager.log_view();
         self.settled = manager.settled_view();
     }

@@ -11,7 +11,7 @@ mod handlers;
 mod tests;
 
 use crate::config::SystemConfig;
-use crate::ids::{NodeId, PageId, PageVersion, RequestId, View};
+use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 use crate::message::{Envelope, Message};
 use crate::node::{Completion, Node, Operation, Outbox};
 use crate::page::{Access, PageBuffer};
@@ -130,6 +130,8 @@ pub struct Process {
     id: NodeId,
     options: ProcessOptions,
     view: View,
+    /// The incarnation of `view`'s primary this process promised `view` to.
+    promised_to: Incarnation,
     /// The newest viewstamp of a manager command this process obeyed.
     accepted: Viewstamp,
     pages: Vec<PageEntry>,
@@ -163,6 +165,7 @@ impl Process {
             id,
             options,
             view: View(0),
+            promised_to: Incarnation(0),
             accepted: Viewstamp::ZERO,
             pages,
             next_sequence: 1,
@@ -199,7 +202,7 @@ impl Process {
     }
 
     /// The newest viewstamp of a command (forward or invalidation) this process
-    /// obeyed: the log entry whose state it acted on.
+    /// obeyed: the view it was sent in, and the log entry whose state it acted on.
     pub fn accepted(&self) -> Viewstamp {
         self.accepted
     }
@@ -259,13 +262,23 @@ impl Process {
         self.send_request(out);
     }
 
-    /// A manager is establishing `view`. Promise it if it is newer (and resend a
-    /// pending fault to its primary at once), and tell the manager the newest view
-    /// promised and the viewstamp of the newest command obeyed, so that it can tell
-    /// whether its log holds everything a primary has acted on.
-    fn handle_new_view(&mut self, manager: NodeId, view: View, now_ticks: u64, out: &mut Outbox) {
+    /// Incarnation `incarnation` of a manager is establishing `view`. Promise it if
+    /// it is newer (and resend a pending fault to its primary at once), and tell the
+    /// manager the newest view promised, to which incarnation, and the viewstamp of
+    /// the newest command obeyed, so that it can tell whether its log holds
+    /// everything a primary has acted on. A view already promised to another
+    /// incarnation is not promised again: that incarnation may have acted in it.
+    fn handle_new_view(
+        &mut self,
+        manager: NodeId,
+        view: View,
+        incarnation: Incarnation,
+        now_ticks: u64,
+        out: &mut Outbox,
+    ) {
         if view > self.view {
             self.view = view;
+            self.promised_to = incarnation;
             let primary_index = self.primary_index();
             if let Some(pending) = self.pending.as_mut() {
                 pending.manager_index = primary_index;
@@ -275,6 +288,7 @@ impl Process {
         }
         let promise = Message::ViewPromise {
             accepted: self.accepted,
+            incarnation: self.promised_to,
         };
         out.send(self.id, manager, self.view, promise);
     }
@@ -329,8 +343,9 @@ impl Node for Process {
 
     fn handle_message(&mut self, envelope: Envelope, now_ticks: u64, out: &mut Outbox) {
         if self.is_manager(envelope.from) {
-            if envelope.message == Message::NewView {
-                return self.handle_new_view(envelope.from, envelope.view, now_ticks, out);
+            if let Message::NewView { incarnation } = envelope.message {
+                let (from, view) = (envelope.from, envelope.view);
+                return self.handle_new_view(from, view, incarnation, now_ticks, out);
             }
             if envelope.view < self.view {
                 return; // fenced: a manager of an older view may no longer act

@@ -8,10 +8,9 @@ use crate::replication::Viewstamp;
 
 /// A manager the simulator can drive, crash and check against.
 pub trait SimManager: Node + DirectoryView + Sized {
-    /// How authoritative this manager's state is: `None` when it holds none; else the
-    /// newest view whose commands its state fully reflects, and whether it is the
-    /// primary of an established view. The simulator checks coherence against the
-    /// most authoritative manager.
+    /// `None` when this manager holds no state; else the view whose primary's log
+    /// its state is a prefix of, and whether it is the primary of an established
+    /// view. See [`SimManager::rank`] for which manager's state is the system's.
     fn authority(&self) -> Option<(View, bool)>;
 
     /// This manager after a crash and restart: a new incarnation that has lost all
@@ -22,9 +21,16 @@ pub trait SimManager: Node + DirectoryView + Sized {
     /// once every live manager is settled in the same view.
     fn settled_view(&self) -> Option<View>;
 
-    /// The viewstamp of the last log entry this manager's state reflects (`None`
-    /// when it holds no state). A single manager keeps no log: [`Viewstamp::ZERO`].
-    fn last_stamp(&self) -> Option<Viewstamp>;
+    /// How far the manager's log provably reaches (`None` when it holds no state):
+    /// see [`Viewstamp`]. A single manager keeps no log: [`Viewstamp::ZERO`].
+    fn reach(&self) -> Option<Viewstamp>;
+
+    /// How far this manager's state is the system's (`None` when it holds none):
+    /// its reach, then whether it is an established primary. Coherence is checked
+    /// against the live manager that ranks highest.
+    fn rank(&self) -> Option<(Viewstamp, bool)> {
+        Some((self.reach()?, self.authority()?.1))
+    }
 
     /// What the manager is doing, in a word or two ("primary", "fencing", "blank",
     /// ...): the simulator tallies crashes by the phase of the victim and its peer,

@@ -284,7 +284,7 @@ impl<M: SimManager> Simulation<M> {
     fn most_authoritative(&self) -> Option<usize> {
         (0..self.managers.len())
             .filter(|&index| !matches!(self.status[index], ManagerStatus::Down { .. }))
-            .filter_map(|index| Some((self.managers[index].authority()?, index)))
+            .filter_map(|index| Some((self.managers[index].rank()?, index)))
             .max()
             .map(|(_, index)| index)
     }

@@ -167,7 +167,7 @@ impl<M: SimManager> Simulation<M> {
             if matches!(status, ManagerStatus::Down { .. }) {
                 continue;
             }
-            let Some(last) = manager.last_stamp() else {
+            let Some(last) = manager.reach() else {
                 continue;
             };
             match self.acted_on.first_unheld(manager, last, newest_accepted) {

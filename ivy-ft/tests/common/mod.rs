@@ -80,8 +80,22 @@ pub fn admit(process: u32, sequence: u64) -> LogEntry {
     }
 }
 
+/// A promise of the envelope's view to the first incarnation of its primary.
 pub fn promise(accepted: Viewstamp) -> Message {
-    Message::ViewPromise { accepted }
+    promise_to(accepted, FIRST)
+}
+
+/// A promise of the envelope's view to incarnation `incarnation` of its primary.
+pub fn promise_to(accepted: Viewstamp, incarnation: Incarnation) -> Message {
+    Message::ViewPromise {
+        accepted,
+        incarnation,
+    }
+}
+
+/// The `NewView` the first incarnation of a manager sends.
+pub fn new_view() -> Message {
+    Message::NewView { incarnation: FIRST }
 }
 
 pub fn snapshot_request(incarnation: Incarnation) -> Message {

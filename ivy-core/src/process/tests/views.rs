@@ -60,13 +60,28 @@ fn replicated_process(id: u32) -> Process {
 }
 
 fn new_view(process: &mut Process, from: u32, view: u64) -> Outbox {
+    new_view_of(process, from, view, FIRST_LIFE)
+}
+
+/// `NewView` from incarnation `incarnation` of manager `from`.
+fn new_view_of(process: &mut Process, from: u32, view: u64, incarnation: Incarnation) -> Outbox {
     let mut out = Outbox::new();
+    let new_view = Message::NewView { incarnation };
     let envelope = Envelope {
         view: View(view),
-        ..envelope(NodeId(from), process.id(), Message::NewView)
+        ..envelope(NodeId(from), process.id(), new_view)
     };
     process.handle_message(envelope, 5, &mut out);
     out
+}
+
+const FIRST_LIFE: Incarnation = Incarnation(0);
+
+fn promise(accepted: Viewstamp, incarnation: Incarnation) -> Message {
+    Message::ViewPromise {
+        accepted,
+        incarnation,
+    }
 }
 
 #[test]
@@ -83,9 +98,7 @@ fn a_newer_view_is_promised_and_a_pending_fault_goes_to_its_primary() {
         page: PageId(0),
         request: request(1, 1),
     };
-    let promise = Message::ViewPromise {
-        accepted: Viewstamp::ZERO,
-    };
+    let promise = promise(Viewstamp::ZERO, FIRST_LIFE);
     assert_eq!(
         envelopes,
         vec![(NodeId(4), View(1), resent), (NodeId(4), View(1), promise)]
@@ -103,13 +116,28 @@ fn a_stale_new_view_is_answered_with_the_newer_promise() {
     assert_eq!(out.messages.len(), 1);
     let answer = &out.messages[0];
     assert_eq!((answer.to, answer.view), (NodeId(3), View(3)));
-    assert_eq!(
-        answer.message,
-        Message::ViewPromise {
-            accepted: Viewstamp::ZERO
-        }
-    );
+    assert_eq!(answer.message, promise(Viewstamp::ZERO, FIRST_LIFE));
     assert_eq!(process, before);
+}
+
+#[test]
+fn a_view_promised_to_one_incarnation_is_refused_to_another() {
+    // An earlier life of manager 3 took view 2 (and may have acted in it); its
+    // restarted self asks for view 2 again and is told who has it.
+    let mut process = replicated_process(1);
+    new_view_of(&mut process, 3, 2, Incarnation(1));
+    let before = process.clone();
+    let out = new_view_of(&mut process, 3, 2, Incarnation(2));
+    let answer = &out.messages[0];
+    assert_eq!((answer.to, answer.view), (NodeId(3), View(2)));
+    assert_eq!(answer.message, promise(Viewstamp::ZERO, Incarnation(1)));
+    assert_eq!(process, before, "nothing changes");
+    // The same incarnation asking again (its NewView was resent) is answered alike.
+    let out = new_view_of(&mut process, 3, 2, Incarnation(1));
+    assert_eq!(
+        out.messages[0].message,
+        promise(Viewstamp::ZERO, Incarnation(1))
+    );
 }
 
 #[test]
@@ -132,10 +160,7 @@ fn the_promise_reports_the_newest_viewstamp_whose_command_was_obeyed() {
     owner.handle_message(command, 0, &mut out);
     assert_eq!(owner.accepted(), at);
     let out = new_view(&mut owner, 3, 2);
-    assert_eq!(
-        out.messages[0].message,
-        Message::ViewPromise { accepted: at }
-    );
+    assert_eq!(out.messages[0].message, promise(at, FIRST_LIFE));
     // Confirmations now go to the primary of view 2, node 3.
     assert_eq!(owner.view(), View(2));
 }
@@ -167,10 +192,7 @@ fn an_older_viewstamp_obeyed_later_does_not_lower_the_accepted_one() {
     }
     assert_eq!(holder.accepted(), newer);
     let out = new_view(&mut holder, 3, 2);
-    assert_eq!(
-        out.messages[0].message,
-        Message::ViewPromise { accepted: newer }
-    );
+    assert_eq!(out.messages[0].message, promise(newer, FIRST_LIFE));
 }
 
 #[test]
