@@ -160,7 +160,11 @@ pub enum Message {
         applied_index: LogIndex,
     },
     /// Primary → other manager: I am alive and lead the envelope's view.
-    Heartbeat,
+    Heartbeat {
+        /// The backup incarnation I replicate to (`None`: I lead alone). Another
+        /// incarnation that follows my view asks me for a snapshot, which links it.
+        backup: Option<Incarnation>,
+    },
     /// Backup → primary: I am alive and follow you.
     HeartbeatAck {
         /// The sender's incarnation.
@@ -285,7 +289,7 @@ impl Message {
             Message::ViewPromise { .. } => MessageKind::ViewPromise,
             Message::Replicate { .. } => MessageKind::Replicate,
             Message::ReplicateAck { .. } => MessageKind::ReplicateAck,
-            Message::Heartbeat => MessageKind::Heartbeat,
+            Message::Heartbeat { .. } => MessageKind::Heartbeat,
             Message::HeartbeatAck { .. } => MessageKind::HeartbeatAck,
             Message::SnapshotRequest { .. } => MessageKind::SnapshotRequest,
             Message::Snapshot { .. } => MessageKind::Snapshot,

@@ -38,7 +38,7 @@ impl FtManager {
                     self.handle_snapshot_request(incarnation, now_ticks, out)
                 }
             }
-            message @ (Message::Heartbeat
+            message @ (Message::Heartbeat { .. }
             | Message::Replicate { .. }
             | Message::Snapshot { .. }
             | Message::HandOver { .. })
@@ -61,7 +61,10 @@ impl FtManager {
         if view < self.view {
             // A primary of an older view: if we lead a newer one, tell it.
             if self.role() == RoleKind::Primary {
-                self.send_to_peer(Message::Heartbeat, out);
+                let backup = self
+                    .leader()
+                    .and_then(|l| l.link.as_ref().map(|l| l.incarnation));
+                self.send_to_peer(Message::Heartbeat { backup }, out);
             }
             return;
         }
@@ -92,7 +95,13 @@ impl FtManager {
     fn follow(&mut self, view: View, message: Message, now_ticks: u64, out: &mut Outbox) {
         let incarnation = self.incarnation;
         match message {
-            Message::Heartbeat => {
+            Message::Heartbeat { backup } => {
+                if backup == Some(incarnation) {
+                    self.linked_in = Some(view);
+                } else {
+                    // The primary does not replicate to us: a snapshot links us.
+                    self.request_snapshot_if_due(now_ticks, out);
+                }
                 let applied_index = self.applied_index();
                 let ack = Message::HeartbeatAck {
                     incarnation,
@@ -106,6 +115,7 @@ impl FtManager {
                 act,
                 ..
             } => {
+                self.linked_in = Some(view);
                 let began = self.apply_entries(view, first_index, &entries);
                 if act {
                     self.drive_began(began, out);
@@ -195,6 +205,7 @@ impl FtManager {
             log_view: view,
         });
         self.view = self.view.max(view);
+        self.linked_in = Some(view);
         self.last_peer_ticks = now_ticks;
         self.snapshot_requested_at_ticks = None;
         out.events.push(NodeEvent::Rejoined {

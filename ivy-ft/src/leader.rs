@@ -64,6 +64,13 @@ impl Leader {
 }
 
 impl FtManager {
+    pub(crate) fn leader(&self) -> Option<&Leader> {
+        match &self.role {
+            Role::Leading(leader) => Some(leader),
+            Role::Backup => None,
+        }
+    }
+
     pub(crate) fn leader_mut(&mut self) -> Option<&mut Leader> {
         match &mut self.role {
             Role::Leading(leader) => Some(leader),

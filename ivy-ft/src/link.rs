@@ -87,7 +87,9 @@ impl BackupLink {
         self.sent_at_ticks = now_ticks;
         self.unsent_from = None;
         match self.unacked.front() {
-            None => Message::Heartbeat,
+            None => Message::Heartbeat {
+                backup: Some(self.incarnation),
+            },
             Some(&(first_index, _)) => self.replicate_from(first_index),
         }
     }

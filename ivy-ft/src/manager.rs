@@ -75,6 +75,9 @@ pub struct FtManager {
     /// The newest viewstamp a process reported obeying: a manager whose log ends
     /// before it knows it is behind and never fences until it has caught up.
     pub(crate) known_acted: Viewstamp,
+    /// The view whose primary replicates to this incarnation (it said so in a
+    /// heartbeat, a replication or a snapshot): a backup is settled only then.
+    pub(crate) linked_in: Option<View>,
     /// When the peer was last heard from in its current role.
     pub(crate) last_peer_ticks: u64,
     /// When a snapshot was last asked for, while blank or behind.
@@ -97,6 +100,7 @@ impl FtManager {
         manager.role = if id == manager.home {
             Role::Leading(Leader::established(Some(Incarnation(0))))
         } else {
+            manager.linked_in = Some(View(0));
             Role::Backup
         };
         manager
@@ -136,6 +140,7 @@ impl FtManager {
             role: Role::Backup,
             replica: None,
             known_acted: Viewstamp::ZERO,
+            linked_in: None,
             last_peer_ticks: 0,
             snapshot_requested_at_ticks: None,
             backoff: Backoff::new(id, incarnation),
@@ -291,7 +296,9 @@ impl ivy_core::sim::SimManager for FtManager {
     fn settled_view(&self) -> Option<View> {
         let settled = match self.role() {
             RoleKind::Primary => self.is_settled_primary(),
-            RoleKind::Backup => self.log_view() == Some(self.view),
+            RoleKind::Backup => {
+                self.log_view() == Some(self.view) && self.linked_in == Some(self.view)
+            }
             RoleKind::Fencing | RoleKind::Recovering => false,
         };
         settled.then_some(self.view)

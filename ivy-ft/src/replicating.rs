@@ -46,12 +46,6 @@ impl FtManager {
         let Some(leader) = self.leader_mut() else {
             return;
         };
-        if leader.link.is_none() {
-            // Leading alone, and the other manager answers: it follows our view (it
-            // may hold our log's beginning, after handing the role back to us) but
-            // we never replicated to it. Link it by a snapshot.
-            return self.handle_snapshot_request(incarnation, now_ticks, out);
-        }
         let Some(link) = leader
             .link
             .as_mut()
@@ -206,7 +200,7 @@ impl FtManager {
                 let due = now_ticks.saturating_sub(leader.invited_at_ticks) >= heartbeat_ticks;
                 if established && due {
                     leader.invited_at_ticks = now_ticks;
-                    out.send(id, peer, view, Message::Heartbeat);
+                    out.send(id, peer, view, Message::Heartbeat { backup: None });
                 }
             }
         }

@@ -155,11 +155,11 @@ fn a_primary_of_an_older_view_is_told_of_the_newer_one() {
     for process in 0..3 {
         deliver(&mut backup, NodeId(process), 1, nothing_obeyed.clone(), 52);
     }
-    let (sent, _) = deliver(&mut backup, PRIMARY, 0, Message::Heartbeat, 53);
-    assert_eq!(sent, vec![(PRIMARY, View(1), Message::Heartbeat)]);
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, heartbeat(Some(FIRST)), 53);
+    assert_eq!(sent, vec![(PRIMARY, View(1), heartbeat(None))]);
     // The old primary, told, stops acting and asks for the new state.
     let mut old = manager(PRIMARY);
-    let (sent, _) = deliver(&mut old, BACKUP, 1, Message::Heartbeat, 53);
+    let (sent, _) = deliver(&mut old, BACKUP, 1, heartbeat(None), 53);
     assert_eq!(sent, vec![(BACKUP, View(1), snapshot_request(FIRST))]);
     assert_eq!(old.role(), RoleKind::Backup);
 }
@@ -168,7 +168,7 @@ fn a_primary_of_an_older_view_is_told_of_the_newer_one() {
 fn a_primary_whose_backup_is_silent_serves_alone_after_fencing() {
     let mut primary = manager(PRIMARY);
     let (sent, _) = tick(&mut primary, 10);
-    assert_eq!(sent, vec![(BACKUP, View(0), Message::Heartbeat)]);
+    assert_eq!(sent, vec![(BACKUP, View(0), heartbeat(Some(FIRST)))]);
     let (sent, events) = tick(&mut primary, 51);
     assert_eq!(sent.len(), 3);
     assert!(sent

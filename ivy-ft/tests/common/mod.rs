@@ -3,6 +3,8 @@
 //! node 4. Each test target uses some of them.
 #![allow(dead_code)]
 
+pub mod net;
+
 use ivy_core::{
     Envelope, Incarnation, LogEntry, Message, Node, NodeEvent, NodeId, OperationKind, Outbox,
     PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
@@ -91,6 +93,11 @@ pub fn promise_to(accepted: Viewstamp, incarnation: Incarnation) -> Message {
         accepted,
         incarnation,
     }
+}
+
+/// A primary's heartbeat, naming the backup incarnation it replicates to.
+pub fn heartbeat(backup: Option<Incarnation>) -> Message {
+    Message::Heartbeat { backup }
 }
 
 /// The `NewView` the first incarnation of a manager sends.
