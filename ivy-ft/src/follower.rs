@@ -191,11 +191,26 @@ impl FtManager {
         now_ticks: u64,
         out: &mut Outbox,
     ) {
+        if matches!(self.role, Role::Leading(_)) {
+            return;
+        }
+        let reach = self.reach();
+        if reach == Some(snapshot.last) && self.log_view() == Some(view) {
+            // A repeated answer to a repeated request: we hold it already; say so.
+            self.linked_in = Some(view);
+            let applied_index = snapshot.last.index;
+            let incarnation = self.incarnation;
+            let ack = Message::ReplicateAck {
+                incarnation,
+                applied_index,
+            };
+            return self.send_to_peer(ack, out);
+        }
         let newer = self
             .replica
             .as_ref()
-            .is_none_or(|replica| replica.log_view < view || snapshot.last >= replica.reach());
-        if !newer || matches!(self.role, Role::Leading(_)) {
+            .is_none_or(|replica| replica.log_view < view || snapshot.last > replica.reach());
+        if !newer {
             return;
         }
         let last = snapshot.last;

@@ -32,6 +32,9 @@ pub struct Net {
     pub now_ticks: u64,
     pub events: Vec<NodeEvent>,
     pub history: Vec<HistoryEntry>,
+    /// While set, messages between the managers wait (a slow link, or a manager
+    /// starved of the CPU that still ticks).
+    pub managers_cut_off: bool,
     remaining: Vec<VecDeque<Operation>>,
     invoked_at: Vec<u64>,
     acted_on: ActedOn,
@@ -58,6 +61,7 @@ impl Net {
             now_ticks: 0,
             events: Vec::new(),
             history: Vec::new(),
+            managers_cut_off: false,
             remaining: workload
                 .iter()
                 .map(|ops| ops.iter().copied().collect())
@@ -98,8 +102,10 @@ impl Net {
         self.steps += 1;
         let mut out = Outbox::new();
         let deliverable = self.in_flight.iter().position(|envelope| {
-            self.manager_index(envelope.to)
-                .is_none_or(|index| self.status[index] != Status::Paused)
+            let to = self.manager_index(envelope.to);
+            let between_managers = to.is_some() && self.manager_index(envelope.from).is_some();
+            to.is_none_or(|index| self.status[index] != Status::Paused)
+                && !(self.managers_cut_off && between_managers)
         });
         match deliverable {
             Some(position) => {
