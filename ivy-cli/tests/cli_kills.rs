@@ -236,3 +236,54 @@ fn a_waiting_kill_happens_once_the_peer_holds_the_state() {
     let waited = events.iter().position(|event| *event == waited);
     assert!(waited.is_none_or(|waited| waited < kill), "{events:?}");
 }
+
+/// Issue 9, finding 4: with 1 ms heartbeats, clustered kills and revivals, and the
+/// machine loaded by a CPU-bound thread per core, a stale manager's takeovers kept
+/// unseating the primary for as long as the load lasted. The load now stops after a
+/// few seconds; the run must end soon after, complete or saying what was lost.
+#[test]
+fn finding_4_clustered_kills_with_1_ms_heartbeats_end_once_the_load_stops() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    const LOAD: Duration = Duration::from_secs(3);
+    let args = "--quiet --heartbeat-ms 1 --timeout-ms 3 --threads 3 --requests 300 \
+        --kill-primary-at 20 --revive-primary-at 22 --kill-backup-at 24 --revive-backup-at 26 \
+        --kill-primary-at 60 --revive-primary-at 61 --kill-backup-at 62 --revive-backup-at 63";
+    let cores = thread::available_parallelism().map_or(2, |n| n.get());
+    for attempt in 0..3 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let load: Vec<_> = (0..cores)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                thread::spawn(move || {
+                    let start = Instant::now();
+                    let mut spin = 0u64;
+                    while !stop.load(Ordering::Relaxed) && start.elapsed() < LOAD {
+                        spin = std::hint::black_box(spin.wrapping_mul(31).wrapping_add(7));
+                    }
+                })
+            })
+            .collect();
+        let run = ivy_ft(args, HANG);
+        stop.store(true, Ordering::Relaxed);
+        for thread in load {
+            thread.join().expect("the load thread ends");
+        }
+        match run.code {
+            Some(0) => assert!(run.stdout.starts_with("300 requests ("), "{}", run.stdout),
+            Some(1) => {
+                let line = error_line(&run, args);
+                assert!(
+                    is_state_lost(&line) || is_missed_kill(&line),
+                    "run {attempt}: {line}"
+                );
+            }
+            code => panic!("run {attempt}: exit {code:?}: {}", run.stderr),
+        }
+        assert!(
+            run.elapsed < LOAD + Duration::from_secs(20),
+            "run {attempt} took {:?}",
+            run.elapsed
+        );
+    }
+}

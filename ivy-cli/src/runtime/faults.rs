@@ -3,7 +3,7 @@
 
 use super::events::RunEvent;
 use super::{FaultAction, Input, RunOutcome, RuntimeManager, Shared};
-use ivy_core::{NodeId, PageId, PageVersion};
+use ivy_core::{NodeId, PageId, PageVersion, Viewstamp};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -209,18 +209,47 @@ impl Shared {
     }
 }
 
-/// A page version that no live manager holds any more.
+/// What no live manager holds any more.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct LostState {
     /// The kill that lost it.
     pub(super) request: u64,
-    pub(super) page: PageId,
-    pub(super) version: PageVersion,
+    pub(super) missing: Missing,
+}
+
+/// State processes acted on that no live manager holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// The newest version of a page, which some process holds or held.
+    Page {
+        /// The page.
+        page: PageId,
+        /// Its newest version.
+        version: PageVersion,
+    },
+    /// A log entry a process obeyed a command of, beyond every live manager's reach
+    /// (see [`ivy_core::Viewstamp`]).
+    LogEntry(Viewstamp),
+}
+
+impl fmt::Display for Missing {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Missing::Page { page, version } => {
+                write!(formatter, "page {page} version {}", version.0)
+            }
+            Missing::LogEntry(stamp) => {
+                write!(formatter, "the log entry at {stamp} a process obeyed")
+            }
+        }
+    }
 }
 
 /// After a stall: the first page whose newest version (the newest any process took
 /// part in) no live manager with state knows, recorded or being served, and the last
-/// kill of a manager that knew it (else the last kill). `None` without kills.
+/// kill of a manager that knew it (else the last kill); or, when every page is known,
+/// the newest viewstamp processes obeyed if no live manager reaches it (it cannot
+/// prove it holds what they acted on), and the last kill. `None` without kills.
 pub(super) fn lost_state<M: RuntimeManager>(
     outcome: &RunOutcome<M>,
     performed: &[PerformedKill],
@@ -233,7 +262,7 @@ pub(super) fn lost_state<M: RuntimeManager>(
         .map(|(manager, _)| manager)
         .collect();
     let pages = outcome.processes.first()?.pages().len();
-    (0..pages).find_map(|index| {
+    let lost_page = (0..pages).find_map(|index| {
         let page = PageId(index as u32);
         let versions = outcome.processes.iter().map(|p| p.pages()[index].version());
         let newest = versions.max()?;
@@ -251,8 +280,22 @@ pub(super) fn lost_state<M: RuntimeManager>(
             .unwrap_or(last_kill);
         Some(LostState {
             request: culprit.request,
-            page,
-            version: newest,
+            missing: Missing::Page {
+                page,
+                version: newest,
+            },
+        })
+    });
+    let newest_accepted = outcome.processes.iter().map(|p| p.accepted()).max()?;
+    let reached = holders.iter().any(|manager| {
+        manager
+            .reach()
+            .is_some_and(|reach| reach >= newest_accepted)
+    });
+    lost_page.or_else(|| {
+        (!reached).then_some(LostState {
+            request: last_kill.request,
+            missing: Missing::LogEntry(newest_accepted),
         })
     })
 }

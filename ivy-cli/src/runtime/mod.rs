@@ -25,7 +25,7 @@ use events::FailoverClocks;
 use faults::KillBook;
 use ivy_basic::CentralManager;
 use ivy_core::sim::SimManager;
-use ivy_core::{Envelope, HistoryEntry, NodeId, PageId, Process, View, Workload};
+use ivy_core::{Envelope, HistoryEntry, NodeId, Process, View, Workload};
 use ivy_ft::FtManager;
 use outcome::{assemble, join_all};
 use std::collections::{BTreeMap, BTreeSet};
@@ -139,16 +139,14 @@ pub enum RuntimeError {
     },
     /// Kills left no live manager holding state the run needs.
     #[error(
-        "state lost: the kill at request {request} left no live manager holding page {page} \
-         version {version}; the run cannot finish ({completed} of {total} operations done)"
+        "state lost: the kill at request {request} left no live manager holding {missing}; \
+         the run cannot finish ({completed} of {total} operations done)"
     )]
     StateLost {
         /// The kill that lost it.
         request: u64,
-        /// A page whose newest version is lost.
-        page: PageId,
-        /// That version.
-        version: u64,
+        /// What no live manager holds.
+        missing: faults::Missing,
         /// Operations completed.
         completed: u64,
         /// Operations in the workload.
@@ -299,8 +297,7 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         if let Some(lost) = faults::lost_state(&outcome, &book.performed) {
             return Err(RuntimeError::StateLost {
                 request: lost.request,
-                page: lost.page,
-                version: lost.version.0,
+                missing: lost.missing,
                 completed,
                 total,
             });
