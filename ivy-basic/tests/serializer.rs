@@ -34,16 +34,21 @@ fn admit(page: u32, process: u32, sequence: u64, kind: OperationKind) -> LogEntr
     }
 }
 
+/// The confirmation of `process`'s fault `sequence` on `page`, at page `version`.
+fn confirm(page: u32, process: u32, sequence: u64, version: u64, kind: OperationKind) -> LogEntry {
+    LogEntry::Confirm {
+        page: PageId(page),
+        request: request(process, sequence),
+        version: PageVersion(version),
+        kind,
+    }
+}
+
 /// A log with a completed read, a write waiting behind a read, and a second page held.
 fn log() -> Vec<LogEntry> {
     vec![
         admit(0, 1, 1, OperationKind::Read),
-        LogEntry::Confirm {
-            page: PageId(0),
-            request: request(1, 1),
-            version: PageVersion(1),
-            kind: OperationKind::Read,
-        },
+        confirm(0, 1, 1, 1, OperationKind::Read),
         admit(0, 2, 1, OperationKind::Read),
         admit(0, 0, 1, OperationKind::Write),
         admit(1, 1, 2, OperationKind::Write),
@@ -133,12 +138,7 @@ fn a_snapshot_keeps_a_held_fault_whose_process_completed_later_faults() {
     let mut primary = PageSerializer::new(&config());
     primary.apply(&admit(0, 1, 1, OperationKind::Read), at(1));
     primary.apply(&admit(1, 1, 2, OperationKind::Read), at(2));
-    let confirm = LogEntry::Confirm {
-        page: PageId(1),
-        request: request(1, 2),
-        version: PageVersion(1),
-        kind: OperationKind::Read,
-    };
+    let confirm = confirm(1, 1, 2, 1, OperationKind::Read);
     primary.apply(&confirm, at(3));
     let rebuilt = PageSerializer::from_snapshot(&primary.snapshot(at(3)));
     assert_eq!(rebuilt, primary);
@@ -157,15 +157,16 @@ fn applying_an_entry_names_the_page_whose_transaction_it_began() {
         .collect();
     // The first read begins; its confirmation frees the page with nothing queued; the
     // second read begins; the write queues behind it; page 1's write begins.
-    let expected = [Some(PageId(0)), None, Some(PageId(0)), None, Some(PageId(1))];
+    let expected = [
+        Some(PageId(0)),
+        None,
+        Some(PageId(0)),
+        None,
+        Some(PageId(1)),
+    ];
     assert_eq!(began, expected);
     // Confirming the second read begins the queued write.
-    let confirm = LogEntry::Confirm {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(2),
-        kind: OperationKind::Read,
-    };
+    let confirm = confirm(0, 2, 1, 2, OperationKind::Read);
     assert_eq!(serializer.apply(&confirm, at(6)), Some(PageId(0)));
     assert_eq!(
         serializer.transaction(PageId(0)).map(|t| t.request),
@@ -198,12 +199,7 @@ fn write_after_two_reads(writer: u32) -> PageSerializer {
     };
     for (reader, version) in [(1, 1), (2, 2)] {
         serializer.apply(&admit(0, reader, 1, OperationKind::Read), next());
-        let confirm = LogEntry::Confirm {
-            page: PageId(0),
-            request: request(reader, 1),
-            version: PageVersion(version),
-            kind: OperationKind::Read,
-        };
+        let confirm = confirm(0, reader, 1, version, OperationKind::Read);
         serializer.apply(&confirm, next());
     }
     serializer.apply(&admit(0, writer, 2, OperationKind::Write), next());
@@ -213,8 +209,14 @@ fn write_after_two_reads(writer: u32) -> PageSerializer {
 #[test]
 fn invalidations_are_done_only_when_every_other_copy_confirmed() {
     let mut serializer = write_after_two_reads(1);
-    let version = serializer.transaction(PageId(0)).expect("the write").version;
-    assert!(!serializer.invalidations_done(PageId(0)), "process 2's copy");
+    let version = serializer
+        .transaction(PageId(0))
+        .expect("the write")
+        .version;
+    assert!(
+        !serializer.invalidations_done(PageId(0)),
+        "process 2's copy"
+    );
     // The writer's own copy needs no invalidation: process 2's is the only one.
     assert!(serializer.confirm_invalidation(PageId(0), request(1, 2), version, NodeId(2)));
     assert!(serializer.invalidations_done(PageId(0)));
@@ -244,12 +246,7 @@ fn a_write_with_no_copy_to_invalidate_or_a_read_waits_for_no_invalidation() {
     for (index, entry) in (1..).zip(log()).take(3) {
         serializer.apply(&entry, at(index));
     }
-    let confirm = LogEntry::Confirm {
-        page: PageId(0),
-        request: request(2, 1),
-        version: PageVersion(2),
-        kind: OperationKind::Read,
-    };
+    let confirm = confirm(0, 2, 1, 2, OperationKind::Read);
     serializer.apply(&confirm, at(4));
     serializer.apply(&admit(0, 1, 3, OperationKind::Read), at(5));
     assert_eq!(
@@ -263,12 +260,7 @@ fn a_write_with_no_copy_to_invalidate_or_a_read_waits_for_no_invalidation() {
 fn a_write_by_a_process_holding_the_only_copy_has_nothing_to_invalidate() {
     let mut serializer = PageSerializer::new(&config());
     serializer.apply(&admit(0, 1, 1, OperationKind::Read), at(1));
-    let confirm = LogEntry::Confirm {
-        page: PageId(0),
-        request: request(1, 1),
-        version: PageVersion(1),
-        kind: OperationKind::Read,
-    };
+    let confirm = confirm(0, 1, 1, 1, OperationKind::Read);
     serializer.apply(&confirm, at(2));
     serializer.apply(&admit(0, 1, 2, OperationKind::Write), at(3));
     assert!(!serializer.invalidations_done(PageId(0)));

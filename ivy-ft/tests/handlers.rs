@@ -92,14 +92,7 @@ fn a_retried_request_is_driven_again_and_a_completed_one_is_ignored() {
 
 #[test]
 fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
-    let mut backup = manager(BACKUP);
-    let replicate = Message::Replicate {
-        incarnation: FIRST,
-        first_index: 1,
-        entries: vec![admit(1, 1)],
-        act: false,
-    };
-    deliver(&mut backup, PRIMARY, 0, replicate, 0);
+    let mut backup = backup_holding_first_read();
     assert!(
         tick(&mut backup, 50).0.is_empty(),
         "not silent for long enough"

@@ -117,14 +117,7 @@ fn a_snapshot_request_from_a_new_incarnation_resets_what_the_backup_acknowledged
 
 #[test]
 fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
-    let mut backup = manager(BACKUP);
-    let replicate = Message::Replicate {
-        incarnation: FIRST,
-        first_index: 1,
-        entries: vec![admit(1, 1)],
-        act: false,
-    };
-    deliver(&mut backup, PRIMARY, 0, replicate, 0);
+    let mut backup = backup_holding_first_read();
     tick(&mut backup, 51);
     assert_eq!(backup.role(), RoleKind::Fencing);
     // Process 0 obeyed entry 1, which the backup holds: the fence goes on.

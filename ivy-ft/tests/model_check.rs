@@ -292,13 +292,20 @@ fn measure() {
     let number = |name: &str, default: u64| {
         std::env::var(name).map_or(default, |value| value.parse().expect("a number"))
     };
-    let model = model(number("IVY_MC_CRASHES", 1) as u8, number("IVY_MC_JUMPS", 0) as u8);
+    let model = model(
+        number("IVY_MC_CRASHES", 1) as u8,
+        number("IVY_MC_JUMPS", 0) as u8,
+    );
     let start = std::time::Instant::now();
     let limit = std::time::Duration::from_secs(number("IVY_MC_SECONDS", 60));
     let checker = model.checker().spawn_dfs();
     while !checker.is_done() && start.elapsed() < limit {
         std::thread::sleep(std::time::Duration::from_secs(5));
-        eprintln!("{:?}: {} states", start.elapsed(), checker.unique_state_count());
+        eprintln!(
+            "{:?}: {} states",
+            start.elapsed(),
+            checker.unique_state_count()
+        );
     }
     eprintln!(
         "{} states, done {}, {:?}",

@@ -95,6 +95,20 @@ pub fn promise_to(accepted: Viewstamp, incarnation: Incarnation) -> Message {
     }
 }
 
+/// The backup once it applied the primary's first entry (process 1's read admitted),
+/// without acting on it, at tick 0.
+pub fn backup_holding_first_read() -> FtManager {
+    let mut backup = manager(BACKUP);
+    let replicate = Message::Replicate {
+        incarnation: FIRST,
+        first_index: 1,
+        entries: vec![admit(1, 1)],
+        act: false,
+    };
+    deliver(&mut backup, PRIMARY, 0, replicate, 0);
+    backup
+}
+
 /// A primary's heartbeat, naming the backup incarnation it replicates to.
 pub fn heartbeat(backup: Option<Incarnation>) -> Message {
     Message::Heartbeat { backup }

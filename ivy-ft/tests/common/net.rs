@@ -35,6 +35,10 @@ pub struct Net {
     /// While set, messages between the managers wait (a slow link, or a manager
     /// starved of the CPU that still ticks).
     pub managers_cut_off: bool,
+    /// Messages taken off the network to be handled (or lost, to a crashed manager).
+    pub deliveries: u64,
+    /// What the test is doing, for failure messages.
+    pub label: String,
     remaining: Vec<VecDeque<Operation>>,
     invoked_at: Vec<u64>,
     acted_on: ActedOn,
@@ -62,6 +66,8 @@ impl Net {
             events: Vec::new(),
             history: Vec::new(),
             managers_cut_off: false,
+            deliveries: 0,
+            label: String::new(),
             remaining: workload
                 .iter()
                 .map(|ops| ops.iter().copied().collect())
@@ -123,37 +129,56 @@ impl Net {
         while !done(self) {
             assert!(
                 self.steps - start < step_limit,
-                "not done after {step_limit} steps; events: {:?}",
+                "{}: not done after {step_limit} steps; events: {:?}",
+                self.label,
                 self.events
             );
             self.step();
         }
     }
 
-    /// Runs until every operation completed and both managers are up and settled in
-    /// one view; then both must agree with the processes, and the history must be
-    /// linearizable with one entry per operation.
+    /// Runs until every operation completed and the managers that are not down are
+    /// up and settled in one view; then each must agree with the processes, and the
+    /// history must be linearizable with one entry per operation.
     pub fn run_to_end(&mut self, step_limit: u64, operations: usize) {
         self.run_until(step_limit, Net::is_done);
-        for manager in &self.managers {
-            check_coherence(&self.processes, manager).expect("every manager agrees at the end");
+        for manager in self.live_managers() {
+            if let Err(violation) = check_coherence(&self.processes, manager) {
+                panic!(
+                    "{}: {} disagrees at the end: {violation}",
+                    self.label,
+                    manager.id()
+                );
+            }
         }
-        assert_eq!(self.history.len(), operations, "every operation once");
-        check_linearizable(&self.history).expect("a linearizable history");
+        assert_eq!(
+            self.history.len(),
+            operations,
+            "{}: every operation once",
+            self.label
+        );
+        if let Err(violation) = check_linearizable(&self.history) {
+            panic!("{}: {violation}", self.label);
+        }
     }
 
     pub fn is_done(&self) -> bool {
-        let settled = self.managers[0].settled_view();
+        let live: Vec<&FtManager> = self.live_managers().collect();
+        let settled = live.first().and_then(|m| m.settled_view());
         self.in_flight.is_empty()
             && self.remaining.iter().all(VecDeque::is_empty)
             && self.processes.iter().all(Process::is_idle)
-            && self.status.iter().all(|&status| status == Status::Up)
+            && !self.status.contains(&Status::Paused)
             && settled.is_some()
-            && self.managers.iter().all(|m| m.settled_view() == settled)
-            && self
-                .managers
-                .iter()
-                .any(|m| m.authority().is_some_and(|a| a.1))
+            && live.iter().all(|m| m.settled_view() == settled)
+            && live.iter().any(|m| m.authority().is_some_and(|a| a.1))
+    }
+
+    /// The managers that are not down.
+    pub fn live_managers(&self) -> impl Iterator<Item = &FtManager> {
+        let status = &self.status;
+        let live = self.managers.iter().zip(status);
+        live.filter(|(_, &s)| s != Status::Down).map(|(m, _)| m)
     }
 
     /// How often `event` was reported.
@@ -171,6 +196,7 @@ impl Net {
     }
 
     fn deliver(&mut self, envelope: Envelope, out: &mut Outbox) {
+        self.deliveries += 1;
         match self.manager_index(envelope.to) {
             Some(index) if self.status[index] == Status::Down => {} // lost
             Some(index) => {
@@ -259,8 +285,8 @@ impl Net {
         if let Some(index) = self.authority() {
             if let Err(violation) = check_coherence(&self.processes, &self.managers[index]) {
                 panic!(
-                    "after step {}: {violation}; events {:?}",
-                    self.steps, self.events
+                    "{}: after step {}: {violation}; events {:?}",
+                    self.label, self.steps, self.events
                 );
             }
         }
