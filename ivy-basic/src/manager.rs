@@ -2,8 +2,8 @@
 
 use crate::serializer::{Admission, PageSerializer};
 use ivy_core::{
-    ActiveFault, Directory, DirectoryView, Envelope, Message, Node, NodeId, OperationKind, Outbox,
-    PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
+    ActiveFault, Directory, DirectoryView, Envelope, LogPosition, Message, Node, NodeId,
+    OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 
 /// The single central manager: it owns the directory, serialises faults per page and
@@ -138,7 +138,7 @@ impl ivy_core::sim::SimManager for CentralManager {
         "central"
     }
 
-    fn reach(&self) -> Option<Viewstamp> {
-        Some(Viewstamp::ZERO)
+    fn reach(&self) -> Option<LogPosition> {
+        Some(LogPosition::ZERO)
     }
 }

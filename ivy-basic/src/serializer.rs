@@ -1,8 +1,8 @@
 //! Per-page serialisation of faults over the directory.
 
 use ivy_core::{
-    ActiveFault, CopySet, Directory, HeldFault, LogEntry, ManagerSnapshot, Message, NodeId,
-    OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
+    ActiveFault, CopySet, Directory, HeldFault, LogEntry, LogPosition, ManagerSnapshot, Message,
+    NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -86,9 +86,9 @@ impl PageSerializer {
         serializer
     }
 
-    /// The whole state, for a manager that rejoins blank; `last` is the last log
-    /// entry it includes.
-    pub fn snapshot(&self, last: Viewstamp) -> ManagerSnapshot {
+    /// The whole state, for a manager that rejoins blank; `last` is how far the
+    /// sender's log reaches (see [`LogPosition`]).
+    pub fn snapshot(&self, last: LogPosition) -> ManagerSnapshot {
         let held = self
             .held
             .iter()

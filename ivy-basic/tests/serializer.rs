@@ -3,8 +3,8 @@
 
 use ivy_basic::{Admission, PageSerializer};
 use ivy_core::{
-    LogEntry, Message, NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig,
-    View, Viewstamp,
+    Incarnation, LogEntry, LogPosition, Message, NodeId, OperationKind, Outbox, PageId,
+    PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 
 fn config() -> SystemConfig {
@@ -23,6 +23,14 @@ fn at(index: u64) -> Viewstamp {
     Viewstamp {
         view: View(1),
         index,
+    }
+}
+
+/// A log that reaches entry `index` of view 1, led by the first incarnation.
+fn reach(index: u64) -> LogPosition {
+    LogPosition {
+        stamp: at(index),
+        leader: Incarnation(0),
     }
 }
 
@@ -83,8 +91,8 @@ fn a_snapshot_rebuilds_the_same_state() {
     for (index, entry) in (1..).zip(log()) {
         primary.apply(&entry, at(index));
     }
-    let snapshot = primary.snapshot(at(5));
-    assert_eq!(snapshot.last, at(5));
+    let snapshot = primary.snapshot(reach(5));
+    assert_eq!(snapshot.last, reach(5));
     assert_eq!(snapshot.held.len(), 3);
     assert_eq!(PageSerializer::from_snapshot(&snapshot), primary);
 }
@@ -99,7 +107,7 @@ fn commands_carry_the_view_sent_in_and_the_index_of_the_entry_that_began_them() 
     // with nothing queued, freeing the page); page 1's write began at entry 5. A
     // snapshot keeps both.
     // Re-driven in view 2, they carry view 2: the log they are sent from.
-    let rebuilt = PageSerializer::from_snapshot(&serializer.snapshot(at(5)));
+    let rebuilt = PageSerializer::from_snapshot(&serializer.snapshot(reach(5)));
     for (page, began_at) in [(0, 3), (1, 5)] {
         let mut out = Outbox::new();
         assert!(rebuilt.drive(PageId(page), NodeId(3), View(2), &mut out));
@@ -140,7 +148,7 @@ fn a_snapshot_keeps_a_held_fault_whose_process_completed_later_faults() {
     primary.apply(&admit(1, 1, 2, OperationKind::Read), at(2));
     let confirm = confirm(1, 1, 2, 1, OperationKind::Read);
     primary.apply(&confirm, at(3));
-    let rebuilt = PageSerializer::from_snapshot(&primary.snapshot(at(3)));
+    let rebuilt = PageSerializer::from_snapshot(&primary.snapshot(reach(3)));
     assert_eq!(rebuilt, primary);
     assert_eq!(
         rebuilt.transaction(PageId(0)).map(|t| t.request),

@@ -20,7 +20,7 @@
 use crate::directory::DirectoryView;
 use crate::ids::{PageId, PageVersion, RequestId};
 use crate::message::Message;
-use crate::replication::Viewstamp;
+use crate::replication::LogPosition;
 use std::fmt;
 
 /// The newest transaction processes have answered, per page.
@@ -44,7 +44,7 @@ pub enum UnheldState {
     /// Its log does not reach this viewstamp, which a process accepted.
     LogEntry {
         /// The newest viewstamp a process accepted.
-        accepted: Viewstamp,
+        accepted: LogPosition,
     },
 }
 
@@ -122,10 +122,10 @@ impl ActedOn {
     pub fn first_unheld(
         &self,
         manager: &dyn DirectoryView,
-        manager_reach: Viewstamp,
-        newest_accepted: Viewstamp,
+        manager_reach: LogPosition,
+        newest_accepted: LogPosition,
     ) -> Option<UnheldState> {
-        if manager_reach < newest_accepted {
+        if !manager_reach.covers(newest_accepted) {
             return Some(UnheldState::LogEntry {
                 accepted: newest_accepted,
             });

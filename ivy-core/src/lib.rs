@@ -37,6 +37,6 @@ pub use message::{Envelope, Message, MessageKind};
 pub use node::{Completion, Node, NodeEvent, Operation, OperationKind, Outbox};
 pub use page::{Access, PageBuffer};
 pub use process::{PageEntry, Process, ProcessOptions, StartError};
-pub use replication::{HeldFault, LogEntry, LogIndex, ManagerSnapshot, Viewstamp};
+pub use replication::{HeldFault, LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
 pub use trace::TraceRecord;
 pub use workload::{OperationMix, Workload};

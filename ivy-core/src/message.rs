@@ -11,7 +11,7 @@
 
 use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 use crate::page::PageBuffer;
-use crate::replication::{LogEntry, LogIndex, ManagerSnapshot, Viewstamp};
+use crate::replication::{LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
 use serde::Serialize;
 use std::fmt;
 
@@ -131,9 +131,10 @@ pub enum Message {
     /// manager's if I had already promised a newer one) to `incarnation` (another
     /// one than the asker's when an earlier life of it took that view first).
     ViewPromise {
-        /// The newest viewstamp of a command (forward or invalidation) I obeyed: the
-        /// manager may act only if its log holds it.
-        accepted: Viewstamp,
+        /// The newest viewstamp of a command (forward or invalidation) I obeyed, with
+        /// the incarnation that led its view: the manager may act only if its log
+        /// holds it.
+        accepted: LogPosition,
         /// The incarnation of the view's primary this process promised the view to.
         incarnation: Incarnation,
     },

@@ -4,7 +4,7 @@
 //! change independent of the number of pages.
 
 use crate::directory::Directory;
-use crate::ids::{PageId, PageVersion, RequestId, View};
+use crate::ids::{Incarnation, PageId, PageVersion, RequestId, View};
 use crate::node::OperationKind;
 use std::fmt;
 
@@ -46,6 +46,47 @@ impl Viewstamp {
 impl fmt::Display for Viewstamp {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(formatter, "view {} entry {}", self.view, self.index)
+    }
+}
+
+/// A viewstamp with the incarnation of the primary whose log it names: what a
+/// process records of the newest command it obeyed (the incarnation it had promised
+/// that view to), and how far a manager's log reaches (the incarnation whose log of
+/// that view its own is a prefix of). A view is led by one incarnation at most, but a
+/// manager that hands its role over claims the next view's log before the new
+/// primary has it, and an earlier life of that primary may have taken the view
+/// already: the incarnation tells the two logs apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LogPosition {
+    /// The view and index.
+    pub stamp: Viewstamp,
+    /// The incarnation of that view's primary.
+    pub leader: Incarnation,
+}
+
+impl LogPosition {
+    /// The initial state: view 0, led by the first incarnation of its primary.
+    pub const ZERO: LogPosition = LogPosition {
+        stamp: Viewstamp::ZERO,
+        leader: Incarnation(0),
+    };
+
+    /// Whether a log that reaches `self` holds the entry a process obeyed at
+    /// `obeyed`: an older view's entries are all in a newer view's log (its primary
+    /// fenced every process first), and within one view's log (of one incarnation)
+    /// an index is held once the log is that long.
+    pub fn covers(self, obeyed: LogPosition) -> bool {
+        let (reach, obeyed_at) = (self.stamp, obeyed.stamp);
+        reach.view > obeyed_at.view
+            || (reach.view == obeyed_at.view
+                && self.leader == obeyed.leader
+                && reach.index >= obeyed_at.index)
+    }
+}
+
+impl fmt::Display for LogPosition {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(formatter, "{} of incarnation {}", self.stamp, self.leader)
     }
 }
 
@@ -101,6 +142,7 @@ pub struct ManagerSnapshot {
     pub held: Vec<HeldFault>,
     /// Per process, the sequence number of its last completed fault.
     pub last_completed: Vec<u64>,
-    /// The last log entry the snapshot includes; the sender replicates from the next.
-    pub last: Viewstamp,
+    /// How far the sender's log reaches: its view, its incarnation and its last
+    /// index; the sender replicates from the next.
+    pub last: LogPosition,
 }

@@ -6,7 +6,7 @@ use crate::leader::Leader;
 use crate::link::BackupLink;
 use crate::manager::{FtManager, Role};
 use ivy_core::{
-    CopySet, Envelope, Incarnation, Message, NodeEvent, NodeId, Outbox, View, Viewstamp,
+    CopySet, Envelope, Incarnation, LogPosition, Message, NodeEvent, NodeId, Outbox, View,
 };
 
 /// Process messages a fencing manager keeps for when its view is established, per
@@ -66,7 +66,7 @@ impl FtManager {
     pub(crate) fn may_take_over(&self, now_ticks: u64) -> bool {
         self.replica
             .as_ref()
-            .is_some_and(|replica| replica.reach() >= self.known_acted)
+            .is_some_and(|replica| replica.reach().covers(self.known_acted))
             && self.backoff.allows(now_ticks)
     }
 
@@ -100,7 +100,7 @@ impl FtManager {
         process: NodeId,
         view: View,
         promised_to: Incarnation,
-        accepted: Viewstamp,
+        accepted: LogPosition,
         now_ticks: u64,
         out: &mut Outbox,
     ) {
@@ -116,7 +116,7 @@ impl FtManager {
             return self.adopt_newer_view(view, now_ticks, out);
         };
         let taken = view == fence.view && promised_to != self.incarnation;
-        if accepted > reach || view > fence.view || taken {
+        if !reach.covers(accepted) || view > fence.view || taken {
             // A primary acted on an entry we lack, another manager fences a newer
             // view, or an earlier life of ours took this one (and may have acted in
             // it): stand down, catch up from the other manager, try a newer view
@@ -148,6 +148,7 @@ impl FtManager {
         };
         if let Some(replica) = &mut self.replica {
             replica.log_view = fence.view;
+            replica.log_leader = self.incarnation;
         }
         self.backoff.succeeded();
         out.events.push(NodeEvent::Promoted {

@@ -140,7 +140,7 @@ impl FtManager {
     }
 
     fn applied_index(&self) -> LogIndex {
-        self.reach().map_or(0, |reach| reach.index)
+        self.reach().map_or(0, |reach| reach.stamp.index)
     }
 
     /// Applies the entries that continue our log, in order, stamped with the primary's
@@ -195,10 +195,10 @@ impl FtManager {
             return;
         }
         let reach = self.reach();
-        if reach == Some(snapshot.last) && self.log_view() == Some(view) {
+        if reach == Some(snapshot.last) {
             // A repeated answer to a repeated request: we hold it already; say so.
             self.linked_in = Some(view);
-            let applied_index = snapshot.last.index;
+            let applied_index = snapshot.last.stamp.index;
             let incarnation = self.incarnation;
             let ack = Message::ReplicateAck {
                 incarnation,
@@ -206,18 +206,23 @@ impl FtManager {
             };
             return self.send_to_peer(ack, out);
         }
-        let newer = self
-            .replica
-            .as_ref()
-            .is_none_or(|replica| replica.log_view < view || snapshot.last > replica.reach());
+        // Newer: of a newer view, of another log of the same view (the one its
+        // primary leads, not the one we claimed when we handed the role over), or
+        // longer.
+        let newer = self.replica.as_ref().is_none_or(|replica| {
+            replica.log_view < view
+                || replica.log_leader != snapshot.last.leader
+                || snapshot.last.stamp.index > replica.last.index
+        });
         if !newer {
             return;
         }
-        let last = snapshot.last;
+        let last = snapshot.last.stamp;
         self.replica = Some(Replica {
             serializer: PageSerializer::from_snapshot(&snapshot),
             last,
             log_view: view,
+            log_leader: snapshot.last.leader,
         });
         self.view = self.view.max(view);
         self.linked_in = Some(view);

@@ -5,8 +5,8 @@ use crate::leader::Leader;
 use crate::options::FtOptions;
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    ActiveFault, Directory, DirectoryView, Envelope, Incarnation, Message, Node, NodeEvent, NodeId,
-    Outbox, PageId, SystemConfig, View, Viewstamp,
+    ActiveFault, Directory, DirectoryView, Envelope, Incarnation, LogPosition, Message, Node,
+    NodeEvent, NodeId, Outbox, PageId, SystemConfig, View, Viewstamp,
 };
 
 /// What a manager is doing, without its details.
@@ -34,16 +34,22 @@ pub(crate) struct Replica {
     /// installed that primary's snapshot, or leads the view): it may follow that
     /// primary's replication, and only that.
     pub(crate) log_view: View,
+    /// The incarnation of `log_view`'s primary whose log this one is a prefix of.
+    pub(crate) log_leader: Incarnation,
 }
 
 impl Replica {
-    /// How far this log provably reaches: the view whose primary's log it is a
-    /// prefix of, and its last index. What fences compare with the viewstamps
-    /// processes obeyed (see [`Viewstamp`]).
-    pub(crate) fn reach(&self) -> Viewstamp {
-        Viewstamp {
+    /// How far this log provably reaches: the view (and incarnation) whose
+    /// primary's log it is a prefix of, and its last index. What fences compare with
+    /// the positions processes obeyed (see [`LogPosition::covers`]).
+    pub(crate) fn reach(&self) -> LogPosition {
+        let stamp = Viewstamp {
             view: self.log_view,
             index: self.last.index,
+        };
+        LogPosition {
+            stamp,
+            leader: self.log_leader,
         }
     }
 }
@@ -74,7 +80,7 @@ pub struct FtManager {
     pub(crate) replica: Option<Replica>,
     /// The newest viewstamp a process reported obeying: a manager whose log ends
     /// before it knows it is behind and never fences until it has caught up.
-    pub(crate) known_acted: Viewstamp,
+    pub(crate) known_acted: LogPosition,
     /// The view whose primary replicates to this incarnation (it said so in a
     /// heartbeat, a replication or a snapshot): a backup is settled only then.
     pub(crate) linked_in: Option<View>,
@@ -96,6 +102,7 @@ impl FtManager {
             serializer: PageSerializer::new(config),
             last: Viewstamp::ZERO,
             log_view: View(0),
+            log_leader: Incarnation(0),
         });
         manager.role = if id == manager.home {
             Role::Leading(Leader::established(Some(Incarnation(0))))
@@ -139,7 +146,7 @@ impl FtManager {
             view: View(0),
             role: Role::Backup,
             replica: None,
-            known_acted: Viewstamp::ZERO,
+            known_acted: LogPosition::ZERO,
             linked_in: None,
             last_peer_ticks: 0,
             snapshot_requested_at_ticks: None,
@@ -173,10 +180,11 @@ impl FtManager {
         self.replica.as_ref().map(|replica| replica.log_view)
     }
 
-    /// How far this manager's log provably reaches: the view whose primary's log it
-    /// is a prefix of, and its last index; `None` when blank. A manager may take over
-    /// only if its reach is at least every viewstamp a process obeyed.
-    pub fn reach(&self) -> Option<Viewstamp> {
+    /// How far this manager's log provably reaches: the view (and incarnation)
+    /// whose primary's log it is a prefix of, and its last index; `None` when blank.
+    /// A manager may take over only if its reach covers every position a process
+    /// obeyed.
+    pub fn reach(&self) -> Option<LogPosition> {
         self.replica.as_ref().map(Replica::reach)
     }
 
@@ -304,7 +312,7 @@ impl ivy_core::sim::SimManager for FtManager {
         settled.then_some(self.view)
     }
 
-    fn reach(&self) -> Option<Viewstamp> {
+    fn reach(&self) -> Option<LogPosition> {
         FtManager::reach(self)
     }
 

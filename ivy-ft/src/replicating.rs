@@ -106,7 +106,12 @@ impl FtManager {
             .as_ref()
             .filter(|old| old.incarnation == incarnation)
             .map_or(0, |old| old.acked_index);
-        let mut link = BackupLink::new(incarnation, acked_index, snapshot.last.index, now_ticks);
+        let mut link = BackupLink::new(
+            incarnation,
+            acked_index,
+            snapshot.last.stamp.index,
+            now_ticks,
+        );
         // Keep what is not acknowledged: if this snapshot is lost and an older one (an
         // answer to an earlier request) is installed, the heartbeats resend the rest.
         if let Some(old) = old {
@@ -123,7 +128,7 @@ impl FtManager {
 
     /// The original primary has rejoined and holds everything: give its role back.
     fn hand_back_if_caught_up(&mut self, now_ticks: u64, out: &mut Outbox) {
-        let Some(log_index) = self.reach().map(|reach| reach.index) else {
+        let Some(log_index) = self.reach().map(|reach| reach.stamp.index) else {
             return;
         };
         let (hand_back, is_home, incarnation) = (
@@ -134,8 +139,10 @@ impl FtManager {
         let Some(leader) = self.leader_mut() else {
             return;
         };
-        let caught_up =
-            leader.is_established() && leader.link.is_some() && leader.is_fully_acked(log_index);
+        let caught_up = leader.is_established() && leader.is_fully_acked(log_index);
+        let Some(successor) = leader.link.as_ref().map(|link| link.incarnation) else {
+            return;
+        };
         if !hand_back || is_home || !caught_up {
             return;
         }
@@ -144,14 +151,16 @@ impl FtManager {
             last_index: log_index,
         };
         self.send_to_peer(handover, out);
-        // The new primary begins the next view from exactly our log (it fences only
-        // if it holds our last index): ours is a prefix of that view's log, and we
-        // follow its replication from here. If it never establishes the view, the
-        // view has no other log: only that incarnation may lead it.
+        // The successor begins the next view from exactly our log (it fences only if
+        // it holds our last index): ours is a prefix of that view's log as the
+        // successor leads it, and we follow its replication from there. (An earlier
+        // life of the successor may have taken the view already, with another log:
+        // the incarnation in our reach tells them apart.)
         let next = View(self.view.0 + 1);
         self.view = next;
         if let Some(replica) = &mut self.replica {
             replica.log_view = next;
+            replica.log_leader = successor;
         }
         self.role = Role::Backup;
         self.last_peer_ticks = now_ticks;

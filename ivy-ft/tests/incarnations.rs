@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use ivy_core::sim::SimManager;
-use ivy_core::{Incarnation, Message, NodeEvent, NodeId, View, Viewstamp};
+use ivy_core::{Incarnation, LogPosition, Message, NodeEvent, NodeId, View, Viewstamp};
 use ivy_ft::{FtManager, FtOptions, RoleKind};
 
 #[test]
@@ -68,7 +68,7 @@ fn a_snapshot_addressed_to_an_earlier_incarnation_is_not_installed() {
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, fresh.clone(), 5);
     assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(third, 1))]);
     assert_eq!(backup.role(), RoleKind::Backup);
-    assert_eq!(backup.reach(), Some(stamp(0, 1)));
+    assert_eq!(backup.reach().map(|r| r.stamp), Some(stamp(0, 1)));
 }
 
 #[test]
@@ -128,7 +128,11 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
     let (sent, _) = deliver(&mut backup, NodeId(1), 1, promise(stamp(0, 2)), 53);
     assert_eq!(sent, vec![(PRIMARY, View(1), snapshot_request(FIRST))]);
     assert_eq!(backup.role(), RoleKind::Backup);
-    assert_eq!(backup.reach(), Some(stamp(0, 1)), "keeps its state");
+    assert_eq!(
+        backup.reach().map(|r| r.stamp),
+        Some(stamp(0, 1)),
+        "keeps its state"
+    );
     // However long the primary stays silent (well past any back-off), a manager
     // behind never fences again: it only keeps asking for the state.
     for now_ticks in [110, 400, 2_000, 10_000] {
@@ -139,14 +143,17 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
     }
     // Caught up from the primary of view 2, whose log holds entry 2 of view 0 (it
     // reaches entry 2 of view 2), it may take over again once that primary is silent.
-    let state = backup.serializer().expect("state").snapshot(stamp(2, 2));
+    let state = backup
+        .serializer()
+        .expect("state")
+        .snapshot(first_life(stamp(2, 2)));
     let snapshot = Message::Snapshot {
         incarnation: FIRST,
         snapshot: Box::new(state),
     };
     let (sent, _) = deliver(&mut backup, PRIMARY, 2, snapshot, 10_001);
     assert_eq!(sent, vec![(PRIMARY, View(2), replicate_ack(FIRST, 2))]);
-    assert_eq!(backup.reach(), Some(stamp(2, 2)));
+    assert_eq!(backup.reach().map(|r| r.stamp), Some(stamp(2, 2)));
     let (_, events) = tick(&mut backup, 10_052);
     let fencing = NodeEvent::Fencing {
         manager: BACKUP,
@@ -164,7 +171,7 @@ fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established(
     // established: the fencing manager keeps the request for later.
     let (sent, _) = deliver(&mut backup, NodeId(1), 1, read_request(1, 1), 52);
     assert!(sent.is_empty(), "{sent:?}");
-    assert_eq!(backup.reach(), Some(Viewstamp::ZERO));
+    assert_eq!(backup.reach().map(|r| r.stamp), Some(Viewstamp::ZERO));
     for process in 0..2 {
         deliver(
             &mut backup,
@@ -185,10 +192,66 @@ fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established(
             view: View(1)
         }]
     );
-    assert_eq!(backup.reach(), Some(stamp(1, 1)));
+    assert_eq!(backup.reach().map(|r| r.stamp), Some(stamp(1, 1)));
     assert_eq!(
         backup.settled_view(),
         None,
         "process 1's read is still held"
     );
+}
+
+#[test]
+fn a_log_claimed_at_hand_over_does_not_cover_another_life_of_the_successor() {
+    // The backup holds entry 1 and leads view 1; the original primary's third life
+    // (incarnation 2) rejoins and catches up, and the backup hands view 2 over to
+    // it, claiming its own log begins view 2 as incarnation 2 will lead it.
+    let mut acting = backup_holding_first_read();
+    tick(&mut acting, 51);
+    for process in 0..3 {
+        deliver(
+            &mut acting,
+            NodeId(process),
+            1,
+            promise(Viewstamp::ZERO),
+            52,
+        );
+    }
+    assert_eq!(acting.role(), RoleKind::Primary);
+    let successor = Incarnation(2);
+    deliver(&mut acting, PRIMARY, 1, snapshot_request(successor), 60);
+    let (sent, events) = deliver(&mut acting, PRIMARY, 1, replicate_ack(successor, 1), 61);
+    assert!(
+        matches!(sent[..], [(PRIMARY, View(1), Message::HandOver { .. })]),
+        "{sent:?}"
+    );
+    assert!(matches!(
+        events[..],
+        [NodeEvent::HandedOver { view: View(2), .. }]
+    ));
+    let claimed = LogPosition {
+        stamp: stamp(2, 1),
+        leader: successor,
+    };
+    assert_eq!(acting.reach(), Some(claimed));
+    // But an earlier life of it (incarnation 1) had taken view 2 and acted there at
+    // entry 1 (another entry than ours). Its successor never establishes view 2 (the
+    // processes have promised it to incarnation 1); when the acting manager tries to
+    // take over, a process reports that entry: the claim does not cover it.
+    tick(&mut acting, 200);
+    assert_eq!(acting.role(), RoleKind::Fencing);
+    let earlier_life = LogPosition {
+        stamp: stamp(2, 1),
+        leader: Incarnation(1),
+    };
+    let obeyed = Message::ViewPromise {
+        accepted: earlier_life,
+        incarnation: FIRST,
+    };
+    deliver(&mut acting, NodeId(0), 3, obeyed, 201);
+    assert_eq!(acting.role(), RoleKind::Backup, "the fence aborts");
+    assert!(!claimed.covers(earlier_life));
+    assert!(claimed.covers(LogPosition {
+        stamp: stamp(1, 7),
+        leader: Incarnation(0),
+    }));
 }

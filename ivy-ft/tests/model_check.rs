@@ -20,8 +20,8 @@
 
 use ivy_core::sim::SimManager;
 use ivy_core::{
-    check_coherence, ActedOn, Envelope, Node, NodeId, Operation, OperationKind, Outbox, PageId,
-    Process, ProcessOptions, SystemConfig, Viewstamp,
+    check_coherence, ActedOn, Envelope, LogPosition, Node, NodeId, Operation, OperationKind,
+    Outbox, PageId, Process, ProcessOptions, SystemConfig,
 };
 use ivy_ft::{FtManager, FtOptions};
 use stateright::{Checker, Model, Property};
@@ -113,7 +113,7 @@ impl State {
     /// with a log that reaches every viewstamp they accepted.
     fn state_is_held(&self) -> bool {
         let newest_accepted = self.processes.iter().map(Process::accepted).max();
-        let newest_accepted = newest_accepted.unwrap_or(Viewstamp::ZERO);
+        let newest_accepted = newest_accepted.unwrap_or(LogPosition::ZERO);
         (0..self.managers.len()).any(|m| {
             let manager = &self.managers[m];
             !self.down[m]

@@ -8,7 +8,7 @@
 //! a status the worker posts before it has carried the crash out is ignored.
 
 use super::RuntimeManager;
-use ivy_core::{View, Viewstamp};
+use ivy_core::{LogPosition, View};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 struct Status {
     /// `None` when it holds no state; else its held view and whether it is primary.
     authority: Option<(View, bool)>,
-    /// The last log entry its state reflects, and the view whose log it follows.
-    last_stamp: Option<Viewstamp>,
+    /// How far its log reaches, and the view whose log it follows.
+    reach: Option<LogPosition>,
     log_view: Option<View>,
     /// The view it is settled in, if any.
     settled: Option<View>,
@@ -110,15 +110,20 @@ impl ManagerBoard {
     }
 
     /// Whether manager `index` (whose live state is `manager`) may crash without
-    /// losing state: every other manager is up, and its last stamp and log view are
-    /// at least the victim's. Call under the runtime's kill lock.
+    /// losing state: every other manager is up, its reach covers the victim's, and
+    /// its log view is at least the victim's. Call under the runtime's kill lock.
     pub(super) fn may_crash<M: RuntimeManager>(&self, index: usize, manager: &M) -> bool {
-        let (stamp, log_view) = (manager.reach(), manager.log_view());
+        let (reach, log_view) = (manager.reach(), manager.log_view());
+        let covers = |peer: Option<LogPosition>| match (peer, reach) {
+            (_, None) => true,
+            (None, Some(_)) => false,
+            (Some(peer), Some(victim)) => peer.covers(victim),
+        };
         (0..self.slots.len())
             .filter(|&other| other != index)
             .all(|other| {
                 let peer = *self.slot(other);
-                !peer.down && peer.last_stamp >= stamp && peer.log_view >= log_view
+                !peer.down && covers(peer.reach) && peer.log_view >= log_view
             })
     }
 
@@ -150,7 +155,7 @@ impl ManagerBoard {
 impl Status {
     fn post<M: RuntimeManager>(&mut self, manager: &M) {
         self.authority = manager.authority();
-        self.last_stamp = manager.reach();
+        self.reach = manager.reach();
         self.log_view = manager.log_view();
         self.settled = manager.settled_view();
     }

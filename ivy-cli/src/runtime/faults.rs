@@ -3,7 +3,7 @@
 
 use super::events::RunEvent;
 use super::{FaultAction, Input, RunOutcome, RuntimeManager, Shared};
-use ivy_core::{NodeId, PageId, PageVersion, Viewstamp};
+use ivy_core::{LogPosition, NodeId, PageId, PageVersion};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -229,7 +229,7 @@ pub enum Missing {
     },
     /// A log entry a process obeyed a command of, beyond every live manager's reach
     /// (see [`ivy_core::Viewstamp`]).
-    LogEntry(Viewstamp),
+    LogEntry(LogPosition),
 }
 
 impl fmt::Display for Missing {
@@ -290,7 +290,7 @@ pub(super) fn lost_state<M: RuntimeManager>(
     let reached = holders.iter().any(|manager| {
         manager
             .reach()
-            .is_some_and(|reach| reach >= newest_accepted)
+            .is_some_and(|reach| reach.covers(newest_accepted))
     });
     lost_page.or_else(|| {
         (!reached).then_some(LostState {

@@ -15,7 +15,7 @@ use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 use crate::message::{Envelope, Message};
 use crate::node::{Completion, Node, Operation, Outbox};
 use crate::page::{Access, PageBuffer};
-use crate::replication::Viewstamp;
+use crate::replication::LogPosition;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -132,8 +132,9 @@ pub struct Process {
     view: View,
     /// The incarnation of `view`'s primary this process promised `view` to.
     promised_to: Incarnation,
-    /// The newest viewstamp of a manager command this process obeyed.
-    accepted: Viewstamp,
+    /// The newest viewstamp of a manager command this process obeyed, with the
+    /// incarnation it had promised that view to.
+    accepted: LogPosition,
     pages: Vec<PageEntry>,
     next_sequence: u64,
     last_completed_sequence: u64,
@@ -166,7 +167,7 @@ impl Process {
             options,
             view: View(0),
             promised_to: Incarnation(0),
-            accepted: Viewstamp::ZERO,
+            accepted: LogPosition::ZERO,
             pages,
             next_sequence: 1,
             last_completed_sequence: 0,
@@ -203,7 +204,7 @@ impl Process {
 
     /// The newest viewstamp of a command (forward or invalidation) this process
     /// obeyed: the view it was sent in, and the log entry whose state it acted on.
-    pub fn accepted(&self) -> Viewstamp {
+    pub fn accepted(&self) -> LogPosition {
         self.accepted
     }
 
@@ -352,7 +353,13 @@ impl Node for Process {
             }
             self.view = envelope.view;
             if let Some(stamp) = envelope.message.stamp() {
-                self.accepted = self.accepted.max(stamp);
+                // Commands come from established views, which every process
+                // promised: the sender is the incarnation this one promised it to.
+                let obeyed = LogPosition {
+                    stamp,
+                    leader: self.promised_to,
+                };
+                self.accepted = self.accepted.max(obeyed);
             }
         }
         match envelope.message.page() {

@@ -4,7 +4,7 @@
 use crate::directory::DirectoryView;
 use crate::ids::View;
 use crate::node::Node;
-use crate::replication::Viewstamp;
+use crate::replication::{LogPosition, Viewstamp};
 
 /// A manager the simulator can drive, crash and check against.
 pub trait SimManager: Node + DirectoryView + Sized {
@@ -22,14 +22,14 @@ pub trait SimManager: Node + DirectoryView + Sized {
     fn settled_view(&self) -> Option<View>;
 
     /// How far the manager's log provably reaches (`None` when it holds no state):
-    /// see [`Viewstamp`]. A single manager keeps no log: [`Viewstamp::ZERO`].
-    fn reach(&self) -> Option<Viewstamp>;
+    /// see [`Viewstamp`]. A single manager keeps no log: [`LogPosition::ZERO`].
+    fn reach(&self) -> Option<LogPosition>;
 
     /// How far this manager's state is the system's (`None` when it holds none):
     /// its reach, then whether it is an established primary. Coherence is checked
     /// against the live manager that ranks highest.
     fn rank(&self) -> Option<(Viewstamp, bool)> {
-        Some((self.reach()?, self.authority()?.1))
+        Some((self.reach()?.stamp, self.authority()?.1))
     }
 
     /// What the manager is doing, in a word or two ("primary", "fencing", "blank",

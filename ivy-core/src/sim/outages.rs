@@ -6,7 +6,7 @@ use super::{ManagerStatus, ScriptedFault};
 use super::{SimEvent, SimManager, Simulation, SimulationError, SimulationFailure};
 use crate::history::check_linearizable;
 use crate::process::Process;
-use crate::replication::Viewstamp;
+use crate::replication::LogPosition;
 use rand::Rng;
 
 /// Steps beyond the longest outage that state may stay unheld by any live manager
@@ -161,7 +161,7 @@ impl<M: SimManager> Simulation<M> {
             return;
         }
         let newest_accepted = self.processes.iter().map(Process::accepted).max();
-        let newest_accepted = newest_accepted.unwrap_or(Viewstamp::ZERO);
+        let newest_accepted = newest_accepted.unwrap_or(LogPosition::ZERO);
         let mut missing = None;
         for (manager, status) in self.managers.iter().zip(&self.status) {
             if matches!(status, ManagerStatus::Down { .. }) {

@@ -6,8 +6,8 @@
 pub mod net;
 
 use ivy_core::{
-    Envelope, Incarnation, LogEntry, Message, Node, NodeEvent, NodeId, OperationKind, Outbox,
-    PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
+    Envelope, Incarnation, LogEntry, LogPosition, Message, Node, NodeEvent, NodeId, OperationKind,
+    Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 use ivy_ft::{FtManager, FtOptions, RoleKind};
 
@@ -87,11 +87,20 @@ pub fn promise(accepted: Viewstamp) -> Message {
     promise_to(accepted, FIRST)
 }
 
-/// A promise of the envelope's view to incarnation `incarnation` of its primary.
+/// A promise of the envelope's view to incarnation `incarnation` of its primary,
+/// reporting `accepted` obeyed in a view led by the first life of its primary.
 pub fn promise_to(accepted: Viewstamp, incarnation: Incarnation) -> Message {
     Message::ViewPromise {
-        accepted,
+        accepted: first_life(accepted),
         incarnation,
+    }
+}
+
+/// The position `stamp` in a view led by the first life of its primary.
+pub fn first_life(stamp: Viewstamp) -> LogPosition {
+    LogPosition {
+        stamp,
+        leader: FIRST,
     }
 }
 

@@ -7,8 +7,8 @@
 
 use ivy_core::sim::SimManager;
 use ivy_core::{
-    check_coherence, check_linearizable, ActedOn, Envelope, HistoryEntry, Node, NodeEvent, NodeId,
-    Operation, Outbox, Process, ProcessOptions, SystemConfig, Viewstamp,
+    check_coherence, check_linearizable, ActedOn, Envelope, HistoryEntry, LogPosition, Node,
+    NodeEvent, NodeId, Operation, Outbox, Process, ProcessOptions, SystemConfig,
 };
 use ivy_ft::{FtManager, FtOptions};
 use std::collections::VecDeque;
@@ -268,7 +268,7 @@ impl Net {
     /// The live manager of greatest reach that holds what processes acted on.
     fn authority(&self) -> Option<usize> {
         let newest_accepted = self.processes.iter().map(Process::accepted).max();
-        let newest_accepted = newest_accepted.unwrap_or(Viewstamp::ZERO);
+        let newest_accepted = newest_accepted.unwrap_or(LogPosition::ZERO);
         (0..self.managers.len())
             .filter(|&index| self.status[index] != Status::Down)
             .filter(|&index| {

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::node::OperationKind;
+use crate::replication::Viewstamp;
 
 mod views;
 mod writes;

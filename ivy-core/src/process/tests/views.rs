@@ -77,7 +77,13 @@ fn new_view_of(process: &mut Process, from: u32, view: u64, incarnation: Incarna
 
 const FIRST_LIFE: Incarnation = Incarnation(0);
 
+/// A promise to `incarnation`, reporting `accepted` obeyed in a view led by the first
+/// life of its primary.
 fn promise(accepted: Viewstamp, incarnation: Incarnation) -> Message {
+    let accepted = LogPosition {
+        stamp: accepted,
+        leader: FIRST_LIFE,
+    };
     Message::ViewPromise {
         accepted,
         incarnation,
@@ -158,7 +164,7 @@ fn the_promise_reports_the_newest_viewstamp_whose_command_was_obeyed() {
         )
     };
     owner.handle_message(command, 0, &mut out);
-    assert_eq!(owner.accepted(), at);
+    assert_eq!(owner.accepted().stamp, at);
     let out = new_view(&mut owner, 3, 2);
     assert_eq!(out.messages[0].message, promise(at, FIRST_LIFE));
     // Confirmations now go to the primary of view 2, node 3.
@@ -190,7 +196,7 @@ fn an_older_viewstamp_obeyed_later_does_not_lower_the_accepted_one() {
         };
         holder.handle_message(envelope, 0, &mut out);
     }
-    assert_eq!(holder.accepted(), newer);
+    assert_eq!(holder.accepted().stamp, newer);
     let out = new_view(&mut holder, 3, 2);
     assert_eq!(out.messages[0].message, promise(newer, FIRST_LIFE));
 }
