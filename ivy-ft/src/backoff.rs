@@ -86,4 +86,40 @@ mod tests {
         };
         assert_ne!(waits(4), waits(5));
     }
+
+    #[test]
+    fn the_jitter_comes_from_splitmix64() {
+        // Manager 0's first life starts SplitMix64 one step past seed 0, so it draws
+        // the reference generator's second, third and fourth outputs for seed 0.
+        let mut backoff = Backoff::new(NodeId(0), Incarnation(0));
+        let drawn: Vec<u64> = (0..3).map(|_| backoff.next_random()).collect();
+        let reference = [
+            0x6e78_9e6a_a1b9_65f4,
+            0x06c4_5d18_8009_454f,
+            0xf88b_b8a8_724c_81ec,
+        ];
+        assert_eq!(drawn, reference);
+    }
+
+    #[test]
+    fn a_wait_is_any_whole_number_of_ticks_from_half_the_span_to_all_of_it() {
+        // With a base of one tick, the first failure's span is 2 ticks: the wait is 1
+        // or 2, and over many managers both occur; a larger base stays in bounds.
+        let mut waits = std::collections::BTreeSet::new();
+        for manager in 0..64 {
+            let mut backoff = Backoff::new(NodeId(manager), Incarnation(0));
+            backoff.failed(1000, 1);
+            waits.insert(backoff.not_before_ticks - 1000);
+            let mut wide = Backoff::new(NodeId(manager), Incarnation(3));
+            for failures in 1..=8u32 {
+                wide.failed(0, 50);
+                let span = 50 << failures.min(MAX_DOUBLINGS);
+                assert!(
+                    (span / 2..=span).contains(&wide.not_before_ticks),
+                    "{failures}"
+                );
+            }
+        }
+        assert_eq!(waits.into_iter().collect::<Vec<_>>(), vec![1, 2]);
+    }
 }

@@ -271,3 +271,40 @@ fn entries_survive_a_lost_second_snapshot() {
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, resent, 83);
     assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))));
 }
+
+#[test]
+fn a_fencing_manager_keeps_at_most_four_process_messages_per_process() {
+    // While fencing, 13 requests arrive (three processes: room for 12); once the view
+    // is established the 12 kept are admitted behind the inherited read, and the
+    // last is dropped (its process will retry).
+    let mut backup = backup_holding_first_read();
+    tick(&mut backup, 51);
+    assert_eq!(backup.role(), RoleKind::Fencing);
+    for sequence in 2..=14 {
+        deliver(&mut backup, NodeId(2), 1, read_request(2, sequence), 52);
+    }
+    for process in 0..3 {
+        deliver(
+            &mut backup,
+            NodeId(process),
+            1,
+            promise(Viewstamp::ZERO),
+            53,
+        );
+    }
+    assert_eq!(backup.role(), RoleKind::Primary);
+    let reach = backup.reach().expect("state");
+    let snapshot = backup.serializer().expect("state").snapshot(reach);
+    assert_eq!(snapshot.held.len(), 1 + 12);
+}
+
+#[test]
+fn only_a_primary_answers_a_snapshot_request() {
+    // A backup asked for its state, even by a manager that knows a newer view, neither
+    // answers nor starts a fence: it has nothing to lead.
+    let mut backup = backup_holding_first_read();
+    let (sent, events) = deliver(&mut backup, PRIMARY, 2, snapshot_request(FIRST), 10);
+    assert!(sent.is_empty(), "{sent:?}");
+    assert!(events.is_empty(), "{events:?}");
+    assert_eq!(backup.role(), RoleKind::Backup);
+}
