@@ -30,6 +30,7 @@ fn ft_run(config: &SystemConfig, seed: u64) -> u64 {
             duplicate_per_mille: 10,
             crash_per_mille: 1,
             pause_per_mille: 1,
+            partition_per_mille: 0,
             transition_crash_per_mille: 0,
             outage_steps: 2_000,
             until_step: 50_000,

@@ -44,6 +44,7 @@ fn run_seed(
         crash_per_mille: rng.random_range(0..=if nasty { 12 } else { 4 }),
         pause_per_mille: rng.random_range(0..=if nasty { 8 } else { 4 }),
         transition_crash_per_mille: if nasty { rng.random_range(0..=300) } else { 0 },
+        partition_per_mille: if nasty { rng.random_range(0..=6) } else { 0 },
         outage_steps: if nasty {
             rng.random_range(5..=300)
         } else {
@@ -110,7 +111,7 @@ fn seed_sweep_survives_crashes_pauses_and_a_faulty_network() {
         assert!(count > 0, "the sweep never crashed a manager {moment}");
     }
     assert!(
-        totals.crashes > 0 && totals.promotions > 0 && totals.dropped > 0,
+        totals.crashes > 0 && totals.promotions > 0 && totals.dropped > 0 && totals.partitions > 0,
         "the sweep injected too little to test anything: {totals:?}"
     );
     assert!(
@@ -150,6 +151,8 @@ struct Totals {
     pauses: usize,
     promotions: usize,
     hand_backs: usize,
+    /// Times the managers stopped hearing each other.
+    partitions: usize,
     /// Spells without a live manager holding the latest state that ended when
     /// what was missing arrived (a replication or snapshot in flight).
     held_again: usize,
@@ -200,6 +203,7 @@ impl Totals {
                 SimEvent::Node(NodeEvent::Promoted { .. }) => self.promotions += 1,
                 SimEvent::Node(NodeEvent::HandedOver { .. }) => self.hand_backs += 1,
                 SimEvent::StateHeldAgain => self.held_again += 1,
+                SimEvent::ManagersApart => self.partitions += 1,
                 _ => {}
             }
         }

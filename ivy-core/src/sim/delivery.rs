@@ -10,17 +10,25 @@ use rand::Rng;
 
 impl<M: SimManager> Simulation<M> {
     pub(super) fn deliverable_count(&self) -> usize {
-        if self.status.iter().all(|&s| s == ManagerStatus::Up) {
+        let apart = self.step < self.managers_apart_until_step;
+        if !apart && self.status.iter().all(|&s| s == ManagerStatus::Up) {
             return self.in_flight.len();
         }
         self.in_flight
             .iter()
-            .filter(|envelope| self.can_receive(envelope.to))
+            .filter(|envelope| self.can_deliver(envelope))
             .count()
     }
 
-    pub(super) fn can_receive(&self, node: NodeId) -> bool {
-        match self.manager_index(node) {
+    /// Whether `envelope` can arrive now: not to a paused manager, nor from one
+    /// manager to the other while they are apart.
+    pub(super) fn can_deliver(&self, envelope: &Envelope) -> bool {
+        let between_managers = self.manager_index(envelope.from).is_some()
+            && self.manager_index(envelope.to).is_some();
+        if between_managers && self.step < self.managers_apart_until_step {
+            return false;
+        }
+        match self.manager_index(envelope.to) {
             Some(index) => !matches!(self.status[index], ManagerStatus::Paused { .. }),
             None => true,
         }
@@ -41,8 +49,8 @@ impl<M: SimManager> Simulation<M> {
         let position = if self.in_flight.len() == deliverable {
             n
         } else {
-            let mut receivable = (0..self.in_flight.len())
-                .filter(|&index| self.can_receive(self.in_flight[index].to));
+            let mut receivable =
+                (0..self.in_flight.len()).filter(|&index| self.can_deliver(&self.in_flight[index]));
             receivable.nth(n).expect("n counts deliverable messages")
         };
         let envelope = self.in_flight.swap_remove(position);

@@ -55,6 +55,10 @@ pub struct FaultOptions {
     /// Chance per thousand steps that a manager pauses (keeps its state, handles
     /// nothing) for a while.
     pub pause_per_mille: u32,
+    /// Chance per thousand steps that the managers stop hearing each other for a
+    /// while (up to `outage_steps`): both keep running and reach every process, and
+    /// their messages to each other wait.
+    pub partition_per_mille: u32,
     /// Chance per thousand changes of a manager's phase (see [`SimManager::phase`]:
     /// it starts fencing, takes its role back, becomes blank or primary) that it or
     /// its peer crashes at that very step: the rare instants, tried on purpose.
@@ -74,6 +78,7 @@ impl FaultOptions {
             duplicate_per_mille: 0,
             crash_per_mille: 0,
             pause_per_mille: 0,
+            partition_per_mille: 0,
             transition_crash_per_mille: 0,
             outage_steps: 0,
             until_step: 0,

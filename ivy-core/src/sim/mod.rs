@@ -82,6 +82,8 @@ pub struct Simulation<M> {
     lost: Option<(u64, String)>,
     /// With `record_trace`, the steps that led to the loss of state.
     steps_before_loss: Vec<String>,
+    /// Messages between the managers wait until this step.
+    managers_apart_until_step: u64,
     /// Each manager's phase after the last step, to notice changes.
     phases: Vec<&'static str>,
 }
@@ -139,6 +141,7 @@ impl<M: SimManager> Simulation<M> {
             lost: None,
             steps_before_loss: Vec::new(),
             phases,
+            managers_apart_until_step: 0,
         }
     }
 

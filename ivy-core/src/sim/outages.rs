@@ -34,6 +34,15 @@ impl<M: SimManager> Simulation<M> {
         if self.managers.len() < 2 {
             return;
         }
+        if faults.partition_per_mille > 0 && self.rng.random_ratio(faults.partition_per_mille, 1000)
+        {
+            let steps = self.rng.random_range(1..=faults.outage_steps.max(1));
+            self.managers_apart_until_step = self.step + steps;
+            self.report
+                .events
+                .push((self.step, SimEvent::ManagersApart));
+            self.log_step(|| format!("managers apart for {steps} steps"));
+        }
         let crash = self.rng.random_ratio(faults.crash_per_mille, 1000);
         let pause = !crash && self.rng.random_ratio(faults.pause_per_mille, 1000);
         if !(crash || pause) {

@@ -47,6 +47,8 @@ pub enum SimEvent {
     Paused(NodeId),
     /// A paused manager resumed.
     Resumed(NodeId),
+    /// The managers stopped hearing each other for a while.
+    ManagersApart,
     /// No live manager holds every transaction processes have answered (per-step
     /// checks pause: the managers' records may disagree with the processes).
     StateUnheld,
