@@ -287,3 +287,62 @@ fn finding_4_clustered_kills_with_1_ms_heartbeats_end_once_the_load_stops() {
         );
     }
 }
+
+/// A kill and revival schedule drawn from `seed`: up to four faults at increasing
+/// requests among 60; a role's kill waits for the revival of its previous one, and a
+/// revival follows a kill of its role (what the CLI accepts).
+fn random_schedule(seed: u64) -> String {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = |bound: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % bound
+    };
+    let mut request = 0;
+    let mut down = [false, false]; // the primary's kill, the backup's kill
+    let mut schedule = String::new();
+    for _ in 0..1 + next(4) {
+        request += 1 + next(15);
+        let role = next(2) as usize;
+        let fault = match (role, down[role]) {
+            (0, false) => "--kill-primary-at",
+            (0, true) => "--revive-primary-at",
+            (_, false) => "--kill-backup-at",
+            (_, true) => "--revive-backup-at",
+        };
+        down[role] = !down[role];
+        schedule.push_str(&format!(" {fault} {request}"));
+    }
+    schedule
+}
+
+#[test]
+fn random_schedules_on_every_runtime_mode_complete_or_name_what_was_lost() {
+    // Issue 9's "done means": any kill and revival schedule, on a thread per node or
+    // on workers, completes every request or stops with one line saying what was
+    // lost (or which kill could not happen).
+    for seed in 0..24 {
+        let threads = [0, 1, 2][seed as usize % 3];
+        let args = format!(
+            "--quiet --requests 60 --threads {threads}{}",
+            random_schedule(seed)
+        );
+        let run = ivy_ft(&args, HANG);
+        match run.code {
+            Some(0) => assert!(
+                run.stdout.starts_with("60 requests ("),
+                "{args}: {}",
+                run.stdout
+            ),
+            Some(1) => {
+                let line = error_line(&run, &args);
+                assert!(
+                    is_state_lost(&line) || is_missed_kill(&line),
+                    "{args}: {line}"
+                );
+            }
+            code => panic!("{args}: exit {code:?}: {}", run.stderr),
+        }
+    }
+}
