@@ -255,3 +255,55 @@ fn a_log_claimed_at_hand_over_does_not_cover_another_life_of_the_successor() {
         leader: Incarnation(0),
     }));
 }
+
+#[test]
+fn a_fence_for_a_view_an_earlier_life_took_gives_it_up_for_a_newer_one() {
+    // The original backup's first life had taken view 1; its second life, holding
+    // the same entry, fences view 1 again and a process answers that it promised
+    // view 1 to incarnation 0.
+    let mut restarted =
+        FtManager::restarted(&config(), BACKUP, FtOptions::default(), Incarnation(1));
+    let snapshot = manager(PRIMARY)
+        .serializer()
+        .expect("state")
+        .snapshot(first_life(Viewstamp::ZERO));
+    let snapshot = Message::Snapshot {
+        incarnation: Incarnation(1),
+        snapshot: Box::new(snapshot),
+    };
+    deliver(&mut restarted, PRIMARY, 0, snapshot, 0);
+    tick(&mut restarted, 51);
+    assert_eq!(restarted.role(), RoleKind::Fencing);
+    let taken = promise_to(Viewstamp::ZERO, FIRST);
+    let (_, events) = deliver(&mut restarted, NodeId(0), 1, taken, 52);
+    assert_eq!(restarted.role(), RoleKind::Backup, "{events:?}");
+    // Its next attempt (after the back-off) is for view 3.
+    let (_, events) = tick(&mut restarted, 400);
+    let fencing = NodeEvent::Fencing {
+        manager: BACKUP,
+        view: View(3),
+    };
+    assert_eq!(events, vec![fencing]);
+}
+
+#[test]
+fn a_fence_that_finds_a_newer_promised_view_gives_up_even_if_it_holds_everything() {
+    let mut backup = backup_holding_first_read();
+    tick(&mut backup, 51);
+    assert_eq!(backup.role(), RoleKind::Fencing);
+    // Process 0 promised view 5 already, having obeyed nothing the backup lacks.
+    deliver(&mut backup, NodeId(0), 5, promise(Viewstamp::ZERO), 52);
+    assert_eq!(backup.role(), RoleKind::Backup);
+    assert_eq!(backup.view(), View(5));
+}
+
+#[test]
+fn a_message_from_the_other_manager_in_a_view_it_does_not_lead_is_ignored() {
+    // View 1 is the original backup's to lead: a heartbeat "from the primary of view
+    // 1" sent by the original primary is no primary's, and changes nothing.
+    let mut backup = manager(BACKUP);
+    let before = backup.clone();
+    let (sent, events) = deliver(&mut backup, PRIMARY, 1, heartbeat(None), 10);
+    assert!(sent.is_empty() && events.is_empty(), "{sent:?} {events:?}");
+    assert_eq!(backup, before);
+}
