@@ -13,7 +13,8 @@
 //! reach) in every state where a live manager still holds what the processes acted on
 //! (`ActedOn`, and a log that reaches every viewstamp they obeyed), so a page never
 //! has two owners and nothing is granted twice; every read returns the latest
-//! completed write, whatever was lost; a run with every crash and a revival can
+//! completed write, whatever was lost; one crash alone never loses the state; a run
+//! with every crash and a revival can
 //! complete; and every run that ends with no message in flight and no move left,
 //! while a live manager holds the latest state, has completed (progress).
 //! The number of distinct states is pinned.
@@ -246,6 +247,11 @@ impl Model for FtIvy {
             }),
             Property::always("reads see the latest write", |_, state: &State| {
                 !state.stale_read
+            }),
+            // The point of a backup: one crash, at any instant, loses nothing (a
+            // primary acts only on what its backup holds, or alone when it has none).
+            Property::always("one crash never loses the state", |_, state: &State| {
+                state.crashes > 1 || state.state_is_held()
             }),
             Property::sometimes(
                 "a run with every crash and a revival completes",
