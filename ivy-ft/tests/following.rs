@@ -119,3 +119,24 @@ fn a_resend_that_overlaps_the_log_applies_only_what_is_new() {
         .transaction(ivy_core::PageId(0));
     assert_eq!(held.map(|t| t.request), Some(request(1, 1)), "entry 1 once");
 }
+
+#[test]
+fn a_primary_tells_an_older_primary_which_backup_it_replicates_to() {
+    // The original backup leads view 1 and replicates to the original primary's
+    // second life; the first life's heartbeat of view 0 arrives late. The answer
+    // names the backup incarnation, so that a manager that follows view 1 without
+    // being that incarnation asks to be linked.
+    let mut acting = backup_leading_view_1();
+    deliver(
+        &mut acting,
+        PRIMARY,
+        1,
+        snapshot_request(Incarnation(1)),
+        60,
+    );
+    let (sent, _) = deliver(&mut acting, PRIMARY, 0, heartbeat(Some(FIRST)), 61);
+    assert_eq!(
+        sent,
+        vec![(PRIMARY, View(1), heartbeat(Some(Incarnation(1))))]
+    );
+}
