@@ -94,3 +94,34 @@ impl BackupLink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ivy_core::{NodeId, OperationKind, PageId, RequestId};
+
+    fn entry(sequence: u64) -> LogEntry {
+        LogEntry::Admit {
+            page: PageId(0),
+            request: RequestId {
+                process: NodeId(1),
+                sequence,
+            },
+            kind: OperationKind::Read,
+        }
+    }
+
+    #[test]
+    fn acknowledged_entries_are_neither_kept_nor_sent_again() {
+        let mut link = BackupLink::new(Incarnation(0), 0, 0, 0);
+        link.push(1, entry(1));
+        link.push(2, entry(2));
+        assert_eq!(link.unsent_from, Some(1));
+        link.acknowledge(2);
+        assert_eq!((link.unsent_from, link.unacked.len()), (None, 0));
+        link.push(3, entry(3));
+        link.acknowledge(1); // late: changes nothing
+        assert_eq!((link.acked_index, link.unsent_from), (2, Some(3)));
+        assert_eq!(link.unacked.len(), 1);
+    }
+}

@@ -1,14 +1,16 @@
 //! Handler tests of a backup following its primary: which snapshots it installs
 //! (a newer view, another log of the same view, or a longer log, never a shorter
-//! one), replication with a gap, and a hand-over from a log that ends elsewhere.
+//! one), replication with a gap, a hand-over from a log that ends elsewhere, when a
+//! backup is settled, and the phases the simulator tallies crashes by.
 //! Same system as `handlers.rs`: three processes, one page owned by process 0,
 //! managers 3 and 4.
 
 mod common;
 
 use common::*;
-use ivy_core::{Incarnation, LogPosition, Message, NodeEvent, View, Viewstamp};
-use ivy_ft::{FtManager, RoleKind};
+use ivy_core::sim::SimManager;
+use ivy_core::{Incarnation, LogPosition, Message, NodeEvent, NodeId, View, Viewstamp};
+use ivy_ft::{FtManager, FtOptions, RoleKind};
 
 /// A snapshot of the backup's own state, claiming to reach `index` of `view` as
 /// `leader` leads it, for the backup's first incarnation.
@@ -139,4 +141,42 @@ fn a_primary_tells_an_older_primary_which_backup_it_replicates_to() {
         sent,
         vec![(PRIMARY, View(1), heartbeat(Some(Incarnation(1))))]
     );
+}
+
+#[test]
+fn a_backup_is_settled_only_once_its_primary_names_it() {
+    // After handing view 2 over, the former primary follows view 2 but nobody
+    // replicates to it yet: not settled. The new primary's heartbeat names it.
+    let mut acting = backup_holding_first_read();
+    tick(&mut acting, 51);
+    for process in 0..3 {
+        deliver(
+            &mut acting,
+            NodeId(process),
+            1,
+            promise(Viewstamp::ZERO),
+            52,
+        );
+    }
+    let successor = Incarnation(2);
+    deliver(&mut acting, PRIMARY, 1, snapshot_request(successor), 60);
+    deliver(&mut acting, PRIMARY, 1, replicate_ack(successor, 1), 61);
+    assert_eq!(acting.log_view(), Some(View(2)));
+    assert_eq!(acting.settled_view(), None, "not linked yet");
+    assert_eq!(acting.phase(), "backup");
+    deliver(&mut acting, PRIMARY, 2, heartbeat(Some(FIRST)), 62);
+    assert_eq!(acting.settled_view(), Some(View(2)));
+}
+
+#[test]
+fn phases_name_what_a_manager_is_doing() {
+    assert_eq!(manager(PRIMARY).phase(), "primary in sync");
+    let mut backup = manager(BACKUP);
+    assert_eq!(backup.phase(), "backup");
+    // A process reports view 2: the backup's log (view 0's) is behind it.
+    tick(&mut backup, 51);
+    deliver(&mut backup, NodeId(0), 2, promise(Viewstamp::ZERO), 52);
+    assert_eq!(backup.phase(), "behind");
+    let blank = FtManager::restarted(&config(), BACKUP, FtOptions::default(), Incarnation(1));
+    assert_eq!(blank.phase(), "blank");
 }
