@@ -170,7 +170,12 @@ fn a_backup_is_settled_only_once_its_primary_names_it() {
 
 #[test]
 fn phases_name_what_a_manager_is_doing() {
-    assert_eq!(manager(PRIMARY).phase(), "primary in sync");
+    let mut primary = manager(PRIMARY);
+    assert_eq!(primary.phase(), "primary in sync");
+    deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 1);
+    assert_eq!(primary.phase(), "primary awaiting ack");
+    deliver(&mut primary, BACKUP, 0, snapshot_request(Incarnation(1)), 2);
+    assert_eq!(primary.phase(), "primary sending snapshot");
     let mut backup = manager(BACKUP);
     assert_eq!(backup.phase(), "backup");
     // A process reports view 2: the backup's log (view 0's) is behind it.
