@@ -82,10 +82,14 @@ fn is_missed_kill(line: &str) -> bool {
     })
 }
 
-/// Whether `line` says which state a kill lost, and when.
+/// Whether `line` says which state a kill lost (a page version, or a log entry
+/// processes obeyed), and when.
 fn is_state_lost(line: &str) -> bool {
+    let names_it = line.contains(" left no live manager holding page ")
+        || (line.contains(" left no live manager holding the log entry at view ")
+            && line.contains(" a process obeyed;"));
     line.starts_with("state lost: the kill at request ")
-        && line.contains(" left no live manager holding page ")
+        && names_it
         && line.contains(" operations done)")
 }
 
