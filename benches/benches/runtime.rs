@@ -56,7 +56,7 @@ fn read_fault_latency(criterion: &mut Criterion) {
 /// Runs `faults` uncontended read faults one after another and returns their time.
 fn one_at_a_time(faults: u64) -> Duration {
     use ivy_basic::CentralManager;
-    use ivy_cli::basic::initial_processes;
+    use ivy_cli::run::initial_processes;
     use ivy_cli::runtime;
     use ivy_core::{Operation, PageId, ProcessOptions, SystemConfig, Workload};
     let config = SystemConfig::new(2, 2 * faults as u32, 4096).expect("a valid size");

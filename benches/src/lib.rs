@@ -3,7 +3,7 @@
 //! `bench-report` turns criterion's results into the tables of `BENCHMARKS.md`.
 
 use ivy_basic::CentralManager;
-use ivy_cli::basic::initial_processes;
+use ivy_cli::run::initial_processes;
 use ivy_cli::runtime::{self, FaultAction, RunOutcome, RuntimeOptions};
 use ivy_core::sim::SimManager;
 use ivy_core::{OperationMix, ProcessOptions, SystemConfig, Workload};

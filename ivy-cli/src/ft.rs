@@ -4,10 +4,9 @@
 //! one that lost the state the run needs, makes the run fail with one plain line.
 
 use crate::args::FtArgs;
-use crate::basic::{check_outcome, finish, initial_processes, prepare, runtime_options};
 use crate::error::CliError;
-use crate::output::write_trace;
-use crate::readout::{write_manager, write_process};
+use crate::readout::Table;
+use crate::run::{initial_processes, prepare, runtime_options, Ending};
 use crate::runtime::{self, FaultAction, FaultHandling};
 use ivy_core::{DirectoryView, Node, ProcessOptions};
 use ivy_ft::{FtManager, FtOptions, RoleKind};
@@ -35,13 +34,8 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
         FtManager::new(&config, config.manager(), ft_options),
         FtManager::new(&config, config.backup_manager(), ft_options),
     ];
-    let quiet = args.run.quiet;
-    if !quiet {
-        write_managers(out, managers.iter().map(|manager| (manager, false)))?;
-        processes
-            .iter()
-            .try_for_each(|process| write_process(out, process))?;
-    }
+    let tables = manager_tables(managers.iter().map(|manager| (manager, false)));
+    prepared.write_initial(out, tables, &processes)?;
     let mut options = runtime_options(&args.run);
     options.tick = Some(Duration::from_millis(1));
     options.record_heartbeats = args.trace_heartbeats;
@@ -53,22 +47,19 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     };
     let outcome = runtime::run_with(processes, managers, workload, options, handling)
         .map_err(|error| CliError::Failed(error.to_string()))?;
-    let live: Vec<&dyn DirectoryView> = outcome
+    let live_managers: Vec<&dyn DirectoryView> = outcome
         .managers
         .iter()
         .filter(|(manager, down)| !down && manager.log_view().is_some())
         .map(|(manager, _)| manager as &dyn DirectoryView)
         .collect();
-    check_outcome(&outcome, &live)?;
-    if !quiet {
-        write_trace(out, args.run.trace, &outcome.trace, config.processes, 2)?;
-        write_managers(out, outcome.managers.iter().map(|(m, down)| (m, *down)))?;
-        outcome
-            .processes
-            .iter()
-            .try_for_each(|process| write_process(out, process))?;
-    }
-    finish(out, prepared, &outcome, true)?;
+    let ending = Ending {
+        outcome: &outcome,
+        live_managers,
+        manager_tables: manager_tables(outcome.managers.iter().map(|(m, down)| (m, *down))),
+        report_slowest: true,
+    };
+    prepared.conclude(out, ending)?;
     match outcome.missed_kills.as_slice() {
         [] => Ok(()),
         missed => {
@@ -84,36 +75,32 @@ fn stall_after(timeout_ms: u64) -> Duration {
     Duration::from_secs(2).max(Duration::from_millis(40 * timeout_ms))
 }
 
-/// Writes `cm_Primary:` then `cm_Backup:`; a manager without live state gets a title
-/// saying why, and no table.
-fn write_managers<'a>(
-    out: &mut dyn Write,
-    managers: impl Iterator<Item = (&'a FtManager, bool)>,
-) -> std::io::Result<()> {
-    let mut tables: Vec<(u8, String, Option<&FtManager>)> = managers
+/// `cm_Primary` then `cm_Backup`; a manager without live state gets a note saying
+/// why, and no rows.
+fn manager_tables<'a>(managers: impl Iterator<Item = (&'a FtManager, bool)>) -> Vec<Table> {
+    let mut tables: Vec<(u8, Table)> = managers
         .map(|(manager, down)| {
             let id = manager.id();
+            let with_note = |title: &str, note: &str| {
+                let mut table = Table::manager(title, manager.directory());
+                table.note = Some(format!("{note}, cm {id}"));
+                table
+            };
             match (down, manager.role()) {
-                (true, _) => (2, format!("cm_Backup (down, cm {id}):"), None),
-                (false, RoleKind::Primary) => (0, "cm_Primary:".to_string(), Some(manager)),
-                (false, RoleKind::Fencing) => {
-                    (0, format!("cm_Primary (fencing, cm {id}):"), Some(manager))
+                (true, _) => (2, Table::empty("cm_Backup", format!("down, cm {id}"))),
+                (false, RoleKind::Primary) => {
+                    (0, Table::manager("cm_Primary", manager.directory()))
                 }
-                (false, RoleKind::Backup) => (1, "cm_Backup:".to_string(), Some(manager)),
+                (false, RoleKind::Fencing) => (0, with_note("cm_Primary", "fencing")),
+                (false, RoleKind::Backup) => (1, Table::manager("cm_Backup", manager.directory())),
                 (false, RoleKind::Recovering) => {
-                    (1, format!("cm_Backup (recovering, cm {id}):"), None)
+                    (1, Table::empty("cm_Backup", format!("recovering, cm {id}")))
                 }
             }
         })
         .collect();
-    tables.sort_by_key(|(order, _, _)| *order);
-    for (_, title, manager) in tables {
-        match manager {
-            Some(manager) => write_manager(out, &title, manager.directory())?,
-            None => writeln!(out, "{title}")?,
-        }
-    }
-    Ok(())
+    tables.sort_by_key(|(order, _)| *order);
+    tables.into_iter().map(|(_, table)| table).collect()
 }
 
 /// Checks the fault options against each other and the workload, and orders them by

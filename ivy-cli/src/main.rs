@@ -7,6 +7,7 @@
 use clap::Parser;
 use ivy_cli::args::{Cli, Command};
 use ivy_cli::error::CliError;
+use ivy_cli::sink::{stdout_file, Sink};
 use ivy_cli::{basic, ft};
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -16,24 +17,29 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return report_usage_error(error),
     };
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
+    // Output never cuts a run short: the history and the checks happen whatever
+    // becomes of standard output, and its first error is reported at the end.
+    let mut out: Sink<Box<dyn Write>> = match stdout_file() {
+        Ok(file) => Sink::new(Box::new(BufWriter::new(file))),
+        Err(error) => Sink::failed(Box::new(io::sink()), error),
+    };
     let result = match &cli.command {
         Command::Basic(args) => basic::run(args, &mut out),
         Command::Ft(args) => ft::run(args, &mut out),
-    }
-    .and_then(|()| out.flush().map_err(CliError::from));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(CliError::Output(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
-            ExitCode::SUCCESS // the reader stopped reading, as `ivy basic | head` does
+    };
+    let output = out.finish();
+    let error = match (result, output) {
+        (Err(error), _) => error,
+        (Ok(()), Ok(())) => return ExitCode::SUCCESS,
+        // The reader stopped reading (`ivy basic | head`): not worth a word, and the
+        // run itself succeeded.
+        (Ok(()), Err(error)) if error.kind() == io::ErrorKind::BrokenPipe => {
+            return ExitCode::SUCCESS
         }
-        Err(error) => {
-            drop(out.flush());
-            eprintln!("error: {error}");
-            ExitCode::from(error.exit_code() as u8)
-        }
-    }
+        (Ok(()), Err(error)) => CliError::Output(error),
+    };
+    eprintln!("error: {error}");
+    ExitCode::from(error.exit_code() as u8)
 }
 
 /// Prints `--help` and `--version` as clap does; any other parse error as one line

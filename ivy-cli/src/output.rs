@@ -149,6 +149,22 @@ pub fn write_history(out: &mut dyn Write, history: &[HistoryEntry]) -> io::Resul
     Ok(())
 }
 
+/// Writes the summary: a line, a JSON object beside a JSON Lines trace, or a
+/// Mermaid comment beside a diagram.
+pub fn write_summary(
+    out: &mut dyn Write,
+    format: TraceFormat,
+    summary: &Summary,
+) -> io::Result<()> {
+    match format {
+        TraceFormat::Json => {
+            write_json_line(out, &serde_json::json!({ "summary": summary.to_json() }))
+        }
+        TraceFormat::Mermaid => writeln!(out, "%% {}", summary.line()),
+        TraceFormat::Table | TraceFormat::None => writeln!(out, "{}", summary.line()),
+    }
+}
+
 /// `1 read`, `2 reads`.
 fn counted(count: u64, noun: &str) -> String {
     match count {
@@ -167,8 +183,11 @@ pub struct Summary {
     pub writes: usize,
     /// Operations completed without a fault.
     pub local_hits: u64,
-    /// Messages handled.
+    /// Messages handled, heartbeats apart (as in the trace).
     pub messages: u64,
+    /// Heartbeats and their acknowledgements handled (the trace shows them only with
+    /// `--trace-heartbeats`).
+    pub heartbeats: u64,
     /// Wall-clock time of the run.
     pub elapsed: Duration,
     /// For each crash of a primary, the time until the next primary served a request
@@ -186,8 +205,12 @@ impl Summary {
             0 => String::new(),
             requests => format!(" ({:.2} µs/op)", millis * 1e3 / requests as f64),
         };
+        let heartbeats = match self.heartbeats {
+            0 => String::new(),
+            count => format!(", {}", counted(count, "heartbeat")),
+        };
         let mut line = format!(
-            "{} ({}, {}, {}), {}, {:.2} ms{}",
+            "{} ({}, {}, {}), {}{heartbeats}, {:.2} ms{}",
             counted(self.requests as u64, "request"),
             counted(self.reads as u64, "read"),
             counted(self.writes as u64, "write"),
@@ -217,6 +240,24 @@ impl Summary {
             line.push_str(&format!(", slowest request {millis:.2} ms"));
         }
         line
+    }
+
+    /// The summary as a JSON object; times in nanoseconds, a failover after which no
+    /// request was served as `null`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let nanos = |time: Duration| time.as_nanos() as u64;
+        let failovers: Vec<Option<u64>> = self.failovers.iter().map(|f| f.map(nanos)).collect();
+        serde_json::json!({
+            "requests": self.requests,
+            "reads": self.reads,
+            "writes": self.writes,
+            "local_hits": self.local_hits,
+            "messages": self.messages,
+            "heartbeats": self.heartbeats,
+            "elapsed_ns": nanos(self.elapsed),
+            "failovers_ns": failovers,
+            "slowest_ns": self.slowest.map(nanos),
+        })
     }
 }
 
@@ -295,6 +336,7 @@ Done
             writes: 19,
             local_hits: 7,
             messages: 176,
+            heartbeats: 0,
             elapsed: Duration::from_micros(1840),
             failovers: Vec::new(),
             slowest: None,
@@ -309,13 +351,15 @@ Done
             writes: 1,
             local_hits: 1,
             messages: 0,
+            heartbeats: 12,
             elapsed: Duration::from_micros(10),
             failovers: vec![Some(Duration::from_micros(52_310))],
             slowest: Some(Duration::from_micros(53_000)),
         };
         assert_eq!(
             single.line(),
-            "1 request (0 reads, 1 write, 1 local hit), 0 messages, 0.01 ms (10.00 µs/op), \
+            "1 request (0 reads, 1 write, 1 local hit), 0 messages, 12 heartbeats, 0.01 ms \
+             (10.00 µs/op), \
              failover 52.31 ms, slowest request 53.00 ms"
         );
     }

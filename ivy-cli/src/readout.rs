@@ -1,93 +1,190 @@
-//! Page-table readouts in the reference format: the manager's `Record Owner_ID
-//! copy_set` table and each process's `Page isOwner Access` table.
+//! Page-table readouts: the manager's `Record Owner_ID copy_set` table and each
+//! process's `Page isOwner Access` table, in the reference format, as JSON objects
+//! (beside a JSON Lines trace) or as Mermaid comments (beside a Mermaid diagram).
 
+use crate::args::TraceFormat;
 use ivy_core::{Directory, Node, Process};
+use serde_json::{json, Value};
 use std::io::{self, Write};
 
 /// The narrowest column, as in the reference readout.
 const MIN_COLUMN_WIDTH: usize = 10;
 
-/// Writes a titled table with left-aligned columns at least ten characters wide.
-pub fn write_table(
-    out: &mut dyn Write,
-    title: &str,
-    headers: &[&str],
-    rows: &[Vec<String>],
-) -> io::Result<()> {
-    writeln!(out, "{title}")?;
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|column| {
-            let longest = rows
-                .iter()
-                .map(|row| row[column].len())
-                .chain([headers[column].len()])
-                .max()
-                .unwrap_or(0);
-            MIN_COLUMN_WIDTH.max(longest + 1)
-        })
-        .collect();
-    let headers: Vec<String> = headers.iter().map(|header| header.to_string()).collect();
-    for row in std::iter::once(&headers).chain(rows) {
-        let last = row.len() - 1;
-        for (column, cell) in row.iter().enumerate() {
-            if column == last {
-                writeln!(out, "{cell}")?;
-            } else {
-                write!(out, "{cell:<width$}", width = widths[column])?;
+/// One cell: its text for the table and its value for JSON.
+pub struct Cell {
+    text: String,
+    value: Value,
+}
+
+impl Cell {
+    fn new(text: impl ToString, value: Value) -> Cell {
+        Cell {
+            text: text.to_string(),
+            value,
+        }
+    }
+}
+
+/// A titled table of a readout. A table without rows says only its title (a
+/// manager that is down or blank has no directory to show).
+pub struct Table {
+    /// `cm`, `cm_Primary`, `process_1`; the text form adds the colon.
+    pub title: String,
+    /// Why the table has no rows, when it has none (`down, cm 5`).
+    pub note: Option<String>,
+    headers: &'static [&'static str],
+    rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A manager's directory under `title`.
+    pub fn manager(title: &str, directory: &Directory) -> Table {
+        let rows = directory
+            .records()
+            .iter()
+            .enumerate()
+            .map(|(page, record)| {
+                let copy_set: Vec<u32> = record.copy_set.iter().map(|node| node.0).collect();
+                vec![
+                    Cell::new(page, json!(page)),
+                    Cell::new(record.owner, json!(record.owner.0)),
+                    Cell::new(&record.copy_set, json!(copy_set)),
+                ]
+            });
+        Table {
+            title: title.to_string(),
+            note: None,
+            headers: &["Record", "Owner_ID", "copy_set"],
+            rows: rows.collect(),
+        }
+    }
+
+    /// A manager with nothing to show, and why.
+    pub fn empty(title: &str, note: String) -> Table {
+        Table {
+            title: title.to_string(),
+            note: Some(note),
+            headers: &[],
+            rows: Vec::new(),
+        }
+    }
+
+    /// A process's page table under `process_<id>`.
+    pub fn process(process: &Process) -> Table {
+        let rows = process.pages().iter().enumerate().map(|(page, entry)| {
+            vec![
+                Cell::new(page, json!(page)),
+                Cell::new(entry.is_owner(), json!(entry.is_owner())),
+                Cell::new(entry.access(), json!(entry.access())),
+            ]
+        });
+        Table {
+            title: format!("process_{}", process.id()),
+            note: None,
+            headers: &["Page", "isOwner", "Access"],
+            rows: rows.collect(),
+        }
+    }
+
+    /// The table in the reference layout: left-aligned columns at least ten
+    /// characters wide, each line prefixed with `prefix`.
+    fn write_text(&self, out: &mut dyn Write, prefix: &str) -> io::Result<()> {
+        match &self.note {
+            Some(note) => writeln!(out, "{prefix}{} ({note}):", self.title)?,
+            None => writeln!(out, "{prefix}{}:", self.title)?,
+        }
+        if self.headers.is_empty() {
+            return Ok(());
+        }
+        let widths: Vec<usize> = (0..self.headers.len())
+            .map(|column| {
+                let longest = self.rows.iter().map(|row| row[column].text.len());
+                let longest = longest.chain([self.headers[column].len()]).max();
+                MIN_COLUMN_WIDTH.max(longest.unwrap_or(0) + 1)
+            })
+            .collect();
+        let headers = self.headers.iter().map(|header| header.to_string());
+        let rows = self
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|cell| cell.text.clone()));
+        for row in std::iter::once(headers.collect::<Vec<_>>()).chain(rows.map(Vec::from_iter)) {
+            write!(out, "{prefix}")?;
+            let last = row.len() - 1;
+            for (column, cell) in row.iter().enumerate() {
+                if column == last {
+                    writeln!(out, "{cell}")?;
+                } else {
+                    write!(out, "{cell:<width$}", width = widths[column])?;
+                }
             }
+        }
+        Ok(())
+    }
+
+    /// The table as one JSON object: `{"readout": stage, "table": title, "rows": [..]}`,
+    /// each row an object keyed by snake-case header.
+    fn to_json(&self, stage: &str) -> Value {
+        let keys: Vec<String> = self.headers.iter().map(|h| snake_case(h)).collect();
+        let rows: Vec<Value> = self
+            .rows
+            .iter()
+            .map(|row| {
+                let fields = keys
+                    .iter()
+                    .cloned()
+                    .zip(row.iter().map(|c| c.value.clone()));
+                Value::Object(fields.collect())
+            })
+            .collect();
+        let mut object = json!({ "readout": stage, "table": self.title, "rows": rows });
+        if let Some(note) = &self.note {
+            object["note"] = json!(note);
+        }
+        object
+    }
+}
+
+/// `Owner_ID` -> `owner_id`, `isOwner` -> `is_owner`.
+fn snake_case(header: &str) -> String {
+    let mut name = String::new();
+    let mut after_lowercase = false;
+    for character in header.chars() {
+        if character.is_ascii_uppercase() && after_lowercase {
+            name.push('_');
+        }
+        after_lowercase = character.is_ascii_lowercase();
+        name.push(character.to_ascii_lowercase());
+    }
+    name
+}
+
+/// Writes a readout (`stage` is `initial` or `final`) in the form that fits beside a
+/// trace of `format`: tables for a table trace, one JSON object per table beside a
+/// JSON Lines trace, `%%` comments beside a Mermaid diagram, so each output stays
+/// one valid document.
+pub fn write_readout(
+    out: &mut dyn Write,
+    format: TraceFormat,
+    stage: &str,
+    tables: &[Table],
+) -> io::Result<()> {
+    for table in tables {
+        match format {
+            TraceFormat::Json => {
+                serde_json::to_writer(&mut *out, &table.to_json(stage))?;
+                writeln!(out)?;
+            }
+            TraceFormat::Mermaid => table.write_text(out, "%% ")?,
+            TraceFormat::Table | TraceFormat::None => table.write_text(out, "")?,
         }
     }
     Ok(())
 }
 
-/// Writes a manager's directory under `title` (e.g. `cm:`).
-pub fn write_manager(out: &mut dyn Write, title: &str, directory: &Directory) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = directory
-        .records()
-        .iter()
-        .enumerate()
-        .map(|(page, record)| {
-            vec![
-                page.to_string(),
-                record.owner.to_string(),
-                record.copy_set.to_string(),
-            ]
-        })
-        .collect();
-    write_table(out, title, &["Record", "Owner_ID", "copy_set"], &rows)
-}
-
-/// Writes a process's page table under `process_<id>:`.
-pub fn write_process(out: &mut dyn Write, process: &Process) -> io::Result<()> {
-    let rows: Vec<Vec<String>> = process
-        .pages()
-        .iter()
-        .enumerate()
-        .map(|(page, entry)| {
-            vec![
-                page.to_string(),
-                entry.is_owner().to_string(),
-                entry.access().to_string(),
-            ]
-        })
-        .collect();
-    let title = format!("process_{}:", process.id());
-    write_table(out, &title, &["Page", "isOwner", "Access"], &rows)
-}
-
-/// Writes every manager's table, then every process's.
-pub fn write_readout(
-    out: &mut dyn Write,
-    managers: &[(String, &Directory)],
-    processes: &[Process],
-) -> io::Result<()> {
-    for (title, directory) in managers {
-        write_manager(out, title, directory)?;
-    }
-    for process in processes {
-        write_process(out, process)?;
-    }
-    Ok(())
+/// The process tables of a readout, in process order.
+pub fn process_tables(processes: &[Process]) -> impl Iterator<Item = Table> + '_ {
+    processes.iter().map(Table::process)
 }
 
 #[cfg(test)]
@@ -95,17 +192,21 @@ mod tests {
     use super::*;
     use ivy_core::{ProcessOptions, SystemConfig};
 
+    fn readout(format: TraceFormat) -> String {
+        let config = SystemConfig::new(3, 5, 64).unwrap();
+        let options = ProcessOptions::single_manager(&config);
+        let process = Process::new(ivy_core::NodeId(1), &config, options);
+        let tables = [
+            Table::manager("cm", &Directory::new(&config)),
+            Table::process(&process),
+        ];
+        let mut out = Vec::new();
+        write_readout(&mut out, format, "initial", &tables).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
     #[test]
     fn initial_readout_matches_the_reference_layout() {
-        let config = SystemConfig::new(3, 5, 64).unwrap();
-        let process = Process::new(
-            ivy_core::NodeId(1),
-            &config,
-            ProcessOptions::single_manager(&config),
-        );
-        let mut out = Vec::new();
-        write_manager(&mut out, "cm:", &Directory::new(&config)).unwrap();
-        write_process(&mut out, &process).unwrap();
         let expected = "\
 cm:
 Record    Owner_ID  copy_set
@@ -122,6 +223,41 @@ Page      isOwner   Access
 3         false     Nil
 4         true      ReadWrite
 ";
-        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        assert_eq!(readout(TraceFormat::Table), expected);
+    }
+
+    #[test]
+    fn a_json_readout_is_one_object_per_table() {
+        let text = readout(TraceFormat::Json);
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["readout"], "initial");
+        assert_eq!(lines[0]["table"], "cm");
+        assert_eq!(
+            lines[0]["rows"][4],
+            json!({"record": 4, "owner_id": 1, "copy_set": []})
+        );
+        assert_eq!(
+            lines[1]["rows"][1],
+            json!({"page": 1, "is_owner": true, "access": "ReadWrite"})
+        );
+    }
+
+    #[test]
+    fn a_mermaid_readout_is_comments_only() {
+        let text = readout(TraceFormat::Mermaid);
+        assert!(text.lines().all(|line| line.starts_with("%% ")), "{text}");
+        assert!(text.starts_with("%% cm:\n%% Record    Owner_ID  copy_set\n"));
+    }
+
+    #[test]
+    fn a_table_without_rows_says_why() {
+        let mut out = Vec::new();
+        let table = Table::empty("cm_Backup", "down, cm 5".to_string());
+        write_readout(&mut out, TraceFormat::Table, "final", &[table]).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "cm_Backup (down, cm 5):\n");
     }
 }

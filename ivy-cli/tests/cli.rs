@@ -209,41 +209,6 @@ fn writes_only_leave_no_copies() {
 }
 
 #[test]
-fn json_trace_is_one_object_per_message() {
-    let stdout = ivy_ok(&["--trace", "json"]);
-    assert!(!stdout.lines().any(is_trace_header));
-    let (_, last, trace) = parse_readouts(&stdout);
-    assert_coherent(&last);
-    assert!(!trace.is_empty());
-    for line in &trace {
-        let value: Value = serde_json::from_str(line).expect("a JSON line");
-        let object = value.as_object().expect("a JSON object");
-        assert!(object["type"].is_string(), "{line}");
-        for field in ["from", "to", "view"] {
-            assert!(object[field].is_u64(), "{field} in {line}");
-        }
-        for field in ["page", "requester"] {
-            assert!(object[field].is_u64() || object[field].is_null(), "{line}");
-        }
-    }
-    assert_eq!(
-        summary_counts(summary_line(&stdout))[4] as usize,
-        trace.len()
-    );
-}
-
-#[test]
-fn mermaid_trace_is_a_sequence_diagram() {
-    let stdout = ivy_ok(&["--trace", "mermaid"]);
-    let (_, _, trace) = parse_readouts(&stdout);
-    assert_eq!(trace[0], "sequenceDiagram");
-    assert!(trace.contains(&"    participant P0 as process_0"));
-    assert!(trace.contains(&"    participant CM as cm_3"));
-    let messages = trace.iter().filter(|line| line.contains("->>")).count();
-    assert_eq!(summary_counts(summary_line(&stdout))[4] as usize, messages);
-}
-
-#[test]
 fn no_trace_keeps_readouts_and_summary() {
     let stdout = ivy_ok(&["--trace", "none"]);
     assert!(!stdout.contains("Type"), "{stdout}");

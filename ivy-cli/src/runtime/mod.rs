@@ -112,8 +112,10 @@ pub struct RunOutcome<M> {
     pub trace: Vec<TraceItem>,
     /// Completed operations, times in nanoseconds since the start (if recorded).
     pub history: Vec<HistoryEntry>,
-    /// Messages handled.
+    /// Messages handled, heartbeats (and their acknowledgements) apart.
     pub messages: u64,
+    /// Heartbeats and heartbeat acknowledgements handled.
+    pub heartbeats: u64,
     /// Operations that completed without a fault.
     pub local_hits: u64,
     /// From the start until the last operation completed.

@@ -31,13 +31,14 @@ pub(super) fn assemble<M>(
 ) -> RunOutcome<M> {
     let mut trace = Vec::new();
     let mut history = Vec::new();
-    let (mut messages, mut local_hits) = (0, 0);
+    let (mut messages, mut heartbeats, mut local_hits) = (0, 0, 0);
     let mut processes = Vec::new();
     let mut managers = Vec::new();
     for worker in workers {
         trace.extend(worker.trace);
         history.extend(worker.history);
         messages += worker.messages;
+        heartbeats += worker.heartbeats;
         local_hits += worker.local_hits;
         processes.extend(worker.processes.into_iter().map(|slot| slot.node));
         managers.extend(
@@ -60,6 +61,7 @@ pub(super) fn assemble<M>(
         trace: trace.into_iter().map(|(_, item)| item).collect(),
         history,
         messages,
+        heartbeats,
         local_hits,
         elapsed,
         failovers,

@@ -46,6 +46,7 @@ pub(super) struct Finished<M> {
     pub(super) trace: Vec<(u64, TraceItem)>,
     pub(super) history: Vec<HistoryEntry>,
     pub(super) messages: u64,
+    pub(super) heartbeats: u64,
     pub(super) local_hits: u64,
 }
 
@@ -63,7 +64,9 @@ pub(super) struct Worker<M> {
     now_ticks: u64,
     trace: Vec<(u64, TraceItem)>,
     history: Vec<HistoryEntry>,
+    /// Messages handled, heartbeats apart.
     messages: u64,
+    heartbeats: u64,
     local_hits: u64,
 }
 
@@ -87,6 +90,7 @@ impl<M: RuntimeManager> Worker<M> {
             trace: Vec::new(),
             history: Vec::new(),
             messages: 0,
+            heartbeats: 0,
             local_hits: 0,
         }
     }
@@ -287,7 +291,11 @@ impl<M: RuntimeManager> Worker<M> {
                 return;
             }
         }
-        self.messages += 1;
+        if kind.is_heartbeat() {
+            self.heartbeats += 1;
+        } else {
+            self.messages += 1;
+        }
         let options = &self.shared.options;
         if options.record_trace && (options.record_heartbeats || !kind.is_heartbeat()) {
             self.record(TraceItem::Message(TraceRecord::of(&envelope)));
@@ -372,6 +380,7 @@ impl<M: RuntimeManager> Worker<M> {
             trace: self.trace,
             history: self.history,
             messages: self.messages,
+            heartbeats: self.heartbeats,
             local_hits: self.local_hits,
         }
     }

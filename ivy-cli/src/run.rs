@@ -1,0 +1,178 @@
+//! What every run of the CLI shares, whatever system it drives: preparing the
+//! workload and the history file, the runtime options, and the end of a run (the
+//! history file first, then the checks, then the trace, the final readout and the
+//! summary), so that a failed output never costs the history or the verdict.
+
+use crate::args::{RunArgs, TraceFormat};
+use crate::error::CliError;
+use crate::history_file::HistoryFile;
+use crate::output::{write_summary, write_trace, Summary};
+use crate::readout::{write_readout, Table};
+use crate::runtime::{RunOutcome, RuntimeOptions};
+use ivy_core::{
+    check_coherence, check_linearizable, DirectoryView, HistoryEntry, OperationKind, Process,
+    ProcessOptions, SystemConfig, Workload,
+};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+/// The most operations one run may draw (they are generated up front).
+pub const MAX_REQUESTS: u64 = 100_000_000;
+
+/// A validated run, ready to start.
+pub struct Prepared {
+    /// The system's size.
+    pub config: SystemConfig,
+    /// The history file, created before the run so that a bad path fails fast.
+    history_file: Option<HistoryFile>,
+    counts: (usize, usize, usize),
+    format: TraceFormat,
+    quiet: bool,
+}
+
+/// How a finished run ends: what to check and what to print.
+pub struct Ending<'a, M> {
+    /// The finished run.
+    pub outcome: &'a RunOutcome<M>,
+    /// The live managers with state, each of which must agree with the processes.
+    pub live_managers: Vec<&'a dyn DirectoryView>,
+    /// The final readout's manager tables (the process tables follow them).
+    pub manager_tables: Vec<Table>,
+    /// Whether the summary reports the slowest operation (fault tolerance).
+    pub report_slowest: bool,
+}
+
+/// Validates `args`, draws the workload and creates the history file.
+pub fn prepare(args: &RunArgs) -> Result<(Prepared, Workload), CliError> {
+    let config = args.system_config().map_err(CliError::Usage)?;
+    if args.requests > MAX_REQUESTS {
+        return Err(CliError::Usage(format!(
+            "--requests must be at most {MAX_REQUESTS}, not {}",
+            args.requests
+        )));
+    }
+    let history_file = match &args.history {
+        Some(path) => Some(HistoryFile::create(path).map_err(CliError::Usage)?),
+        None => None,
+    };
+    let workload = Workload::generate(&config, args.requests, args.ops.into(), args.seed);
+    let counts = (
+        workload.len(),
+        workload.count(OperationKind::Read),
+        workload.count(OperationKind::Write),
+    );
+    let prepared = Prepared {
+        config,
+        history_file,
+        counts,
+        format: args.trace,
+        quiet: args.quiet,
+    };
+    Ok((prepared, workload))
+}
+
+impl Prepared {
+    /// Writes the initial readout: `manager_tables`, then every process's table.
+    pub fn write_initial(
+        &self,
+        out: &mut dyn Write,
+        manager_tables: Vec<Table>,
+        processes: &[Process],
+    ) -> std::io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        let tables = manager_tables
+            .into_iter()
+            .chain(processes.iter().map(Table::process));
+        write_readout(out, self.format, "initial", &tables.collect::<Vec<_>>())
+    }
+
+    /// Ends a finished run: writes the history file, checks the outcome, then prints
+    /// the trace, the final readout and the summary.
+    pub fn conclude<M>(self, out: &mut dyn Write, ending: Ending<'_, M>) -> Result<(), CliError> {
+        let outcome = ending.outcome;
+        if let Some(history_file) = self.history_file {
+            history_file
+                .commit(&outcome.history)
+                .map_err(CliError::Failed)?;
+        }
+        check_outcome(outcome, &ending.live_managers)?;
+        if !self.quiet {
+            let (processes, managers) = (self.config.processes, outcome.managers.len() as u32);
+            write_trace(out, self.format, &outcome.trace, processes, managers)?;
+            let processes = outcome.processes.iter().map(Table::process);
+            let tables: Vec<Table> = ending.manager_tables.into_iter().chain(processes).collect();
+            write_readout(out, self.format, "final", &tables)?;
+        }
+        let (requests, reads, writes) = self.counts;
+        let summary = Summary {
+            requests,
+            reads,
+            writes,
+            local_hits: outcome.local_hits,
+            messages: outcome.messages,
+            heartbeats: outcome.heartbeats,
+            elapsed: outcome.elapsed,
+            failovers: outcome.failovers.clone(),
+            slowest: ending
+                .report_slowest
+                .then(|| slowest_operation(&outcome.history)),
+        };
+        write_summary(out, self.format, &summary)?;
+        Ok(())
+    }
+}
+
+/// The runtime options every system starts from: trace and history as asked, no time.
+pub fn runtime_options(args: &RunArgs) -> RuntimeOptions {
+    RuntimeOptions {
+        record_trace: args.wants_trace(),
+        record_heartbeats: false,
+        record_history: true,
+        deadline: deadline_for(args.requests),
+        tick: None,
+        faults: BTreeMap::new(),
+        settle_timeout: Duration::from_secs(10),
+        threads: (args.threads > 0).then_some(args.threads),
+    }
+}
+
+/// The longest time any operation took.
+fn slowest_operation(history: &[HistoryEntry]) -> Duration {
+    let longest_ns = history
+        .iter()
+        .map(|entry| entry.completed_at - entry.invoked_at)
+        .max();
+    Duration::from_nanos(longest_ns.unwrap_or(0))
+}
+
+/// Checks the end of a run: every live manager with state agrees with the processes,
+/// and the history is linearizable.
+fn check_outcome<M>(
+    outcome: &RunOutcome<M>,
+    managers: &[&dyn DirectoryView],
+) -> Result<(), CliError> {
+    for manager in managers {
+        check_coherence(&outcome.processes, *manager).map_err(|violation| {
+            CliError::Failed(format!("final state is not coherent: {violation}"))
+        })?;
+    }
+    check_linearizable(&outcome.history)
+        .map_err(|violation| CliError::Failed(format!("history is not linearizable: {violation}")))
+}
+
+/// Every process in its initial state.
+pub fn initial_processes(config: &SystemConfig, options: ProcessOptions) -> Vec<Process> {
+    config
+        .process_ids()
+        .map(|id| Process::new(id, config, options.clone()))
+        .collect()
+}
+
+/// How long a run may take before it is declared stalled: generous, so that only a
+/// protocol bug (a lost or never-served fault) reaches it.
+fn deadline_for(requests: u64) -> Duration {
+    Duration::from_secs(60) + Duration::from_micros(200) * requests.min(u32::MAX as u64) as u32
+}
