@@ -164,24 +164,33 @@ fn a_backup_is_settled_only_once_its_primary_names_it() {
     assert_eq!(acting.log_view(), Some(View(2)));
     assert_eq!(acting.settled_view(), None, "not linked yet");
     assert_eq!(acting.phase(), "backup");
+    assert_eq!(acting.authority(), Some((View(2), false)));
     deliver(&mut acting, PRIMARY, 2, heartbeat(Some(FIRST)), 62);
     assert_eq!(acting.settled_view(), Some(View(2)));
 }
 
 #[test]
-fn phases_name_what_a_manager_is_doing() {
+fn phases_and_authority_name_what_a_manager_is_doing_and_holds() {
     let mut primary = manager(PRIMARY);
     assert_eq!(primary.phase(), "primary in sync");
+    assert_eq!(primary.authority(), Some((View(0), true)));
     deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 1);
     assert_eq!(primary.phase(), "primary awaiting ack");
     deliver(&mut primary, BACKUP, 0, snapshot_request(Incarnation(1)), 2);
     assert_eq!(primary.phase(), "primary sending snapshot");
     let mut backup = manager(BACKUP);
     assert_eq!(backup.phase(), "backup");
+    assert_eq!(backup.authority(), Some((View(0), false)));
     // A process reports view 2: the backup's log (view 0's) is behind it.
     tick(&mut backup, 51);
     deliver(&mut backup, NodeId(0), 2, promise(Viewstamp::ZERO), 52);
     assert_eq!(backup.phase(), "behind");
+    assert_eq!(
+        backup.authority(),
+        Some((View(0), false)),
+        "its log is view 0's"
+    );
     let blank = FtManager::restarted(&config(), BACKUP, FtOptions::default(), Incarnation(1));
     assert_eq!(blank.phase(), "blank");
+    assert_eq!(blank.authority(), None);
 }
