@@ -20,12 +20,7 @@ fn failover(criterion: &mut Criterion) {
         ("heartbeat 1 ms, timeout 5 ms", 1, 5),
     ] {
         let mut run = Run::new(10, 100, 2_000, OperationMix::Mixed);
-        run.ft = FtOptions {
-            heartbeat_ticks,
-            failover_timeout_ticks,
-            redrive_ticks: 4 * heartbeat_ticks,
-            hand_back: true,
-        };
+        run.ft = FtOptions::with_timing(heartbeat_ticks, failover_timeout_ticks);
         run.faults.insert(500, vec![FaultAction::KillPrimary]);
         group.bench_function(name, |bencher| {
             bencher.iter_custom(|iters| {

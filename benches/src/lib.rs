@@ -79,9 +79,8 @@ impl Run {
                 summarize(runtime::run(processes, vec![manager], workload, options))
             }
             System::Ft => {
-                options.tick = Some(Duration::from_millis(1));
                 options.faults = self.faults.clone();
-                let retry = self.ft.failover_timeout_ticks + self.ft.heartbeat_ticks;
+                let retry = self.ft.process_retry_ticks();
                 let processes =
                     initial_processes(&config, ProcessOptions::replicated(&config, retry));
                 let managers = vec![
@@ -101,7 +100,6 @@ pub fn unrecorded_options() -> RuntimeOptions {
         record_heartbeats: false,
         record_history: false,
         deadline: Duration::from_secs(300),
-        tick: None,
         faults: BTreeMap::new(),
         settle_timeout: Duration::from_secs(10),
         threads: None,

@@ -2,9 +2,10 @@
 
 use crate::serializer::{Admission, PageSerializer};
 use ivy_core::{
-    ActiveFault, Directory, DirectoryView, Envelope, LogPosition, Message, Node, NodeId,
+    ActiveFault, Deadline, Directory, DirectoryView, Envelope, LogPosition, Message, Node, NodeId,
     OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
+use std::convert::Infallible;
 
 /// The single central manager: it owns the directory, serialises faults per page and
 /// sends each transaction's forwards and invalidations at once. It works in view 0.
@@ -58,6 +59,8 @@ impl CentralManager {
 }
 
 impl Node for CentralManager {
+    type Timer = Infallible;
+
     fn id(&self) -> NodeId {
         self.id
     }
@@ -105,7 +108,14 @@ impl Node for CentralManager {
         }
     }
 
-    fn handle_tick(&mut self, _now_ticks: u64, _out: &mut Outbox) {}
+    /// A reliable manager waits for nothing: it sets no timer.
+    fn next_deadline(&self) -> Option<Deadline<Infallible>> {
+        None
+    }
+
+    fn handle_timeout(&mut self, timer: Infallible, _now_ticks: u64, _out: &mut Outbox) {
+        match timer {}
+    }
 }
 
 impl DirectoryView for CentralManager {

@@ -19,17 +19,9 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let faults = fault_schedule(args)?;
     let (prepared, workload) = prepare(&args.run)?;
     let config = prepared.config;
-    let ft_options = FtOptions {
-        heartbeat_ticks: args.heartbeat_ms,
-        failover_timeout_ticks: args.timeout_ms,
-        redrive_ticks: 4 * args.heartbeat_ms,
-        hand_back: true,
-    };
-    let retry_timeout_ticks = args.timeout_ms + args.heartbeat_ms;
-    let processes = initial_processes(
-        &config,
-        ProcessOptions::replicated(&config, retry_timeout_ticks),
-    );
+    let ft_options = FtOptions::with_timing(args.heartbeat_ms, args.timeout_ms);
+    let retry_ticks = ft_options.process_retry_ticks();
+    let processes = initial_processes(&config, ProcessOptions::replicated(&config, retry_ticks));
     let managers = vec![
         FtManager::new(&config, config.manager(), ft_options),
         FtManager::new(&config, config.backup_manager(), ft_options),
@@ -37,7 +29,6 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let tables = manager_tables(managers.iter().map(|manager| (manager, false)));
     prepared.write_initial(out, tables, &processes)?;
     let mut options = runtime_options(&args.run);
-    options.tick = Some(Duration::from_millis(1));
     options.record_heartbeats = args.trace_heartbeats;
     options.faults = faults;
     options.settle_timeout = Duration::from_secs(10) + Duration::from_millis(20 * args.timeout_ms);

@@ -34,9 +34,9 @@ pub use history::{check_linearizable, HistoryEntry, LinearizabilityViolation, Or
 pub use ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 pub use invariants::{check_coherence, check_page_coherence, CoherenceViolation};
 pub use message::{Envelope, Message, MessageKind};
-pub use node::{Completion, Node, NodeEvent, Operation, OperationKind, Outbox};
+pub use node::{earliest, Completion, Deadline, Node, NodeEvent, Operation, OperationKind, Outbox};
 pub use page::{Access, PageBuffer};
-pub use process::{PageEntry, Process, ProcessOptions, StartError};
+pub use process::{PageEntry, Process, ProcessOptions, ProcessTimer, StartError};
 pub use replication::{HeldFault, LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
 pub use trace::TraceRecord;
 pub use workload::{OperationMix, Workload};

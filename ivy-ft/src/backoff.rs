@@ -30,6 +30,11 @@ impl Backoff {
         now_ticks >= self.not_before_ticks
     }
 
+    /// The first moment an attempt may start.
+    pub(crate) fn not_before_ticks(&self) -> u64 {
+        self.not_before_ticks
+    }
+
     /// An attempt failed at `now_ticks`: the next waits between one half and one whole
     /// of `base_ticks` doubled once per failure so far.
     pub(crate) fn failed(&mut self, now_ticks: u64, base_ticks: u64) {

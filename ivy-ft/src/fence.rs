@@ -64,10 +64,14 @@ impl FtManager {
     /// Whether this manager may try to take over: it has state, and no process has
     /// reported obeying an entry its log lacks.
     pub(crate) fn may_take_over(&self, now_ticks: u64) -> bool {
+        self.holds_what_was_acted_on() && self.backoff.allows(now_ticks)
+    }
+
+    /// Whether this manager's log reaches every position a process reported obeying.
+    pub(crate) fn holds_what_was_acted_on(&self) -> bool {
         self.replica
             .as_ref()
             .is_some_and(|replica| replica.reach().covers(self.known_acted))
-            && self.backoff.allows(now_ticks)
     }
 
     /// Begins establishing `view`: asks every process to promise it. Only a manager

@@ -252,21 +252,7 @@ impl FtManager {
 
     /// Whether this manager must catch up by a snapshot: it is blank, or it follows a
     /// view newer than the log it holds.
-    fn is_behind(&self) -> bool {
+    pub(crate) fn is_behind(&self) -> bool {
         self.log_view().is_none_or(|log_view| log_view < self.view)
-    }
-
-    /// Ticks of a manager that does not lead: one that is behind asks for state, a
-    /// backup whose primary went silent tries to take over (if no process reported an
-    /// entry it lacks, and not before its back-off after failed attempts ends).
-    pub(crate) fn follower_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
-        if self.is_behind() {
-            self.request_snapshot_if_due(now_ticks, out);
-        }
-        let silent_ticks = now_ticks.saturating_sub(self.last_peer_ticks);
-        if silent_ticks > self.options.failover_timeout_ticks && self.may_take_over(now_ticks) {
-            let view = self.next_own_view(self.view);
-            self.start_fence(view, None, now_ticks, out);
-        }
     }
 }

@@ -28,6 +28,8 @@ mod link;
 mod manager;
 mod options;
 mod replicating;
+mod timers;
 
 pub use manager::{FtManager, RoleKind};
 pub use options::FtOptions;
+pub use timers::FtTimer;

@@ -3,10 +3,11 @@
 use crate::backoff::Backoff;
 use crate::leader::Leader;
 use crate::options::FtOptions;
+use crate::timers::FtTimer;
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    ActiveFault, Directory, DirectoryView, Envelope, Incarnation, LogPosition, Message, Node,
-    NodeEvent, NodeId, Outbox, PageId, SystemConfig, View, Viewstamp,
+    ActiveFault, Deadline, Directory, DirectoryView, Envelope, Incarnation, LogPosition, Message,
+    Node, NodeEvent, NodeId, Outbox, PageId, SystemConfig, View, Viewstamp,
 };
 
 /// What a manager is doing, without its details.
@@ -253,6 +254,8 @@ impl FtManager {
 }
 
 impl Node for FtManager {
+    type Timer = FtTimer;
+
     fn id(&self) -> NodeId {
         self.id
     }
@@ -265,11 +268,12 @@ impl Node for FtManager {
         }
     }
 
-    fn handle_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
-        match self.role {
-            Role::Leading(_) => self.leader_tick(now_ticks, out),
-            Role::Backup => self.follower_tick(now_ticks, out),
-        }
+    fn next_deadline(&self) -> Option<Deadline<FtTimer>> {
+        self.next_timer()
+    }
+
+    fn handle_timeout(&mut self, timer: FtTimer, now_ticks: u64, out: &mut Outbox) {
+        self.on_timer(timer, now_ticks, out);
     }
 
     fn handle_idle(&mut self, now_ticks: u64, out: &mut Outbox) {

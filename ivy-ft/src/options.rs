@@ -18,14 +18,47 @@ pub struct FtOptions {
     pub hand_back: bool,
 }
 
-impl Default for FtOptions {
-    /// Heartbeat 10 ticks, failover after 50, re-drive after 40, hand back.
-    fn default() -> FtOptions {
+impl FtOptions {
+    /// The one place the fault-tolerant timings are derived, used by the CLI, the
+    /// benchmarks and the tests: a heartbeat every `heartbeat_ticks`, failover after
+    /// `failover_timeout_ticks` of silence, a stalled transaction re-driven after four
+    /// heartbeats, and the role handed back.
+    ///
+    /// # Panics
+    ///
+    /// If the heartbeat is zero or the failover timeout does not exceed it (the CLI
+    /// checks its arguments first).
+    pub fn with_timing(heartbeat_ticks: u64, failover_timeout_ticks: u64) -> FtOptions {
+        assert!(heartbeat_ticks > 0, "a heartbeat of zero ticks");
+        assert!(
+            failover_timeout_ticks > heartbeat_ticks,
+            "the failover timeout must exceed the heartbeat"
+        );
         FtOptions {
-            heartbeat_ticks: 10,
-            failover_timeout_ticks: 50,
-            redrive_ticks: 40,
+            heartbeat_ticks,
+            failover_timeout_ticks,
+            redrive_ticks: 4 * heartbeat_ticks,
             hand_back: true,
         }
+    }
+
+    /// How long a process waits for an answer to its fault before it resends it to
+    /// the other manager: a failover and a heartbeat, so that by then a live backup
+    /// has taken over.
+    pub fn process_retry_ticks(&self) -> u64 {
+        self.failover_timeout_ticks + self.heartbeat_ticks
+    }
+
+    /// Ticks after which a manager's silence makes its peer act: the failover timeout
+    /// passed (a peer acts once more than the timeout has gone by).
+    pub fn silence_ticks(&self) -> u64 {
+        self.failover_timeout_ticks + 1
+    }
+}
+
+impl Default for FtOptions {
+    /// Heartbeat 10 ticks, failover after 50 (see [`FtOptions::with_timing`]).
+    fn default() -> FtOptions {
+        FtOptions::with_timing(10, 50)
     }
 }

@@ -133,7 +133,8 @@ impl Model for FtIvy {
     type Action = Action;
 
     fn init_states(&self) -> Vec<State> {
-        let options = ProcessOptions::replicated(&self.config, 60);
+        let options =
+            ProcessOptions::replicated(&self.config, FtOptions::default().process_retry_ticks());
         let ft = FtOptions::default();
         vec![State {
             processes: self
@@ -218,11 +219,11 @@ impl Model for FtIvy {
                 state.jumps += 1;
                 let now = state.now_ticks();
                 for process in &mut state.processes {
-                    process.handle_tick(now, &mut out);
+                    process.handle_due_timers(now, &mut out);
                 }
                 for m in 0..2 {
                     if !state.down[m] {
-                        state.managers[m].handle_tick(now, &mut out);
+                        state.managers[m].handle_due_timers(now, &mut out);
                     }
                 }
             }

@@ -74,7 +74,7 @@ proptest! {
             ..FaultOptions::none()
         };
         let options = SimulationOptions {
-            retry_timeout_ticks: Some(60),
+            retry_timeout_ticks: Some(FtOptions::default().process_retry_ticks()),
             faults,
             max_steps: 1_000_000,
             ..SimulationOptions::seeded(case.seed)

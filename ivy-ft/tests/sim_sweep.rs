@@ -53,7 +53,7 @@ fn run_seed(
         until_step: rng.random_range(500..=20_000),
     };
     let options = SimulationOptions {
-        retry_timeout_ticks: Some(60),
+        retry_timeout_ticks: Some(FtOptions::default().process_retry_ticks()),
         faults,
         max_steps: std::env::var("IVY_MAX_STEPS").map_or(2_000_000, |s| s.parse().unwrap()),
         record_trace,

@@ -8,8 +8,8 @@
 mod common;
 
 use common::*;
-use ivy_core::{Incarnation, Message, NodeEvent, NodeId, View, Viewstamp};
-use ivy_ft::{FtManager, FtOptions, RoleKind};
+use ivy_core::{Incarnation, Message, Node, NodeEvent, NodeId, Outbox, View, Viewstamp};
+use ivy_ft::{FtManager, FtOptions, FtTimer, RoleKind};
 
 #[test]
 fn a_primary_sends_one_heartbeat_per_interval() {
@@ -133,4 +133,61 @@ fn a_manager_fencing_after_a_hand_over_sends_its_backup_nothing() {
         let (sent, _) = tick(&mut successor, now_ticks);
         assert!(sent.iter().all(|(to, _, _)| *to != BACKUP), "{sent:?}");
     }
+}
+
+/// Two managers with nothing to do, their messages delivered at once: time jumps
+/// from one deadline to the next, and each timer that fires is recorded.
+fn idle_pair_timers(until_ticks: u64) -> Vec<(NodeId, FtTimer)> {
+    let mut managers = [manager(PRIMARY), manager(BACKUP)];
+    let mut fired = Vec::new();
+    loop {
+        let next = managers
+            .iter()
+            .enumerate()
+            .filter_map(|(index, m)| Some((m.next_deadline()?, index)))
+            .min_by_key(|(deadline, _)| deadline.at_ticks);
+        let Some((deadline, index)) = next else {
+            return fired;
+        };
+        if deadline.at_ticks > until_ticks {
+            return fired;
+        }
+        let now = deadline.at_ticks;
+        fired.push((managers[index].id(), deadline.timer));
+        let mut out = Outbox::new();
+        managers[index].handle_timeout(deadline.timer, now, &mut out);
+        for envelope in out.messages {
+            let to = usize::from(envelope.to == BACKUP);
+            let mut replies = Outbox::new();
+            managers[to].handle_message(envelope, now, &mut replies);
+            for reply in replies.messages {
+                let back = usize::from(reply.to == BACKUP);
+                managers[back].handle_message(reply, now, &mut Outbox::new());
+            }
+        }
+    }
+}
+
+#[test]
+fn an_idle_pair_wakes_only_for_heartbeats() {
+    let timing = FtOptions::default();
+    let until_ticks = 100 * timing.heartbeat_ticks;
+    let fired = idle_pair_timers(until_ticks);
+    assert!(
+        fired
+            .iter()
+            .all(|&fired| fired == (PRIMARY, FtTimer::Heartbeat)),
+        "{fired:?}"
+    );
+    assert_eq!(fired.len() as u64, until_ticks / timing.heartbeat_ticks);
+}
+
+#[test]
+fn a_backup_whose_primary_is_silent_wakes_once_the_timeout_has_passed() {
+    let backup = manager(BACKUP);
+    let deadline = backup
+        .next_deadline()
+        .expect("a backup waits for its primary");
+    assert_eq!(deadline.timer, FtTimer::Takeover);
+    assert_eq!(deadline.at_ticks, FtOptions::default().silence_ticks());
 }

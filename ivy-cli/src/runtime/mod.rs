@@ -1,8 +1,10 @@
 //! The threaded runtime: one thread per node, connected by crossbeam channels, driving
 //! the same sans-IO state machines as the simulator. Every process issues its
 //! operations one after another (a fault blocks it, as in a real DSM) while serving
-//! the messages other nodes send it; all processes start at once. Time, when the
-//! system needs it, reaches the nodes as one tick per millisecond. Scheduled faults
+//! the messages other nodes send it; all processes start at once. A tick is a
+//! millisecond since the start; a worker sleeps until a message arrives or the
+//! earliest deadline of a node it hosts, so nodes that set no timer (the basic
+//! system) are only ever woken by messages. Scheduled faults
 //! crash and revive managers when a given request is issued: a kill crashes the
 //! manager in the role it names at once (or, with `kill_waits`, once its peer holds
 //! its state), and a kill that finds no such manager is reported, never skipped in
@@ -18,6 +20,7 @@ mod worker;
 
 pub use events::TraceItem;
 pub use faults::{KillRole, MissReason, MissedKill};
+pub use outcome::RunCounts;
 
 use board::ManagerBoard;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
@@ -80,8 +83,6 @@ pub struct RuntimeOptions {
     pub record_history: bool,
     /// Give up if the operations have not all completed by then.
     pub deadline: Duration,
-    /// The length of a tick, or `None` when the nodes need no time.
-    pub tick: Option<Duration>,
     /// Faults by the request number at whose issue they happen.
     pub faults: BTreeMap<u64, Vec<FaultAction>>,
     /// After the operations, how long the managers may take to settle.
@@ -112,12 +113,8 @@ pub struct RunOutcome<M> {
     pub trace: Vec<TraceItem>,
     /// Completed operations, times in nanoseconds since the start (if recorded).
     pub history: Vec<HistoryEntry>,
-    /// Messages handled, heartbeats (and their acknowledgements) apart.
-    pub messages: u64,
-    /// Heartbeats and heartbeat acknowledgements handled.
-    pub heartbeats: u64,
-    /// Operations that completed without a fault.
-    pub local_hits: u64,
+    /// What the run counted: messages, heartbeats, local hits, timer wake-ups.
+    pub counts: RunCounts,
     /// From the start until the last operation completed.
     pub elapsed: Duration,
     /// For each crash of a primary, the time until the next primary served a request.

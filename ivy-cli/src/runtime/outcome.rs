@@ -6,6 +6,33 @@ use ivy_core::Node;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// What a run counted, summed over its workers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    /// Messages handled, heartbeats (and their acknowledgements) apart.
+    pub messages: u64,
+    /// Heartbeats and heartbeat acknowledgements handled.
+    pub heartbeats: u64,
+    /// Operations that completed without a fault.
+    pub local_hits: u64,
+    /// Timers fired: the times a node was woken by a deadline rather than a message
+    /// (none in a basic run: nothing there waits for time).
+    pub timer_firings: u64,
+    /// Times a worker woke because a timed wait ran out rather than for an input (a
+    /// deadline, or polling while a process waits for a fault to be injected).
+    pub timed_wakeups: u64,
+}
+
+impl std::ops::AddAssign for RunCounts {
+    fn add_assign(&mut self, other: RunCounts) {
+        self.messages += other.messages;
+        self.heartbeats += other.heartbeats;
+        self.local_hits += other.local_hits;
+        self.timer_firings += other.timer_firings;
+        self.timed_wakeups += other.timed_wakeups;
+    }
+}
+
 pub(super) fn join_all<M>(
     threads: Vec<JoinHandle<Finished<M>>>,
 ) -> Result<Vec<Finished<M>>, RuntimeError> {
@@ -31,15 +58,13 @@ pub(super) fn assemble<M>(
 ) -> RunOutcome<M> {
     let mut trace = Vec::new();
     let mut history = Vec::new();
-    let (mut messages, mut heartbeats, mut local_hits) = (0, 0, 0);
+    let mut counts = RunCounts::default();
     let mut processes = Vec::new();
     let mut managers = Vec::new();
     for worker in workers {
         trace.extend(worker.trace);
         history.extend(worker.history);
-        messages += worker.messages;
-        heartbeats += worker.heartbeats;
-        local_hits += worker.local_hits;
+        counts += worker.counts;
         processes.extend(worker.processes.into_iter().map(|slot| slot.node));
         managers.extend(
             worker
@@ -60,9 +85,7 @@ pub(super) fn assemble<M>(
             .collect(),
         trace: trace.into_iter().map(|(_, item)| item).collect(),
         history,
-        messages,
-        heartbeats,
-        local_hits,
+        counts,
         elapsed,
         failovers,
         missed_kills,

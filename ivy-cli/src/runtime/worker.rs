@@ -5,7 +5,7 @@
 //! soon as the process is idle.
 
 use super::events::{RunEvent, TraceItem};
-use super::{Input, RuntimeManager, Shared};
+use super::{Input, RunCounts, RuntimeManager, Shared};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use ivy_core::{Envelope, HistoryEntry, Node, NodeId, Operation, Outbox, Process, TraceRecord};
 use std::collections::VecDeque;
@@ -45,9 +45,7 @@ pub(super) struct Finished<M> {
     pub(super) managers: Vec<ManagerSlot<M>>,
     pub(super) trace: Vec<(u64, TraceItem)>,
     pub(super) history: Vec<HistoryEntry>,
-    pub(super) messages: u64,
-    pub(super) heartbeats: u64,
-    pub(super) local_hits: u64,
+    pub(super) counts: RunCounts,
 }
 
 pub(super) struct Worker<M> {
@@ -59,15 +57,11 @@ pub(super) struct Worker<M> {
     slot_of: Vec<Option<usize>>,
     local: VecDeque<Envelope>,
     outbox: Outbox,
-    next_tick: Instant,
     /// The time in ticks, read once per batch of inputs rather than per message.
     now_ticks: u64,
     trace: Vec<(u64, TraceItem)>,
     history: Vec<HistoryEntry>,
-    /// Messages handled, heartbeats apart.
-    messages: u64,
-    heartbeats: u64,
-    local_hits: u64,
+    counts: RunCounts,
 }
 
 impl<M: RuntimeManager> Worker<M> {
@@ -85,13 +79,10 @@ impl<M: RuntimeManager> Worker<M> {
             slot_of: vec![None; node_count],
             local: VecDeque::new(),
             outbox: Outbox::new(),
-            next_tick: Instant::now(),
             now_ticks: 0,
             trace: Vec::new(),
             history: Vec::new(),
-            messages: 0,
-            heartbeats: 0,
-            local_hits: 0,
+            counts: RunCounts::default(),
         }
     }
 
@@ -129,7 +120,7 @@ impl<M: RuntimeManager> Worker<M> {
         self.shared.start_barrier.wait();
         self.publish_all();
         loop {
-            self.tick_if_due();
+            self.fire_due_timers();
             if self.shared.handling.kill_waits {
                 self.retry_waiting_kills();
             }
@@ -142,10 +133,15 @@ impl<M: RuntimeManager> Worker<M> {
             if self.can_start_more() {
                 continue;
             }
-            let wake = match (waiting_for_faults, self.shared.options.tick) {
-                (true, _) => Some(Instant::now() + Duration::from_micros(200)),
-                (false, Some(_)) => Some(self.next_tick),
-                (false, None) => None,
+            // Sleep until the next message or the earliest deadline; with no timer
+            // set (a basic system), only a message wakes the worker.
+            let deadline = self.next_deadline();
+            let wake = match waiting_for_faults {
+                true => {
+                    let soon = Instant::now() + Duration::from_micros(200);
+                    Some(deadline.map_or(soon, |deadline| deadline.min(soon)))
+                }
+                false => deadline,
             };
             let received = match wake {
                 None => self
@@ -161,7 +157,7 @@ impl<M: RuntimeManager> Worker<M> {
                     self.now_ticks = self.shared.now_ns() / 1_000_000;
                     self.handle_input(input)
                 }
-                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Timeout) => self.counts.timed_wakeups += 1,
             }
         }
         self.finish()
@@ -176,30 +172,41 @@ impl<M: RuntimeManager> Worker<M> {
         }
     }
 
-    /// Reads the clock, and ticks every hosted node once a millisecond if the system
-    /// keeps time.
-    fn tick_if_due(&mut self) {
-        let now = Instant::now();
-        let start = *self.shared.start.get().expect("started");
-        self.now_ticks = now.duration_since(start).as_millis() as u64;
-        let Some(tick) = self.shared.options.tick else {
-            return;
-        };
-        if now < self.next_tick {
-            return;
-        }
-        self.next_tick = now + tick;
+    /// Reads the clock (a tick is a millisecond since the start), and fires every
+    /// timer of a hosted live node that is due.
+    fn fire_due_timers(&mut self) {
+        self.now_ticks = self.shared.now_ns() / 1_000_000;
         let now_ticks = self.now_ticks;
         for slot in 0..self.hosted.len() {
-            match &mut self.hosted[slot] {
-                Hosted::Process(process) => process.node.handle_tick(now_ticks, &mut self.outbox),
-                Hosted::Manager(manager) if !manager.down => {
-                    manager.node.handle_tick(now_ticks, &mut self.outbox)
+            let fired = match &mut self.hosted[slot] {
+                Hosted::Process(process) => {
+                    process.node.handle_due_timers(now_ticks, &mut self.outbox)
                 }
-                Hosted::Manager(_) => {}
+                Hosted::Manager(manager) if !manager.down => {
+                    manager.node.handle_due_timers(now_ticks, &mut self.outbox)
+                }
+                Hosted::Manager(_) => 0,
+            };
+            if fired > 0 {
+                self.counts.timer_firings += fired as u64;
+                self.route(slot);
             }
-            self.route(slot);
         }
+    }
+
+    /// When the earliest timer of a hosted live node is due, if any is set.
+    fn next_deadline(&self) -> Option<Instant> {
+        let deadlines = self.hosted.iter().filter_map(|hosted| match hosted {
+            Hosted::Process(process) => process.node.next_deadline().map(|d| d.at_ticks),
+            Hosted::Manager(manager) if !manager.down => {
+                manager.node.next_deadline().map(|d| d.at_ticks)
+            }
+            Hosted::Manager(_) => None,
+        });
+        let start = *self.shared.start.get().expect("started");
+        deadlines
+            .min()
+            .map(|ticks| start + Duration::from_millis(ticks))
     }
 
     /// Starts the next operation of every idle process whose turn has come; returns
@@ -292,9 +299,9 @@ impl<M: RuntimeManager> Worker<M> {
             }
         }
         if kind.is_heartbeat() {
-            self.heartbeats += 1;
+            self.counts.heartbeats += 1;
         } else {
-            self.messages += 1;
+            self.counts.messages += 1;
         }
         let options = &self.shared.options;
         if options.record_trace && (options.record_heartbeats || !kind.is_heartbeat()) {
@@ -339,7 +346,7 @@ impl<M: RuntimeManager> Worker<M> {
             let complete_ns = self.shared.now_ns();
             for completion in self.outbox.completions.drain(..) {
                 if completion.fault.is_none() {
-                    self.local_hits += 1;
+                    self.counts.local_hits += 1;
                 }
                 if self.shared.options.record_history {
                     self.history.push(HistoryEntry {
@@ -379,9 +386,7 @@ impl<M: RuntimeManager> Worker<M> {
             managers,
             trace: self.trace,
             history: self.history,
-            messages: self.messages,
-            heartbeats: self.heartbeats,
-            local_hits: self.local_hits,
+            counts: self.counts,
         }
     }
 }

@@ -7,52 +7,20 @@
 //! most repeats the reply, so the fault-tolerant managers can re-drive a transaction.
 
 mod handlers;
+mod options;
 #[cfg(test)]
 mod tests;
 
 use crate::config::SystemConfig;
 use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 use crate::message::{Envelope, Message};
-use crate::node::{Completion, Node, Operation, Outbox};
+use crate::node::{Completion, Deadline, Node, Operation, Outbox};
 use crate::page::{Access, PageBuffer};
 use crate::replication::LogPosition;
 use std::collections::BTreeMap;
 use thiserror::Error;
 
-/// How a process reaches its manager(s).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ProcessOptions {
-    /// The managers; the primary of view `v` is `managers[v % managers.len()]`.
-    pub managers: Vec<NodeId>,
-    /// Resend an unanswered fault to the next manager after this many ticks; `None`
-    /// never resends (a single, reliable manager).
-    pub retry_timeout_ticks: Option<u64>,
-    /// Keep a copy of a page handed over by a WriteForward, so that a repeated forward
-    /// (from a manager re-driving the transaction) can be answered. Costs a page copy
-    /// per ownership transfer, so only the fault-tolerant system turns it on.
-    pub retain_handoff: bool,
-}
-
-impl ProcessOptions {
-    /// One reliable central manager: no retries, pages moved rather than copied.
-    pub fn single_manager(config: &SystemConfig) -> ProcessOptions {
-        ProcessOptions {
-            managers: vec![config.manager()],
-            retry_timeout_ticks: None,
-            retain_handoff: false,
-        }
-    }
-
-    /// The two replicated managers: an unanswered fault is resent to the other one
-    /// after `retry_timeout_ticks`, and handed-over pages are kept for repeated forwards.
-    pub fn replicated(config: &SystemConfig, retry_timeout_ticks: u64) -> ProcessOptions {
-        ProcessOptions {
-            managers: vec![config.manager(), config.backup_manager()],
-            retry_timeout_ticks: Some(retry_timeout_ticks),
-            retain_handoff: true,
-        }
-    }
-}
+pub use options::ProcessOptions;
 
 /// A process's knowledge of one page.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -338,6 +306,8 @@ impl Process {
 }
 
 impl Node for Process {
+    type Timer = ProcessTimer;
+
     fn id(&self) -> NodeId {
         self.id
     }
@@ -369,18 +339,32 @@ impl Node for Process {
         self.dispatch(envelope.message, out);
     }
 
-    fn handle_tick(&mut self, now_ticks: u64, out: &mut Outbox) {
-        let Some(timeout_ticks) = self.options.retry_timeout_ticks else {
-            return;
-        };
+    fn next_deadline(&self) -> Option<Deadline<ProcessTimer>> {
+        let timeout_ticks = self.options.retry_timeout_ticks?;
+        let pending = self.pending.as_ref()?;
+        Some(Deadline {
+            at_ticks: pending.sent_at_ticks + timeout_ticks,
+            timer: ProcessTimer::FaultRetry,
+        })
+    }
+
+    /// The fault went unanswered for the retry timeout: resend it to the next manager.
+    fn handle_timeout(&mut self, timer: ProcessTimer, now_ticks: u64, out: &mut Outbox) {
+        let ProcessTimer::FaultRetry = timer;
         let manager_count = self.options.managers.len();
         let Some(pending) = self.pending.as_mut() else {
             return;
         };
-        if now_ticks.saturating_sub(pending.sent_at_ticks) >= timeout_ticks {
-            pending.sent_at_ticks = now_ticks;
-            pending.manager_index = (pending.manager_index + 1) % manager_count;
-            self.send_request(out);
-        }
+        pending.sent_at_ticks = now_ticks;
+        pending.manager_index = (pending.manager_index + 1) % manager_count;
+        self.send_request(out);
     }
+}
+
+/// The timers of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProcessTimer {
+    /// The pending fault went unanswered (replicated managers only): resend it to the
+    /// next manager.
+    FaultRetry,
 }

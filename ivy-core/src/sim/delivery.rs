@@ -1,8 +1,8 @@
 //! Delivering in-flight messages: which can arrive now (a paused manager's wait), the
 //! loss and duplication of a faulty network, and handing a message to its node.
 
-use super::{ManagerStatus, SimManager, Simulation, STEP_LOG_LENGTH};
-use crate::ids::{NodeId, PageId};
+use super::{ManagerStatus, SimManager, Simulation, Touched, STEP_LOG_LENGTH};
+use crate::ids::NodeId;
 use crate::message::Envelope;
 use crate::node::Node;
 use crate::trace::TraceRecord;
@@ -40,12 +40,7 @@ impl<M: SimManager> Simulation<M> {
     }
 
     /// Delivers the `n`th of the `deliverable` messages (or loses it, or duplicates it).
-    pub(super) fn deliver_nth(
-        &mut self,
-        n: usize,
-        deliverable: usize,
-        faulty: bool,
-    ) -> Option<PageId> {
+    pub(super) fn deliver_nth(&mut self, n: usize, deliverable: usize, faulty: bool) -> Touched {
         let position = if self.in_flight.len() == deliverable {
             n
         } else {
@@ -61,7 +56,7 @@ impl<M: SimManager> Simulation<M> {
         if to_down || (faulty && self.rng.random_ratio(faults.drop_per_mille, 1000)) {
             self.report.dropped += 1;
             self.log_step(|| format!("dropped {envelope:?}"));
-            return None;
+            return Touched::Nothing;
         }
         if faulty && self.rng.random_ratio(faults.duplicate_per_mille, 1000) {
             self.report.duplicated += 1;
@@ -80,15 +75,24 @@ impl<M: SimManager> Simulation<M> {
         }
     }
 
-    pub(super) fn deliver(&mut self, envelope: Envelope) -> Option<PageId> {
+    /// Delivers `envelope` and says what it may have changed: its page, or for a
+    /// message without one, every page, unless its receiver is a manager other than
+    /// the authority, whose state the per-step check does not read.
+    pub(super) fn deliver(&mut self, envelope: Envelope) -> Touched {
         let page = envelope.message.page();
+        let receiver = self.manager_index(envelope.to);
+        let touched = match page {
+            Some(page) => Touched::Page(page),
+            None if receiver.is_some() && receiver != self.authority => Touched::Nothing,
+            None => Touched::Everything,
+        };
         if self.options.record_trace {
             self.report.trace.push(TraceRecord::of(&envelope));
             self.log_step(|| format!("{envelope:?}"));
         }
         self.report.messages += 1;
         let now_ticks = self.now_ticks;
-        match self.manager_index(envelope.to) {
+        match receiver {
             Some(index) => {
                 let manager = &mut self.managers[index];
                 manager.handle_message(envelope, now_ticks, &mut self.outbox);
@@ -100,6 +104,6 @@ impl<M: SimManager> Simulation<M> {
                 &mut self.outbox,
             ),
         }
-        page
+        touched
     }
 }

@@ -88,6 +88,23 @@ pub struct Simulation<M> {
     phases: Vec<&'static str>,
 }
 
+/// What a step may have changed, for the check after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Touched {
+    /// Nothing (time passed and no timer was due).
+    Nothing,
+    /// One page's state.
+    Page(PageId),
+    /// Any page (timers fired, or a message without a page).
+    Everything,
+}
+
+impl From<Option<PageId>> for Touched {
+    fn from(page: Option<PageId>) -> Touched {
+        page.map_or(Touched::Everything, Touched::Page)
+    }
+}
+
 /// How many steps a failure report shows.
 const STEP_LOG_LENGTH: usize = 400;
 
@@ -215,7 +232,7 @@ impl<M: SimManager> Simulation<M> {
             && self.managers.iter().all(|m| m.settled_view() == first)
     }
 
-    /// Takes one random step: a delivery, an operation start, or a tick.
+    /// Takes one random step: a delivery, an operation start, or the passage of time.
     fn step_once(&mut self) -> Result<(), SimulationError> {
         if self.step >= self.options.max_steps {
             return Err(self.failure(SimulationFailure::StepLimit));
@@ -237,11 +254,15 @@ impl<M: SimManager> Simulation<M> {
         }
         let deliverable = self.deliverable_count();
         let choices = deliverable + self.ready.len();
-        let tick = faults.has_time()
+        let time_passes = faults.has_time()
             && (choices == 0 || self.rng.random_ratio(faults.tick_per_mille, 1000));
-        let touched = if tick {
-            self.tick();
-            None
+        // Time passing with no timer due changes nothing: only a changed authority
+        // (after a crash or a pause) then needs a check.
+        let touched = if time_passes {
+            match self.pass_time(choices == 0) {
+                0 => Touched::Nothing,
+                _ => Touched::Everything,
+            }
         } else if choices == 0 {
             return Err(self.failure(SimulationFailure::Stuck {
                 incomplete: self.incomplete_operations(),
@@ -252,7 +273,7 @@ impl<M: SimManager> Simulation<M> {
                 self.deliver_nth(choice, deliverable, faulty)
             } else {
                 let process = self.ready[choice - deliverable];
-                self.start_next(process)
+                Touched::from(self.start_next(process))
             }
         };
         self.drain_outbox();
@@ -268,14 +289,15 @@ impl<M: SimManager> Simulation<M> {
 
     /// Checks coherence against the most authoritative manager: the page touched, or
     /// every page when the step was not about one page or the authority changed.
-    fn check_step(&mut self, touched: Option<PageId>) -> Result<(), SimulationError> {
+    fn check_step(&mut self, touched: Touched) -> Result<(), SimulationError> {
         let authority = self.most_authoritative();
         let Some(index) = authority else {
             unreachable!("a live manager with state exists while no state is lost");
         };
         let manager = &self.managers[index];
         let checked = match touched {
-            Some(page) if authority == self.authority => {
+            Touched::Nothing if authority == self.authority => Ok(()),
+            Touched::Page(page) if authority == self.authority => {
                 check_page_coherence(&self.processes, manager, page)
             }
             _ => check_coherence(&self.processes, manager),
@@ -292,17 +314,42 @@ impl<M: SimManager> Simulation<M> {
             .map(|(_, index)| index)
     }
 
-    fn tick(&mut self) {
-        self.now_ticks += 1;
+    /// Lets time pass: one tick while other things may happen, or, when nothing else
+    /// can (`idle`), a jump straight to the earliest deadline of a live node. Then
+    /// fires every timer due, and returns how many fired.
+    fn pass_time(&mut self, idle: bool) -> usize {
+        let next_tick = self.now_ticks + 1;
+        self.now_ticks = match self.earliest_deadline() {
+            Some(deadline) if idle && deadline > next_tick => {
+                self.report.time_jumps += 1;
+                deadline
+            }
+            _ => next_tick,
+        };
         let now_ticks = self.now_ticks;
+        let mut fired = 0;
         for process in &mut self.processes {
-            process.handle_tick(now_ticks, &mut self.outbox);
+            fired += process.handle_due_timers(now_ticks, &mut self.outbox);
         }
         for (manager, status) in self.managers.iter_mut().zip(&self.status) {
             if *status == ManagerStatus::Up {
-                manager.handle_tick(now_ticks, &mut self.outbox);
+                fired += manager.handle_due_timers(now_ticks, &mut self.outbox);
             }
         }
+        self.report.timer_firings += fired as u64;
+        fired
+    }
+
+    /// The earliest deadline of a process or a running manager.
+    fn earliest_deadline(&self) -> Option<u64> {
+        let processes = self.processes.iter().filter_map(|p| p.next_deadline());
+        let processes = processes.map(|deadline| deadline.at_ticks);
+        let running = self.managers.iter().zip(&self.status);
+        let managers = running
+            .filter(|(_, status)| **status == ManagerStatus::Up)
+            .filter_map(|(manager, _)| manager.next_deadline())
+            .map(|deadline| deadline.at_ticks);
+        processes.chain(managers).min()
     }
 
     fn start_next(&mut self, process: NodeId) -> Option<PageId> {

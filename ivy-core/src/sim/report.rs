@@ -15,6 +15,10 @@ pub struct SimulationReport {
     pub steps: u64,
     /// Messages delivered.
     pub messages: u64,
+    /// Timers fired (each a node woken by a deadline rather than a message).
+    pub timer_firings: u64,
+    /// Jumps of time to the next deadline, when nothing else could happen.
+    pub time_jumps: u64,
     /// Operations that completed without a fault.
     pub local_hits: u64,
     /// Every completed operation; times are step numbers.

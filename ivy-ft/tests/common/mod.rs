@@ -161,7 +161,7 @@ pub fn deliver(
 
 pub fn tick(manager: &mut FtManager, now_ticks: u64) -> Sent {
     let mut out = Outbox::new();
-    manager.handle_tick(now_ticks, &mut out);
+    manager.handle_due_timers(now_ticks, &mut out);
     drain(out)
 }
 

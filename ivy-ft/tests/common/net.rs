@@ -49,7 +49,8 @@ impl Net {
     /// A system of one process per list of `workload` and `pages` pages.
     pub fn new(workload: &[Vec<Operation>], pages: u32) -> Net {
         let config = SystemConfig::new(workload.len() as u32, pages, 8).expect("a valid size");
-        let options = ProcessOptions::replicated(&config, 60);
+        let options =
+            ProcessOptions::replicated(&config, FtOptions::default().process_retry_ticks());
         let ft = FtOptions::default();
         let mut net = Net {
             processes: config
@@ -214,11 +215,11 @@ impl Net {
     fn tick(&mut self, out: &mut Outbox) {
         self.now_ticks += 1;
         for process in &mut self.processes {
-            process.handle_tick(self.now_ticks, out);
+            process.handle_due_timers(self.now_ticks, out);
         }
         for index in 0..self.managers.len() {
             if self.status[index] == Status::Up {
-                self.managers[index].handle_tick(self.now_ticks, out);
+                self.managers[index].handle_due_timers(self.now_ticks, out);
             }
         }
         self.absorb(out);

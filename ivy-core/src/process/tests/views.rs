@@ -30,18 +30,29 @@ fn an_unanswered_fault_is_resent_to_the_other_manager_with_the_same_id() {
     };
     let mut reader = Process::new(NodeId(1), &config, options);
     let mut out = Outbox::new();
+    assert_eq!(reader.next_deadline(), None, "idle: no timer");
     reader.start(read(0), 0, &mut out).expect("idle");
     out.clear();
-    reader.handle_tick(9, &mut out);
+    let retry = Deadline {
+        at_ticks: 10,
+        timer: ProcessTimer::FaultRetry,
+    };
+    assert_eq!(reader.next_deadline(), Some(retry));
+    reader.handle_due_timers(9, &mut out);
     assert!(out.is_empty(), "not yet timed out");
-    reader.handle_tick(10, &mut out);
+    reader.handle_due_timers(10, &mut out);
     let resent = Message::ReadRequest {
         page: PageId(0),
         request: request(1, 1),
     };
     assert_eq!(sent(&out), vec![(NodeId(4), resent.clone())]);
+    assert_eq!(
+        reader.next_deadline().map(|d| d.at_ticks),
+        Some(20),
+        "set again"
+    );
     out.clear();
-    reader.handle_tick(20, &mut out);
+    reader.handle_due_timers(20, &mut out);
     assert_eq!(sent(&out), vec![(NodeId(3), resent)]);
 }
 
@@ -49,8 +60,9 @@ fn an_unanswered_fault_is_resent_to_the_other_manager_with_the_same_id() {
 fn a_process_without_a_retry_timeout_never_resends() {
     let mut reader = process(1);
     start(&mut reader, read(0));
+    assert_eq!(reader.next_deadline(), None);
     let mut out = Outbox::new();
-    reader.handle_tick(1_000_000, &mut out);
+    reader.handle_due_timers(1_000_000, &mut out);
     assert!(out.is_empty());
 }
 
