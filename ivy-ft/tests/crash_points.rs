@@ -10,6 +10,7 @@
 mod common;
 
 use common::net::{Net, Status};
+use common::{failover_timeout, heartbeat_interval};
 use ivy_core::{Node, Operation, PageId, View};
 use ivy_ft::FtManager;
 
@@ -108,8 +109,12 @@ fn crash_everywhere(workload: &[Vec<Operation>]) {
     assert_eq!(runs, (messages + 1) * 2 * 6);
 }
 
+/// No revival, one within half a heartbeat (before the other manager notices), and one
+/// long after the failover (four failover timeouts), each with and without the loss.
 fn revivals_and_losses() -> impl Iterator<Item = (Option<u64>, bool)> {
-    [None, Some(5), Some(200)]
+    let soon = heartbeat_interval() / 2;
+    let late = 4 * failover_timeout();
+    [None, Some(soon), Some(late)]
         .into_iter()
         .flat_map(|revive| [(revive, false), (revive, true)])
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::net::{Net, Status};
-use common::{BACKUP, PRIMARY};
+use common::{failover_timeout, heartbeat_interval, BACKUP, PRIMARY};
 use ivy_core::{Envelope, Incarnation, Message, NodeEvent, NodeId, Operation, PageId, View};
 use ivy_ft::RoleKind;
 
@@ -109,9 +109,11 @@ fn finding_1_a_blank_backup_never_takes_over_when_the_primary_crashes() {
     // (the primary acted alone, as it may), and the backup must not lead without it.
     let mut net = late_messages_of_an_earlier_life();
     net.crash(0);
-    for _ in 0..5_000 {
-        net.step();
-    }
+    // Long past any failover, snapshot retry and process retry (most steps are
+    // ticks: little is in flight).
+    let long_past_ticks = 100 * failover_timeout();
+    let until = net.now_ticks + long_past_ticks;
+    net.run_until(2 * long_past_ticks, |n| n.now_ticks >= until);
     assert_eq!(net.count(promoted(BACKUP)), 0, "{:?}", net.events);
     assert_eq!(net.managers[1].role(), RoleKind::Recovering);
     assert!(!net.state_is_held());
@@ -159,11 +161,11 @@ fn finding_2_a_crash_during_hand_back_leaves_a_survivor_that_takes_over() {
 
 #[test]
 fn finding_4_a_manager_that_is_behind_stops_trying_to_take_over() {
-    // Load slows the managers' link in bursts longer than the failover timeout while
-    // both keep ticking: the primary serves alone, the backup hears nothing and
-    // falls behind. A takeover by the backup may start before it learns it is
-    // behind, but then it must stop trying (the review saw one started every few
-    // milliseconds, each unseating the primary), and the run finishes once the
+    // Load slows the managers' link in bursts of three failover timeouts, a heartbeat
+    // apart, while both keep ticking: the primary serves alone, the backup hears
+    // nothing and falls behind. A takeover by the backup may start before it learns
+    // it is behind, but then it must stop trying (the review saw one started every
+    // few milliseconds, each unseating the primary), and the run finishes once the
     // bursts end.
     let long_workload: Vec<Vec<Operation>> = (0..3u64)
         .map(|p| {
@@ -181,10 +183,10 @@ fn finding_4_a_manager_that_is_behind_stops_trying_to_take_over() {
     const BURSTS: usize = 6;
     for _ in 0..BURSTS {
         net.managers_cut_off = true;
-        let until = net.now_ticks + 150;
+        let until = net.now_ticks + 3 * failover_timeout();
         net.run_until(STEP_LIMIT, |n| n.now_ticks >= until);
         net.managers_cut_off = false;
-        let until = net.now_ticks + 10;
+        let until = net.now_ticks + heartbeat_interval();
         net.run_until(STEP_LIMIT, |n| n.now_ticks >= until);
     }
     net.run_to_end(STEP_LIMIT * 5, 36);

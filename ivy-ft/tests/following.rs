@@ -3,14 +3,14 @@
 //! one), replication with a gap, a hand-over from a log that ends elsewhere, when a
 //! backup is settled, and the phases the simulator tallies crashes by.
 //! Same system as `handlers.rs`: three processes, one page owned by process 0,
-//! managers 3 and 4.
+//! managers 3 and 4, the timing of `FtOptions::default()`.
 
 mod common;
 
 use common::*;
 use ivy_core::sim::SimManager;
 use ivy_core::{Incarnation, LogPosition, Message, NodeEvent, NodeId, View, Viewstamp};
-use ivy_ft::{FtManager, FtOptions, RoleKind};
+use ivy_ft::{FtManager, RoleKind};
 
 /// A snapshot of the backup's own state, claiming to reach `index` of `view` as
 /// `leader` leads it, for the backup's first incarnation.
@@ -129,14 +129,11 @@ fn a_primary_tells_an_older_primary_which_backup_it_replicates_to() {
     // names the backup incarnation, so that a manager that follows view 1 without
     // being that incarnation asks to be linked.
     let mut acting = backup_leading_view_1();
-    deliver(
-        &mut acting,
-        PRIMARY,
-        1,
-        snapshot_request(Incarnation(1)),
-        60,
-    );
-    let (sent, _) = deliver(&mut acting, PRIMARY, 0, heartbeat(Some(FIRST)), 61);
+    let asked_at = view_1_established_at() + 1;
+    let ask = snapshot_request(Incarnation(1));
+    deliver(&mut acting, PRIMARY, 1, ask, asked_at);
+    let late = heartbeat(Some(FIRST));
+    let (sent, _) = deliver(&mut acting, PRIMARY, 0, late, asked_at + 1);
     assert_eq!(
         sent,
         vec![(PRIMARY, View(1), heartbeat(Some(Incarnation(1))))]
@@ -148,24 +145,19 @@ fn a_backup_is_settled_only_once_its_primary_names_it() {
     // After handing view 2 over, the former primary follows view 2 but nobody
     // replicates to it yet: not settled. The new primary's heartbeat names it.
     let mut acting = backup_holding_first_read();
-    tick(&mut acting, 51);
-    for process in 0..3 {
-        deliver(
-            &mut acting,
-            NodeId(process),
-            1,
-            promise(Viewstamp::ZERO),
-            52,
-        );
-    }
+    take_over_view_1(&mut acting);
     let successor = Incarnation(2);
-    deliver(&mut acting, PRIMARY, 1, snapshot_request(successor), 60);
-    deliver(&mut acting, PRIMARY, 1, replicate_ack(successor, 1), 61);
+    let asked_at = view_1_established_at() + 1;
+    let ask = snapshot_request(successor);
+    deliver(&mut acting, PRIMARY, 1, ask, asked_at);
+    let ack = replicate_ack(successor, 1);
+    deliver(&mut acting, PRIMARY, 1, ack, asked_at + 1);
     assert_eq!(acting.log_view(), Some(View(2)));
     assert_eq!(acting.settled_view(), None, "not linked yet");
     assert_eq!(acting.phase(), "backup");
     assert_eq!(acting.authority(), Some((View(2), false)));
-    deliver(&mut acting, PRIMARY, 2, heartbeat(Some(FIRST)), 62);
+    let naming_it = heartbeat(Some(FIRST));
+    deliver(&mut acting, PRIMARY, 2, naming_it, asked_at + 2);
     assert_eq!(acting.settled_view(), Some(View(2)));
 }
 
@@ -182,15 +174,16 @@ fn phases_and_authority_name_what_a_manager_is_doing_and_holds() {
     assert_eq!(backup.phase(), "backup");
     assert_eq!(backup.authority(), Some((View(0), false)));
     // A process reports view 2: the backup's log (view 0's) is behind it.
-    tick(&mut backup, 51);
-    deliver(&mut backup, NodeId(0), 2, promise(Viewstamp::ZERO), 52);
+    tick(&mut backup, silent_at());
+    let promised_view_2 = promise(Viewstamp::ZERO);
+    deliver(&mut backup, NodeId(0), 2, promised_view_2, silent_at() + 1);
     assert_eq!(backup.phase(), "behind");
     assert_eq!(
         backup.authority(),
         Some((View(0), false)),
         "its log is view 0's"
     );
-    let blank = FtManager::restarted(&config(), BACKUP, FtOptions::default(), Incarnation(1));
+    let blank = FtManager::restarted(&config(), BACKUP, timing(), Incarnation(1));
     assert_eq!(blank.phase(), "blank");
     assert_eq!(blank.authority(), None);
 }

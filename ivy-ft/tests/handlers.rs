@@ -1,6 +1,6 @@
 //! Handler tests of the replicated manager: one input in, the exact messages and role
 //! out. Three processes and one page (owned by process 0); the original primary is
-//! node 3, the original backup node 4.
+//! node 3, the original backup node 4; the timing of `FtOptions::default()`.
 
 mod common;
 
@@ -32,10 +32,13 @@ fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
             (PRIMARY, View(0), ack.clone())
         ]
     );
-    let (sent, _) = deliver(&mut primary, BACKUP, 0, ack, 1);
+    let acked_at = 1;
+    let (sent, _) = deliver(&mut primary, BACKUP, 0, ack, acked_at);
     assert!(sent.is_empty(), "the backup sent the forward: {sent:?}");
-    // Had the forward been lost, the primary re-sends it after the re-drive delay.
-    let (sent, _) = tick(&mut primary, 41);
+    // Had the forward been lost, the primary re-sends it after the re-drive delay
+    // (while the backup, heard at the same moment, does not count as silent yet).
+    assert!(redrive_due(acked_at) < silent_since(acked_at));
+    let (sent, _) = tick(&mut primary, redrive_due(acked_at));
     assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))));
 }
 
@@ -94,10 +97,10 @@ fn a_retried_request_is_driven_again_and_a_completed_one_is_ignored() {
 fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
     let mut backup = backup_holding_first_read();
     assert!(
-        tick(&mut backup, 50).0.is_empty(),
+        tick(&mut backup, failover_timeout()).0.is_empty(),
         "not silent for long enough"
     );
-    let (sent, events) = tick(&mut backup, 51);
+    let (sent, events) = tick(&mut backup, silent_at());
     let new_views: Vec<_> = (0..3).map(|p| (NodeId(p), View(1), new_view())).collect();
     assert_eq!(sent, new_views);
     assert_eq!(
@@ -109,11 +112,13 @@ fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
     );
     assert_eq!(backup.role(), RoleKind::Fencing);
     let nothing_obeyed = promise(Viewstamp::ZERO);
+    let promised_at = silent_at() + 1;
     for process in 0..2 {
-        let (sent, _) = deliver(&mut backup, NodeId(process), 1, nothing_obeyed.clone(), 52);
+        let promised = nothing_obeyed.clone();
+        let (sent, _) = deliver(&mut backup, NodeId(process), 1, promised, promised_at);
         assert!(sent.is_empty(), "no command before every process promised");
     }
-    let (sent, events) = deliver(&mut backup, NodeId(2), 1, nothing_obeyed, 52);
+    let (sent, events) = deliver(&mut backup, NodeId(2), 1, nothing_obeyed, promised_at);
     // Re-driven in view 1: the stamp names the view sent in and the entry that began
     // the transaction (view 1's log holds it, from view 0's).
     assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1, stamp(1, 1)))]);
@@ -130,10 +135,10 @@ fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
 #[test]
 fn a_fence_that_finds_a_newer_obeyed_view_stands_down() {
     let mut backup = manager(BACKUP);
-    tick(&mut backup, 51);
+    tick(&mut backup, silent_at());
     // Process 0 obeyed entry 1 of view 2, so it has promised view 2 and answers in it.
     let newer = promise(stamp(2, 1));
-    let (sent, _) = deliver(&mut backup, NodeId(0), 2, newer, 52);
+    let (sent, _) = deliver(&mut backup, NodeId(0), 2, newer, silent_at() + 1);
     assert_eq!(sent, vec![(PRIMARY, View(2), snapshot_request(FIRST))]);
     assert_eq!(backup.role(), RoleKind::Backup);
     assert_eq!(backup.log_view(), Some(View(0)), "keeps its state, stale");
@@ -142,17 +147,13 @@ fn a_fence_that_finds_a_newer_obeyed_view_stands_down() {
 
 #[test]
 fn a_primary_of_an_older_view_is_told_of_the_newer_one() {
-    let mut backup = manager(BACKUP);
-    tick(&mut backup, 51);
-    let nothing_obeyed = promise(Viewstamp::ZERO);
-    for process in 0..3 {
-        deliver(&mut backup, NodeId(process), 1, nothing_obeyed.clone(), 52);
-    }
-    let (sent, _) = deliver(&mut backup, PRIMARY, 0, heartbeat(Some(FIRST)), 53);
+    let mut backup = backup_leading_view_1();
+    let late_at = view_1_established_at() + 1;
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, heartbeat(Some(FIRST)), late_at);
     assert_eq!(sent, vec![(PRIMARY, View(1), heartbeat(None))]);
     // The old primary, told, stops acting and asks for the new state.
     let mut old = manager(PRIMARY);
-    let (sent, _) = deliver(&mut old, BACKUP, 1, heartbeat(None), 53);
+    let (sent, _) = deliver(&mut old, BACKUP, 1, heartbeat(None), late_at);
     assert_eq!(sent, vec![(BACKUP, View(1), snapshot_request(FIRST))]);
     assert_eq!(old.role(), RoleKind::Backup);
 }
@@ -160,9 +161,9 @@ fn a_primary_of_an_older_view_is_told_of_the_newer_one() {
 #[test]
 fn a_primary_whose_backup_is_silent_serves_alone_after_fencing() {
     let mut primary = manager(PRIMARY);
-    let (sent, _) = tick(&mut primary, 10);
+    let (sent, _) = tick(&mut primary, heartbeat_interval());
     assert_eq!(sent, vec![(BACKUP, View(0), heartbeat(Some(FIRST)))]);
-    let (sent, events) = tick(&mut primary, 51);
+    let (sent, events) = tick(&mut primary, silent_at());
     assert_eq!(sent.len(), 3);
     assert!(sent
         .iter()
@@ -179,24 +180,21 @@ fn a_primary_whose_backup_is_silent_serves_alone_after_fencing() {
 #[test]
 fn a_blank_manager_rejoins_by_snapshot_and_the_original_primary_takes_its_role_back() {
     // The backup took over in view 1; the original primary restarts blank.
-    let mut primary = manager(BACKUP);
-    tick(&mut primary, 51);
-    for process in 0..3 {
-        let nothing_obeyed = promise(Viewstamp::ZERO);
-        deliver(&mut primary, NodeId(process), 1, nothing_obeyed, 52);
-    }
+    let mut primary = backup_leading_view_1();
     let mut blank = manager(PRIMARY).crashed();
     let restarted = Incarnation(1);
     assert_eq!(blank.incarnation(), restarted);
     assert_eq!(blank.role(), RoleKind::Recovering);
-    let (sent, _) = tick(&mut blank, 60);
+    let asked_at = view_1_established_at() + 1;
+    let (sent, _) = tick(&mut blank, asked_at);
     assert_eq!(sent, vec![(BACKUP, View(0), snapshot_request(restarted))]);
-    let (sent, _) = deliver(&mut primary, PRIMARY, 0, snapshot_request(restarted), 60);
+    let ask = snapshot_request(restarted);
+    let (sent, _) = deliver(&mut primary, PRIMARY, 0, ask, asked_at);
     let [(to, view, snapshot @ Message::Snapshot { incarnation, .. })] = sent.as_slice() else {
         panic!("expected a snapshot, got {sent:?}");
     };
     assert_eq!((*to, *view, *incarnation), (PRIMARY, View(1), restarted));
-    let (sent, events) = deliver(&mut blank, BACKUP, 1, snapshot.clone(), 61);
+    let (sent, events) = deliver(&mut blank, BACKUP, 1, snapshot.clone(), asked_at + 1);
     assert_eq!(sent, vec![(BACKUP, View(1), replicate_ack(restarted, 0))]);
     // The snapshot's view is the first the blank manager hears of: it reports
     // following it, then rejoining in it.
@@ -215,14 +213,14 @@ fn a_blank_manager_rejoins_by_snapshot_and_the_original_primary_takes_its_role_b
     );
     // Caught up: the acting primary hands the role back and follows view 2.
     let ack = replicate_ack(restarted, 0);
-    let (sent, _) = deliver(&mut primary, PRIMARY, 1, ack, 62);
+    let (sent, _) = deliver(&mut primary, PRIMARY, 1, ack, asked_at + 2);
     let hand_over = Message::HandOver {
         incarnation: FIRST,
         last_index: 0,
     };
     assert_eq!(sent, vec![(PRIMARY, View(1), hand_over.clone())]);
     assert_eq!(primary.role(), RoleKind::Backup);
-    let (sent, _) = deliver(&mut blank, BACKUP, 1, hand_over, 63);
+    let (sent, _) = deliver(&mut blank, BACKUP, 1, hand_over, asked_at + 3);
     assert_eq!(
         sent.len(),
         3,
@@ -249,18 +247,23 @@ fn entries_survive_a_lost_second_snapshot() {
     let mut backup = manager(BACKUP).crashed();
     let restarted = backup.incarnation();
     let ask = snapshot_request(restarted);
-    let (first, _) = deliver(&mut primary, BACKUP, 0, ask.clone(), 60);
-    deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 61); // Replicate lost
-    deliver(&mut primary, BACKUP, 0, ask, 70); // snapshot lost
+    let first_ask_at = 60; // any moment: the primary has not ticked yet
+    let (first, _) = deliver(&mut primary, BACKUP, 0, ask.clone(), first_ask_at);
+    let read = read_request(1, 1);
+    deliver(&mut primary, NodeId(1), 0, read, first_ask_at + 1); // Replicate lost
+    let second_ask_at = first_ask_at + heartbeat_interval(); // the backup's retry
+    deliver(&mut primary, BACKUP, 0, ask, second_ask_at); // snapshot lost
     let [(_, _, snapshot)] = first.as_slice() else {
         panic!("one snapshot: {first:?}");
     };
-    let (acks, _) = deliver(&mut backup, PRIMARY, 0, snapshot.clone(), 71);
+    let (acks, _) = deliver(&mut backup, PRIMARY, 0, snapshot.clone(), second_ask_at + 1);
     let [(_, _, ack)] = acks.as_slice() else {
         panic!("one acknowledgement: {acks:?}");
     };
-    deliver(&mut primary, BACKUP, 0, ack.clone(), 72);
-    let (sent, _) = tick(&mut primary, 82);
+    let acked_at = second_ask_at + 2;
+    deliver(&mut primary, BACKUP, 0, ack.clone(), acked_at);
+    let resent_at = acked_at + heartbeat_interval();
+    let (sent, _) = tick(&mut primary, resent_at);
     let resent = Message::Replicate {
         incarnation: restarted,
         first_index: 1,
@@ -268,7 +271,7 @@ fn entries_survive_a_lost_second_snapshot() {
         act: true,
     };
     assert_eq!(sent, vec![(BACKUP, View(0), resent.clone())]);
-    let (sent, _) = deliver(&mut backup, PRIMARY, 0, resent, 83);
+    let (sent, _) = deliver(&mut backup, PRIMARY, 0, resent, resent_at + 1);
     assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))));
 }
 
@@ -278,10 +281,12 @@ fn a_fencing_manager_keeps_at_most_four_process_messages_per_process() {
     // is established the 12 kept are admitted behind the inherited read, and the
     // last is dropped (its process will retry).
     let mut backup = backup_holding_first_read();
-    tick(&mut backup, 51);
+    tick(&mut backup, silent_at());
     assert_eq!(backup.role(), RoleKind::Fencing);
+    let requested_at = silent_at() + 1;
     for sequence in 2..=14 {
-        deliver(&mut backup, NodeId(2), 1, read_request(2, sequence), 52);
+        let read = read_request(2, sequence);
+        deliver(&mut backup, NodeId(2), 1, read, requested_at);
     }
     for process in 0..3 {
         deliver(
@@ -289,7 +294,7 @@ fn a_fencing_manager_keeps_at_most_four_process_messages_per_process() {
             NodeId(process),
             1,
             promise(Viewstamp::ZERO),
-            53,
+            requested_at + 1,
         );
     }
     assert_eq!(backup.role(), RoleKind::Primary);

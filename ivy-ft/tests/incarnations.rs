@@ -1,14 +1,15 @@
 //! Handler tests of the replicated manager across restarts and failed takeovers:
 //! incarnations on replication and snapshots, fences that find their manager behind,
 //! and requests that arrive while a view is being established. Same system as
-//! `handlers.rs`: three processes, one page owned by process 0, managers 3 and 4.
+//! `handlers.rs`: three processes, one page owned by process 0, managers 3 and 4, the
+//! timing of `FtOptions::default()`.
 
 mod common;
 
 use common::*;
 use ivy_core::sim::SimManager;
 use ivy_core::{Incarnation, LogPosition, Message, NodeEvent, NodeId, View, Viewstamp};
-use ivy_ft::{FtManager, FtOptions, RoleKind};
+use ivy_ft::{FtManager, RoleKind};
 
 #[test]
 fn an_ack_from_an_earlier_incarnation_of_the_backup_does_not_release_a_gated_transaction() {
@@ -52,7 +53,7 @@ fn a_snapshot_addressed_to_an_earlier_incarnation_is_not_installed() {
         panic!("expected a snapshot, got {sent:?}");
     };
     let third = Incarnation(2);
-    let mut backup = FtManager::restarted(&config(), BACKUP, FtOptions::default(), third);
+    let mut backup = FtManager::restarted(&config(), BACKUP, timing(), third);
     assert_eq!(backup.incarnation(), third);
     let (sent, events) = deliver(&mut backup, PRIMARY, 0, stale.clone(), 2);
     assert!(sent.is_empty() && events.is_empty(), "{sent:?} {events:?}");
@@ -79,23 +80,27 @@ fn a_snapshot_request_from_a_new_incarnation_resets_what_the_backup_acknowledged
     deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
     deliver(&mut primary, BACKUP, 0, replicate_ack(FIRST, 1), 1);
     deliver(&mut primary, NodeId(1), 0, read_confirmation(1, 1, 1), 2);
-    let (sent, _) = tick(&mut primary, 10);
+    let resent_at = heartbeat_interval();
+    let (sent, _) = tick(&mut primary, resent_at);
     assert!(matches!(
         sent.as_slice(),
         [(BACKUP, _, Message::Replicate { first_index: 2, .. })]
     ));
-    deliver(&mut primary, BACKUP, 0, replicate_ack(FIRST, 2), 11);
+    let ack = replicate_ack(FIRST, 2);
+    deliver(&mut primary, BACKUP, 0, ack, resent_at + 1);
     assert!(primary.is_settled_primary());
     // The backup restarts as incarnation 1: it has acknowledged nothing yet.
     let restarted = Incarnation(1);
-    deliver(&mut primary, BACKUP, 0, snapshot_request(restarted), 12);
+    let asked_at = resent_at + 2;
+    let ask = snapshot_request(restarted);
+    deliver(&mut primary, BACKUP, 0, ask, asked_at);
     assert!(
         !primary.is_settled_primary(),
         "the new incarnation holds nothing"
     );
     // Entry 3 begins process 2's read; it is replicated to the new incarnation and
     // gated until that incarnation acknowledges it.
-    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), 13);
+    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), asked_at + 1);
     let replicate = Message::Replicate {
         incarnation: restarted,
         first_index: 3,
@@ -103,14 +108,16 @@ fn a_snapshot_request_from_a_new_incarnation_resets_what_the_backup_acknowledged
         act: true,
     };
     assert_eq!(sent, vec![(BACKUP, View(0), replicate)]);
-    deliver(&mut primary, BACKUP, 0, replicate_ack(restarted, 2), 14);
-    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), 15);
+    let snapshot_ack = replicate_ack(restarted, 2);
+    deliver(&mut primary, BACKUP, 0, snapshot_ack, asked_at + 2);
+    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), asked_at + 3);
     assert!(
         sent.is_empty(),
         "the snapshot's acknowledgement releases nothing"
     );
-    deliver(&mut primary, BACKUP, 0, replicate_ack(restarted, 3), 16);
-    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), 17);
+    let entry_3_ack = replicate_ack(restarted, 3);
+    deliver(&mut primary, BACKUP, 0, entry_3_ack, asked_at + 4);
+    let (sent, _) = deliver(&mut primary, NodeId(2), 0, read_request(2, 1), asked_at + 5);
     let forward = read_forward(2, 1, 2, stamp(0, 3));
     assert_eq!(sent, vec![(NodeId(0), View(0), forward)]);
 }
@@ -118,14 +125,17 @@ fn a_snapshot_request_from_a_new_incarnation_resets_what_the_backup_acknowledged
 #[test]
 fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
     let mut backup = backup_holding_first_read();
-    tick(&mut backup, 51);
+    tick(&mut backup, silent_at());
     assert_eq!(backup.role(), RoleKind::Fencing);
     // Process 0 obeyed entry 1, which the backup holds: the fence goes on.
-    let (sent, _) = deliver(&mut backup, NodeId(0), 1, promise(stamp(0, 1)), 52);
+    let obeyed_1 = promise(stamp(0, 1));
+    let (sent, _) = deliver(&mut backup, NodeId(0), 1, obeyed_1, silent_at() + 1);
     assert!(sent.is_empty());
     assert_eq!(backup.role(), RoleKind::Fencing);
     // Process 1 obeyed a command of entry 2 of view 0, which the backup never applied.
-    let (sent, _) = deliver(&mut backup, NodeId(1), 1, promise(stamp(0, 2)), 53);
+    let aborted_at = silent_at() + 2;
+    let obeyed_2 = promise(stamp(0, 2));
+    let (sent, _) = deliver(&mut backup, NodeId(1), 1, obeyed_2, aborted_at);
     assert_eq!(sent, vec![(PRIMARY, View(1), snapshot_request(FIRST))]);
     assert_eq!(backup.role(), RoleKind::Backup);
     assert_eq!(
@@ -133,9 +143,12 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
         Some(stamp(0, 1)),
         "keeps its state"
     );
-    // However long the primary stays silent (well past any back-off), a manager
-    // behind never fences again: it only keeps asking for the state.
-    for now_ticks in [110, 400, 2_000, 10_000] {
+    // However long the primary stays silent (well past any back-off, which is at most
+    // 32 failover timeouts), a manager behind never fences again: it only keeps asking
+    // for the state.
+    let mut now_ticks = aborted_at;
+    for failovers in [2, 8, 40, 200] {
+        now_ticks = aborted_at + failovers * failover_timeout();
         let (sent, events) = tick(&mut backup, now_ticks);
         assert_eq!(sent, vec![(PRIMARY, View(1), snapshot_request(FIRST))]);
         assert!(events.is_empty(), "{events:?}");
@@ -151,10 +164,11 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
         incarnation: FIRST,
         snapshot: Box::new(state),
     };
-    let (sent, _) = deliver(&mut backup, PRIMARY, 2, snapshot, 10_001);
+    let caught_up_at = now_ticks + 1;
+    let (sent, _) = deliver(&mut backup, PRIMARY, 2, snapshot, caught_up_at);
     assert_eq!(sent, vec![(PRIMARY, View(2), replicate_ack(FIRST, 2))]);
     assert_eq!(backup.reach().map(|r| r.stamp), Some(stamp(2, 2)));
-    let (_, events) = tick(&mut backup, 10_052);
+    let (_, events) = tick(&mut backup, silent_since(caught_up_at));
     let fencing = NodeEvent::Fencing {
         manager: BACKUP,
         view: View(3),
@@ -165,11 +179,12 @@ fn a_fence_that_finds_an_entry_beyond_its_log_aborts_and_waits_to_catch_up() {
 #[test]
 fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established() {
     let mut backup = manager(BACKUP);
-    tick(&mut backup, 51);
+    tick(&mut backup, silent_at());
     assert_eq!(backup.role(), RoleKind::Fencing);
     // Appending it now would stamp an entry with a view that may never be
     // established: the fencing manager keeps the request for later.
-    let (sent, _) = deliver(&mut backup, NodeId(1), 1, read_request(1, 1), 52);
+    let requested_at = silent_at() + 1;
+    let (sent, _) = deliver(&mut backup, NodeId(1), 1, read_request(1, 1), requested_at);
     assert!(sent.is_empty(), "{sent:?}");
     assert_eq!(backup.reach().map(|r| r.stamp), Some(Viewstamp::ZERO));
     for process in 0..2 {
@@ -178,10 +193,11 @@ fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established(
             NodeId(process),
             1,
             promise(Viewstamp::ZERO),
-            53,
+            requested_at + 1,
         );
     }
-    let (sent, events) = deliver(&mut backup, NodeId(2), 1, promise(Viewstamp::ZERO), 54);
+    let last_promise = promise(Viewstamp::ZERO);
+    let (sent, events) = deliver(&mut backup, NodeId(2), 1, last_promise, requested_at + 2);
     // Established: the request becomes entry 1 of view 1 and, with no backup to
     // wait for, its forward goes out at once.
     assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1, stamp(1, 1)))]);
@@ -206,20 +222,14 @@ fn a_log_claimed_at_hand_over_does_not_cover_another_life_of_the_successor() {
     // (incarnation 2) rejoins and catches up, and the backup hands view 2 over to
     // it, claiming its own log begins view 2 as incarnation 2 will lead it.
     let mut acting = backup_holding_first_read();
-    tick(&mut acting, 51);
-    for process in 0..3 {
-        deliver(
-            &mut acting,
-            NodeId(process),
-            1,
-            promise(Viewstamp::ZERO),
-            52,
-        );
-    }
-    assert_eq!(acting.role(), RoleKind::Primary);
+    take_over_view_1(&mut acting);
     let successor = Incarnation(2);
-    deliver(&mut acting, PRIMARY, 1, snapshot_request(successor), 60);
-    let (sent, events) = deliver(&mut acting, PRIMARY, 1, replicate_ack(successor, 1), 61);
+    let asked_at = view_1_established_at() + 1;
+    let ask = snapshot_request(successor);
+    deliver(&mut acting, PRIMARY, 1, ask, asked_at);
+    let handed_over_at = asked_at + 1;
+    let ack = replicate_ack(successor, 1);
+    let (sent, events) = deliver(&mut acting, PRIMARY, 1, ack, handed_over_at);
     assert!(
         matches!(sent[..], [(PRIMARY, View(1), Message::HandOver { .. })]),
         "{sent:?}"
@@ -237,7 +247,8 @@ fn a_log_claimed_at_hand_over_does_not_cover_another_life_of_the_successor() {
     // entry 1 (another entry than ours). Its successor never establishes view 2 (the
     // processes have promised it to incarnation 1); when the acting manager tries to
     // take over, a process reports that entry: the claim does not cover it.
-    tick(&mut acting, 200);
+    let fenced_at = silent_since(handed_over_at);
+    tick(&mut acting, fenced_at);
     assert_eq!(acting.role(), RoleKind::Fencing);
     let earlier_life = LogPosition {
         stamp: stamp(2, 1),
@@ -247,7 +258,7 @@ fn a_log_claimed_at_hand_over_does_not_cover_another_life_of_the_successor() {
         accepted: earlier_life,
         incarnation: FIRST,
     };
-    deliver(&mut acting, NodeId(0), 3, obeyed, 201);
+    deliver(&mut acting, NodeId(0), 3, obeyed, fenced_at + 1);
     assert_eq!(acting.role(), RoleKind::Backup, "the fence aborts");
     assert!(!claimed.covers(earlier_life));
     assert!(claimed.covers(LogPosition {
@@ -261,8 +272,7 @@ fn a_fence_for_a_view_an_earlier_life_took_gives_it_up_for_a_newer_one() {
     // The original backup's first life had taken view 1; its second life, holding
     // the same entry, fences view 1 again and a process answers that it promised
     // view 1 to incarnation 0.
-    let mut restarted =
-        FtManager::restarted(&config(), BACKUP, FtOptions::default(), Incarnation(1));
+    let mut restarted = FtManager::restarted(&config(), BACKUP, timing(), Incarnation(1));
     let snapshot = manager(PRIMARY)
         .serializer()
         .expect("state")
@@ -272,13 +282,14 @@ fn a_fence_for_a_view_an_earlier_life_took_gives_it_up_for_a_newer_one() {
         snapshot: Box::new(snapshot),
     };
     deliver(&mut restarted, PRIMARY, 0, snapshot, 0);
-    tick(&mut restarted, 51);
+    tick(&mut restarted, silent_at());
     assert_eq!(restarted.role(), RoleKind::Fencing);
     let taken = promise_to(Viewstamp::ZERO, FIRST);
-    let (_, events) = deliver(&mut restarted, NodeId(0), 1, taken, 52);
+    let aborted_at = silent_at() + 1;
+    let (_, events) = deliver(&mut restarted, NodeId(0), 1, taken, aborted_at);
     assert_eq!(restarted.role(), RoleKind::Backup, "{events:?}");
     // Its next attempt (after the back-off) is for view 3.
-    let (_, events) = tick(&mut restarted, 400);
+    let (_, events) = tick(&mut restarted, past_first_backoff(aborted_at));
     let fencing = NodeEvent::Fencing {
         manager: BACKUP,
         view: View(3),
@@ -289,10 +300,11 @@ fn a_fence_for_a_view_an_earlier_life_took_gives_it_up_for_a_newer_one() {
 #[test]
 fn a_fence_that_finds_a_newer_promised_view_gives_up_even_if_it_holds_everything() {
     let mut backup = backup_holding_first_read();
-    tick(&mut backup, 51);
+    tick(&mut backup, silent_at());
     assert_eq!(backup.role(), RoleKind::Fencing);
     // Process 0 promised view 5 already, having obeyed nothing the backup lacks.
-    deliver(&mut backup, NodeId(0), 5, promise(Viewstamp::ZERO), 52);
+    let promised = promise(Viewstamp::ZERO);
+    deliver(&mut backup, NodeId(0), 5, promised, silent_at() + 1);
     assert_eq!(backup.role(), RoleKind::Backup);
     assert_eq!(backup.view(), View(5));
 }

@@ -27,11 +27,20 @@ use ivy_core::{
 use ivy_ft::{FtManager, FtOptions};
 use stateright::{Checker, Model, Property};
 
-/// The length of a jump, in ticks: above the failover and retry timeouts.
-const JUMP_TICKS: u64 = 100;
+/// The length of a jump, in ticks: a process's retry timeout plus the re-drive
+/// interval, so that one jump passes every timeout (the silence that starts a
+/// failover, a process's retry, a re-drive, a heartbeat). 100 ticks with the default
+/// timing, which the pinned state counts assume.
+fn jump_ticks(timing: &FtOptions) -> u64 {
+    timing.process_retry_ticks() + timing.redrive_ticks
+}
 
 struct FtIvy {
     config: SystemConfig,
+    /// The managers' timing, and the processes' retry timeout that follows from it.
+    timing: FtOptions,
+    /// How far time moves at each jump (see [`jump_ticks`]).
+    jump_ticks: u64,
     workload: Vec<Vec<Operation>>,
     /// How many crashes a run may have (never of both managers at once).
     crashes: u8,
@@ -73,8 +82,8 @@ fn channel(envelope: &Envelope) -> (NodeId, NodeId) {
 }
 
 impl State {
-    fn now_ticks(&self) -> u64 {
-        u64::from(self.jumps) * JUMP_TICKS
+    fn now_ticks(&self, model: &FtIvy) -> u64 {
+        u64::from(self.jumps) * model.jump_ticks
     }
 
     fn authority(&self) -> Option<&FtManager> {
@@ -133,9 +142,8 @@ impl Model for FtIvy {
     type Action = Action;
 
     fn init_states(&self) -> Vec<State> {
-        let options =
-            ProcessOptions::replicated(&self.config, FtOptions::default().process_retry_ticks());
-        let ft = FtOptions::default();
+        let options = ProcessOptions::replicated(&self.config, self.timing.process_retry_ticks());
+        let ft = self.timing;
         vec![State {
             processes: self
                 .config
@@ -196,7 +204,7 @@ impl Model for FtIvy {
             Action::Deliver(envelope) => {
                 let index = state.in_flight.iter().position(|e| *e == envelope)?;
                 state.in_flight.remove(index);
-                let now = state.now_ticks();
+                let now = state.now_ticks(self);
                 let to = envelope.to.index();
                 match to.checked_sub(processes) {
                     Some(m) if state.down[m] => {}
@@ -210,14 +218,14 @@ impl Model for FtIvy {
             Action::Start(id) => {
                 let operation = self.workload[id.index()][state.started[id.index()]];
                 state.started[id.index()] += 1;
-                let now = state.now_ticks();
+                let now = state.now_ticks(self);
                 state.processes[id.index()]
                     .start(operation, now, &mut out)
                     .ok()?;
             }
             Action::JumpTime => {
                 state.jumps += 1;
-                let now = state.now_ticks();
+                let now = state.now_ticks(self);
                 for process in &mut state.processes {
                     process.handle_due_timers(now, &mut out);
                 }
@@ -281,8 +289,22 @@ impl Model for FtIvy {
 }
 
 fn model(crashes: u8, revivals: u8, free_jumps: u8) -> FtIvy {
+    let timing = FtOptions::default();
+    let jump_ticks = jump_ticks(&timing);
+    let timeouts = [
+        timing.silence_ticks(),
+        timing.process_retry_ticks(),
+        timing.redrive_ticks,
+        timing.heartbeat_ticks,
+    ];
+    assert!(
+        timeouts.iter().all(|&timeout| jump_ticks > timeout),
+        "a jump of {jump_ticks} ticks must pass every timeout: {timeouts:?}"
+    );
     FtIvy {
         config: SystemConfig::new(2, 1, 8).expect("a valid configuration"),
+        timing,
+        jump_ticks,
         workload: vec![
             vec![],
             vec![Operation::Write {

@@ -2,34 +2,37 @@
 //! per interval, the failover timeout's boundary, a fence resending `NewView` to the
 //! processes that have not promised, no heartbeat from a fence, and hand-back only
 //! once the successor holds everything. Same system as `handlers.rs`: three
-//! processes, one page owned by process 0, managers 3 and 4; heartbeat every 10
-//! ticks, failover after 50.
+//! processes, one page owned by process 0, managers 3 and 4; the timing of
+//! `FtOptions::default()` (heartbeat every 10 ticks, failover after 50), every moment
+//! placed relative to it.
 
 mod common;
 
 use common::*;
 use ivy_core::{Incarnation, Message, Node, NodeEvent, NodeId, Outbox, View, Viewstamp};
-use ivy_ft::{FtManager, FtOptions, FtTimer, RoleKind};
+use ivy_ft::{FtManager, FtTimer, RoleKind};
 
 #[test]
 fn a_primary_sends_one_heartbeat_per_interval() {
     let mut primary = manager(PRIMARY);
-    assert!(tick(&mut primary, 9).0.is_empty());
-    let (sent, _) = tick(&mut primary, 10);
+    let interval = heartbeat_interval();
+    assert!(tick(&mut primary, interval - 1).0.is_empty());
+    let (sent, _) = tick(&mut primary, interval);
     assert_eq!(sent, vec![(BACKUP, View(0), heartbeat(Some(FIRST)))]);
-    assert!(tick(&mut primary, 11).0.is_empty(), "not due again yet");
-    assert!(tick(&mut primary, 19).0.is_empty());
-    assert_eq!(tick(&mut primary, 20).0.len(), 1);
+    let too_soon = tick(&mut primary, interval + 1).0;
+    assert!(too_soon.is_empty(), "not due again yet");
+    assert!(tick(&mut primary, 2 * interval - 1).0.is_empty());
+    assert_eq!(tick(&mut primary, 2 * interval).0.len(), 1);
 }
 
 #[test]
 fn a_backup_silent_for_exactly_the_timeout_is_not_yet_given_up() {
     let mut primary = manager(PRIMARY);
-    tick(&mut primary, 10);
-    let (_, events) = tick(&mut primary, 50);
+    tick(&mut primary, heartbeat_interval());
+    let (_, events) = tick(&mut primary, failover_timeout());
     assert!(events.is_empty(), "{events:?}");
     assert_eq!(primary.role(), RoleKind::Primary);
-    let (_, events) = tick(&mut primary, 51);
+    let (_, events) = tick(&mut primary, silent_at());
     let fencing = NodeEvent::Fencing {
         manager: PRIMARY,
         view: View(2),
@@ -40,11 +43,14 @@ fn a_backup_silent_for_exactly_the_timeout_is_not_yet_given_up() {
 #[test]
 fn a_fence_resends_new_view_each_interval_to_those_that_have_not_promised() {
     let mut backup = manager(BACKUP);
-    let (sent, _) = tick(&mut backup, 51);
+    let fenced_at = silent_at();
+    let (sent, _) = tick(&mut backup, fenced_at);
     assert_eq!(sent.len(), 3);
-    deliver(&mut backup, NodeId(0), 1, promise(Viewstamp::ZERO), 52);
-    assert!(tick(&mut backup, 55).0.is_empty(), "not due yet");
-    let (sent, _) = tick(&mut backup, 61);
+    let promised = promise(Viewstamp::ZERO);
+    deliver(&mut backup, NodeId(0), 1, promised, fenced_at + 1);
+    let resend_at = fenced_at + heartbeat_interval();
+    assert!(tick(&mut backup, resend_at - 1).0.is_empty(), "not due yet");
+    let (sent, _) = tick(&mut backup, resend_at);
     let to: Vec<NodeId> = sent.iter().map(|(to, _, _)| *to).collect();
     assert_eq!(to, vec![NodeId(1), NodeId(2)]);
     assert!(sent
@@ -54,43 +60,29 @@ fn a_fence_resends_new_view_each_interval_to_those_that_have_not_promised() {
 
 /// The original backup leads view 1 holding one entry, and the original primary's
 /// second life asked it for a snapshot: a link to incarnation 1, which has not
-/// acknowledged anything yet.
-fn acting_with_a_successor() -> FtManager {
+/// acknowledged anything yet. Returns it and the tick the successor asked.
+fn acting_with_a_successor() -> (FtManager, u64) {
     let mut acting = backup_holding_first_read();
-    tick(&mut acting, 51);
-    for process in 0..3 {
-        deliver(
-            &mut acting,
-            NodeId(process),
-            1,
-            promise(Viewstamp::ZERO),
-            52,
-        );
-    }
-    assert_eq!(acting.role(), RoleKind::Primary);
-    let (sent, _) = deliver(
-        &mut acting,
-        PRIMARY,
-        1,
-        snapshot_request(Incarnation(1)),
-        60,
-    );
+    take_over_view_1(&mut acting);
+    let asked_at = view_1_established_at() + 1;
+    let ask = snapshot_request(Incarnation(1));
+    let (sent, _) = deliver(&mut acting, PRIMARY, 1, ask, asked_at);
     assert!(matches!(
         sent[..],
         [(PRIMARY, View(1), Message::Snapshot { .. })]
     ));
-    acting
+    (acting, asked_at)
 }
 
 #[test]
 fn the_role_is_handed_back_only_once_the_successor_holds_everything() {
-    let mut acting = acting_with_a_successor();
+    let (mut acting, asked_at) = acting_with_a_successor();
     let (sent, events) = deliver(
         &mut acting,
         PRIMARY,
         1,
         replicate_ack(Incarnation(1), 0),
-        61,
+        asked_at + 1,
     );
     assert!(sent.is_empty() && events.is_empty(), "{sent:?} {events:?}");
     assert_eq!(acting.role(), RoleKind::Primary);
@@ -99,7 +91,7 @@ fn the_role_is_handed_back_only_once_the_successor_holds_everything() {
         PRIMARY,
         1,
         replicate_ack(Incarnation(1), 1),
-        62,
+        asked_at + 2,
     );
     assert!(matches!(
         sent[..],
@@ -112,8 +104,7 @@ fn a_manager_fencing_after_a_hand_over_sends_its_backup_nothing() {
     // The original primary's second life is handed view 2 and fences it, with a
     // link to its predecessor: until the view is established, it sends the other
     // manager no heartbeat (which would make it stand down for a view that may fail).
-    let mut successor =
-        FtManager::restarted(&config(), PRIMARY, FtOptions::default(), Incarnation(1));
+    let mut successor = FtManager::restarted(&config(), PRIMARY, timing(), Incarnation(1));
     let state = manager(BACKUP)
         .serializer()
         .expect("state")
@@ -122,14 +113,21 @@ fn a_manager_fencing_after_a_hand_over_sends_its_backup_nothing() {
         incarnation: Incarnation(1),
         snapshot: Box::new(state),
     };
-    deliver(&mut successor, BACKUP, 1, snapshot, 90);
+    let installed_at = 90; // any moment
+    deliver(&mut successor, BACKUP, 1, snapshot, installed_at);
     let handover = Message::HandOver {
         incarnation: FIRST,
         last_index: 0,
     };
-    deliver(&mut successor, BACKUP, 1, handover, 100);
+    let handed_over_at = installed_at + 1;
+    deliver(&mut successor, BACKUP, 1, handover, handed_over_at);
     assert_eq!(successor.role(), RoleKind::Fencing);
-    for now_ticks in [105, 110, 120, 130] {
+    // Half an interval, then one, two and three intervals later (when a heartbeat
+    // would be due), all before the other manager counts as silent.
+    let interval = heartbeat_interval();
+    for after in [interval / 2, interval, 2 * interval, 3 * interval] {
+        let now_ticks = handed_over_at + after;
+        assert!(now_ticks < silent_since(handed_over_at));
         let (sent, _) = tick(&mut successor, now_ticks);
         assert!(sent.iter().all(|(to, _, _)| *to != BACKUP), "{sent:?}");
     }
@@ -170,8 +168,7 @@ fn idle_pair_timers(until_ticks: u64) -> Vec<(NodeId, FtTimer)> {
 
 #[test]
 fn an_idle_pair_wakes_only_for_heartbeats() {
-    let timing = FtOptions::default();
-    let until_ticks = 100 * timing.heartbeat_ticks;
+    let until_ticks = 100 * heartbeat_interval();
     let fired = idle_pair_timers(until_ticks);
     assert!(
         fired
@@ -179,7 +176,7 @@ fn an_idle_pair_wakes_only_for_heartbeats() {
             .all(|&fired| fired == (PRIMARY, FtTimer::Heartbeat)),
         "{fired:?}"
     );
-    assert_eq!(fired.len() as u64, until_ticks / timing.heartbeat_ticks);
+    assert_eq!(fired.len() as u64, until_ticks / heartbeat_interval());
 }
 
 #[test]
@@ -189,5 +186,5 @@ fn a_backup_whose_primary_is_silent_wakes_once_the_timeout_has_passed() {
         .next_deadline()
         .expect("a backup waits for its primary");
     assert_eq!(deadline.timer, FtTimer::Takeover);
-    assert_eq!(deadline.at_ticks, FtOptions::default().silence_ticks());
+    assert_eq!(deadline.at_ticks, silent_at());
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the handler tests of the replicated manager: three processes and
 //! one page (owned by process 0); the original primary is node 3, the original backup
-//! node 4. Each test target uses some of them.
+//! node 4; the timing of `FtOptions::default()` (heartbeat every 10 ticks, failover
+//! after 50). Every moment a test places relative to a timeout derives from that
+//! timing through the helpers below. Each test target uses some of them.
 #![allow(dead_code)]
 
 pub mod net;
@@ -23,8 +25,52 @@ pub fn config() -> SystemConfig {
     SystemConfig::new(3, 1, 8).expect("a valid configuration")
 }
 
+/// The timing every manager of the tests runs with: `FtOptions::default()`.
+pub fn timing() -> FtOptions {
+    FtOptions::default()
+}
+
+/// Ticks between two heartbeats of a primary (and two `NewView`s of a fence).
+pub fn heartbeat_interval() -> u64 {
+    timing().heartbeat_ticks
+}
+
+/// The failover timeout: a peer last heard at tick 0 is not yet silent at this tick.
+pub fn failover_timeout() -> u64 {
+    timing().failover_timeout_ticks
+}
+
+/// The first tick at which a peer last heard at `heard_at` counts as silent.
+pub fn silent_since(heard_at: u64) -> u64 {
+    heard_at + timing().silence_ticks()
+}
+
+/// The first tick at which a peer last heard at tick 0 counts as silent.
+pub fn silent_at() -> u64 {
+    silent_since(0)
+}
+
+/// The tick at which a transaction last driven at `driven_at`, still open, is
+/// driven again.
+pub fn redrive_due(driven_at: u64) -> u64 {
+    driven_at + timing().redrive_ticks
+}
+
+/// A tick by which a manager whose first takeover attempt failed at `failed_at` may
+/// try again: the back-off after one failure is at most two failover timeouts (and
+/// the peer's silence, counted from the failure, has passed by then too).
+pub fn past_first_backoff(failed_at: u64) -> u64 {
+    failed_at + 2 * failover_timeout()
+}
+
+/// The tick at which `take_over_view_1` establishes view 1: the processes promise
+/// the tick after the backup found its primary silent.
+pub fn view_1_established_at() -> u64 {
+    silent_at() + 1
+}
+
 pub fn manager(id: NodeId) -> FtManager {
-    FtManager::new(&config(), id, FtOptions::default())
+    FtManager::new(&config(), id, timing())
 }
 
 pub fn request(process: u32, sequence: u64) -> RequestId {
@@ -174,20 +220,23 @@ fn drain(out: Outbox) -> Sent {
     (sent, out.events)
 }
 
-/// The backup after its primary went silent: it fences view 1 and every process
-/// promises, reporting nothing obeyed.
-pub fn backup_leading_view_1() -> FtManager {
-    let mut backup = manager(BACKUP);
-    tick(&mut backup, 51);
+/// `backup`, whose primary was last heard at tick 0, takes over once the primary is
+/// silent: it fences view 1 and every process promises, reporting nothing obeyed, at
+/// `view_1_established_at()`.
+pub fn take_over_view_1(backup: &mut FtManager) {
+    tick(backup, silent_at());
+    let promised_at = view_1_established_at();
     for process in 0..3 {
-        deliver(
-            &mut backup,
-            NodeId(process),
-            1,
-            promise(Viewstamp::ZERO),
-            52,
-        );
+        let nothing_obeyed = promise(Viewstamp::ZERO);
+        deliver(backup, NodeId(process), 1, nothing_obeyed, promised_at);
     }
     assert_eq!(backup.role(), RoleKind::Primary);
+}
+
+/// The backup after its primary went silent: it leads view 1 (see
+/// `take_over_view_1`), holding nothing.
+pub fn backup_leading_view_1() -> FtManager {
+    let mut backup = manager(BACKUP);
+    take_over_view_1(&mut backup);
     backup
 }

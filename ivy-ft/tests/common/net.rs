@@ -10,7 +10,7 @@ use ivy_core::{
     check_coherence, check_linearizable, ActedOn, Envelope, HistoryEntry, LogPosition, Node,
     NodeEvent, NodeId, Operation, Outbox, Process, ProcessOptions, SystemConfig,
 };
-use ivy_ft::{FtManager, FtOptions};
+use ivy_ft::FtManager;
 use std::collections::VecDeque;
 
 /// Whether a manager is running.
@@ -49,9 +49,8 @@ impl Net {
     /// A system of one process per list of `workload` and `pages` pages.
     pub fn new(workload: &[Vec<Operation>], pages: u32) -> Net {
         let config = SystemConfig::new(workload.len() as u32, pages, 8).expect("a valid size");
-        let options =
-            ProcessOptions::replicated(&config, FtOptions::default().process_retry_ticks());
-        let ft = FtOptions::default();
+        let ft = super::timing();
+        let options = ProcessOptions::replicated(&config, ft.process_retry_ticks());
         let mut net = Net {
             processes: config
                 .process_ids()
