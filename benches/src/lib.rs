@@ -5,7 +5,7 @@
 use ivy_basic::CentralManager;
 use ivy_cli::run::initial_processes;
 use ivy_cli::runtime::{self, FaultAction, RunOutcome, RuntimeOptions};
-use ivy_core::sim::SimManager;
+use ivy_core::ManagerNode;
 use ivy_core::{OperationMix, ProcessOptions, SystemConfig, Workload};
 use ivy_ft::{FtManager, FtOptions};
 use std::collections::BTreeMap;
@@ -106,7 +106,7 @@ pub fn unrecorded_options() -> RuntimeOptions {
     }
 }
 
-fn summarize<M: SimManager>(
+fn summarize<M: ManagerNode>(
     outcome: Result<RunOutcome<M>, runtime::RuntimeError>,
 ) -> (Duration, Vec<Option<Duration>>) {
     let outcome = outcome.expect("a benchmark run completes");

@@ -128,7 +128,7 @@ impl DirectoryView for CentralManager {
     }
 }
 
-impl ivy_core::sim::SimManager for CentralManager {
+impl ivy_core::ManagerNode for CentralManager {
     /// The single manager always holds the whole state and leads view 0.
     fn authority(&self) -> Option<(View, bool)> {
         Some((View(0), true))

@@ -3,9 +3,9 @@
 //! manager that rejoins blank. Replicating inputs rather than tables keeps the cost of a
 //! change independent of the number of pages.
 
-use crate::directory::Directory;
-use crate::ids::{Incarnation, PageId, PageVersion, RequestId, View};
-use crate::node::OperationKind;
+use crate::protocol::directory::Directory;
+use crate::protocol::ids::{Incarnation, PageId, PageVersion, RequestId, View};
+use crate::protocol::operation::OperationKind;
 use std::fmt;
 
 /// The position of an entry in the replication log; entries are numbered from 1, and

@@ -1,8 +1,8 @@
 //! Seeded random workloads: which process performs which operation, in what order.
 
-use crate::config::SystemConfig;
-use crate::ids::{NodeId, PageId};
-use crate::node::{Operation, OperationKind};
+use crate::protocol::config::SystemConfig;
+use crate::protocol::ids::{NodeId, PageId};
+use crate::protocol::operation::{Operation, OperationKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::str::FromStr;

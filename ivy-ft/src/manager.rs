@@ -293,7 +293,7 @@ impl DirectoryView for FtManager {
     }
 }
 
-impl ivy_core::sim::SimManager for FtManager {
+impl ivy_core::ManagerNode for FtManager {
     fn authority(&self) -> Option<(View, bool)> {
         let log_view = self.log_view()?;
         Some((log_view, self.role() == RoleKind::Primary))

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ivy_core::sim::SimManager;
+use ivy_core::ManagerNode;
 use ivy_core::{Incarnation, Message, NodeEvent, NodeId, PageId, View, Viewstamp};
 use ivy_ft::RoleKind;
 

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use ivy_core::sim::SimManager;
+use ivy_core::ManagerNode;
 use ivy_core::{Incarnation, LogPosition, Message, NodeEvent, NodeId, View, Viewstamp};
 use ivy_ft::{FtManager, RoleKind};
 

@@ -19,7 +19,7 @@
 //! while a live manager holds the latest state, has completed (progress).
 //! The number of distinct states is pinned.
 
-use ivy_core::sim::SimManager;
+use ivy_core::ManagerNode;
 use ivy_core::{
     check_coherence, ActedOn, Envelope, LogPosition, Node, NodeId, Operation, OperationKind,
     Outbox, PageId, Process, ProcessOptions, SystemConfig,

@@ -121,7 +121,7 @@ fn seed_sweep_survives_crashes_pauses_and_a_faulty_network() {
 }
 
 /// The kinds of moment the sweep must crash a manager at, and how to recognise
-/// them in a crash situation (see `SimManager::phase`): every pattern must match.
+/// them in a crash situation (see `ManagerNode::phase`): every pattern must match.
 const NASTY_MOMENTS: [(&str, &[&str]); 9] = [
     ("while the peer is paused", &["| peer paused"]),
     ("while the peer is behind", &["| peer behind"]),

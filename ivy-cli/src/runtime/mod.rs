@@ -27,7 +27,7 @@ use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use events::FailoverClocks;
 use faults::KillBook;
 use ivy_basic::CentralManager;
-use ivy_core::sim::SimManager;
+use ivy_core::ManagerNode;
 use ivy_core::{Envelope, HistoryEntry, NodeId, Process, View, Workload};
 use ivy_ft::FtManager;
 use outcome::{assemble, join_all};
@@ -42,7 +42,7 @@ use worker::{Finished, Worker};
 /// A manager the runtime can drive: the simulator's view of it (with the last
 /// viewstamp its state reflects), and whose log it follows (what a waiting kill
 /// compares).
-pub trait RuntimeManager: SimManager {
+pub trait RuntimeManager: ManagerNode {
     /// The view whose primary's log its state is a prefix of; `None` when blank.
     fn log_view(&self) -> Option<View>;
 }

@@ -1,14 +1,15 @@
 //! Delivering in-flight messages: which can arrive now (a paused manager's wait), the
 //! loss and duplication of a faulty network, and handing a message to its node.
 
-use super::{ManagerStatus, SimManager, Simulation, Touched, STEP_LOG_LENGTH};
-use crate::ids::NodeId;
-use crate::message::Envelope;
-use crate::node::Node;
-use crate::trace::TraceRecord;
+use super::{ManagerStatus, Simulation, Touched, STEP_LOG_LENGTH};
+use crate::protocol::ids::NodeId;
+use crate::protocol::manager::ManagerNode;
+use crate::protocol::message::Envelope;
+use crate::protocol::node::Node;
+use crate::protocol::trace::TraceRecord;
 use rand::Rng;
 
-impl<M: SimManager> Simulation<M> {
+impl<M: ManagerNode> Simulation<M> {
     pub(super) fn deliverable_count(&self) -> usize {
         let apart = self.step < self.managers_apart_until_step;
         if !apart && self.status.iter().all(|&s| s == ManagerStatus::Up) {

@@ -1,43 +1,6 @@
 //! What the simulator may do to a run besides delivering messages in a random order:
 //! let time pass, lose and duplicate messages, and crash, pause and revive managers.
 
-use crate::directory::DirectoryView;
-use crate::ids::View;
-use crate::node::Node;
-use crate::replication::{LogPosition, Viewstamp};
-
-/// A manager the simulator can drive, crash and check against.
-pub trait SimManager: Node + DirectoryView + Sized {
-    /// `None` when this manager holds no state; else the view whose primary's log
-    /// its state is a prefix of, and whether it is the primary of an established
-    /// view. See [`SimManager::rank`] for which manager's state is the system's.
-    fn authority(&self) -> Option<(View, bool)>;
-
-    /// This manager after a crash and restart: a new incarnation that has lost all
-    /// state.
-    fn crashed(&self) -> Self;
-
-    /// `Some(view)` when the manager has nothing left to do in `view`: the run may end
-    /// once every live manager is settled in the same view.
-    fn settled_view(&self) -> Option<View>;
-
-    /// How far the manager's log provably reaches (`None` when it holds no state):
-    /// see [`Viewstamp`]. A single manager keeps no log: [`LogPosition::ZERO`].
-    fn reach(&self) -> Option<LogPosition>;
-
-    /// How far this manager's state is the system's (`None` when it holds none):
-    /// its reach, then whether it is an established primary. Coherence is checked
-    /// against the live manager that ranks highest.
-    fn rank(&self) -> Option<(Viewstamp, bool)> {
-        Some((self.reach()?.stamp, self.authority()?.1))
-    }
-
-    /// What the manager is doing, in a word or two ("primary", "fencing", "blank",
-    /// ...): the simulator tallies crashes by the phase of the victim and its peer,
-    /// so a sweep can show it crashed managers at every kind of moment.
-    fn phase(&self) -> &'static str;
-}
-
 /// How often the simulator injects each kind of fault, in events per thousand steps,
 /// during the first `until_step` steps. After that the run must finish on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,7 +22,7 @@ pub struct FaultOptions {
     /// while (up to `outage_steps`): both keep running and reach every process, and
     /// their messages to each other wait.
     pub partition_per_mille: u32,
-    /// Chance per thousand changes of a manager's phase (see [`SimManager::phase`]:
+    /// Chance per thousand changes of a manager's phase (see [`crate::ManagerNode::phase`]:
     /// it starts fencing, takes its role back, becomes blank or primary) that it or
     /// its peer crashes at that very step: the rare instants, tried on purpose.
     pub transition_crash_per_mille: u32,

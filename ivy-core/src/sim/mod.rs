@@ -10,18 +10,21 @@ mod faults;
 mod outages;
 mod report;
 
-pub use faults::{FaultOptions, ManagerStatus, ScriptedFault, SimManager};
+pub use faults::{FaultOptions, ManagerStatus, ScriptedFault};
+
+use crate::protocol::manager::ManagerNode;
 
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
-use crate::config::SystemConfig;
-use crate::held_state::ActedOn;
-use crate::history::{check_linearizable, HistoryEntry};
-use crate::ids::{NodeId, PageId};
-use crate::invariants::{check_coherence, check_page_coherence};
-use crate::message::Envelope;
-use crate::node::{Completion, Node, Operation, Outbox};
-use crate::process::{Process, ProcessOptions};
+use crate::checks::held_state::ActedOn;
+use crate::checks::history::{check_linearizable, HistoryEntry};
+use crate::checks::invariants::{check_coherence, check_page_coherence};
+use crate::protocol::config::SystemConfig;
+use crate::protocol::ids::{NodeId, PageId};
+use crate::protocol::message::Envelope;
+use crate::protocol::node::{Node, Outbox};
+use crate::protocol::operation::{Completion, Operation};
+use crate::protocol::process::{Process, ProcessOptions};
 use crate::workload::Workload;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -108,7 +111,7 @@ impl From<Option<PageId>> for Touched {
 /// How many steps a failure report shows.
 const STEP_LOG_LENGTH: usize = 400;
 
-impl<M: SimManager> Simulation<M> {
+impl<M: ManagerNode> Simulation<M> {
     /// A simulation of `workload` on a system of `config` served by `managers` (the
     /// manager ids in order: one, or the primary and the backup).
     pub fn new(
@@ -136,7 +139,7 @@ impl<M: SimManager> Simulation<M> {
             .process_ids()
             .filter(|id| remaining[id.index()].len() > 0)
             .collect();
-        let phases = managers.iter().map(SimManager::phase).collect();
+        let phases = managers.iter().map(ManagerNode::phase).collect();
         Simulation {
             options,
             processes,

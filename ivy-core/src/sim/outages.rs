@@ -1,11 +1,12 @@
 //! Crashing, pausing and reviving managers, at any step and with no filter, and
 //! noticing when no live manager holds the state processes acted on, and whether
-//! that lasts (see [`crate::held_state`]).
+//! that lasts (see [`crate::checks::held_state`]).
 
 use super::{ManagerStatus, ScriptedFault};
-use super::{SimEvent, SimManager, Simulation, SimulationError, SimulationFailure};
-use crate::history::check_linearizable;
-use crate::process::Process;
+use super::{SimEvent, Simulation, SimulationError, SimulationFailure};
+use crate::checks::history::check_linearizable;
+use crate::protocol::manager::ManagerNode;
+use crate::protocol::process::Process;
 use crate::replication::LogPosition;
 use rand::Rng;
 
@@ -16,7 +17,7 @@ const LOST_GRACE_MARGIN_STEPS: u64 = 2_000;
 /// A crash this soon after the manager's revival counts as a crash "again".
 const REVIVED_LATELY_STEPS: u64 = 300;
 
-impl<M: SimManager> Simulation<M> {
+impl<M: ManagerNode> Simulation<M> {
     /// How many steps state may stay unheld by any live manager before the run is a
     /// loss for good. Meanwhile the history must stay linearizable (no manager acts
     /// on the stale state it has left), and a replication or snapshot still in

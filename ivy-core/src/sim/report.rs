@@ -1,11 +1,11 @@
 //! What a simulation reports: its outcome, or the failure and the seed that replays it.
 
-use crate::history::{HistoryEntry, LinearizabilityViolation};
-use crate::ids::NodeId;
-use crate::invariants::CoherenceViolation;
-use crate::node::NodeEvent;
-use crate::process::Process;
-use crate::trace::TraceRecord;
+use crate::checks::history::{HistoryEntry, LinearizabilityViolation};
+use crate::checks::invariants::CoherenceViolation;
+use crate::protocol::ids::NodeId;
+use crate::protocol::node::NodeEvent;
+use crate::protocol::process::Process;
+use crate::protocol::trace::TraceRecord;
 use thiserror::Error;
 
 /// A completed simulation.
@@ -34,7 +34,7 @@ pub struct SimulationReport {
     /// Faults injected and role changes reported, with the step they happened at.
     pub events: Vec<(u64, SimEvent)>,
     /// Crashes by situation: the victim's phase (see
-    /// [`super::SimManager::phase`]), whether it was revived lately, and its peer's.
+    /// [`super::ManagerNode::phase`]), whether it was revived lately, and its peer's.
     pub crash_situations: std::collections::BTreeMap<String, u64>,
 }
 
@@ -79,7 +79,7 @@ pub enum SimulationFailure {
     #[error("step limit reached")]
     StepLimit,
     /// Crashes left no live manager holding state that processes have seen (the
-    /// oracle of [`crate::held_state`]): no protocol could complete the run. The
+    /// oracle of [`crate::checks::held_state`]): no protocol could complete the run. The
     /// simulator runs on for a while after the loss, checking that the history stays
     /// linearizable, then stops with this.
     #[error("state lost at step {lost_at_step}: no live manager holds {missing}")]

@@ -5,7 +5,7 @@
 //! are checked against the live manager of greatest reach while one holds the state
 //! processes acted on (the oracle of `ivy_core::held_state`).
 
-use ivy_core::sim::SimManager;
+use ivy_core::ManagerNode;
 use ivy_core::{
     check_coherence, check_linearizable, ActedOn, Envelope, HistoryEntry, LogPosition, Node,
     NodeEvent, NodeId, Operation, Outbox, Process, ProcessOptions, SystemConfig,

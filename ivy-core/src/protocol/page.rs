@@ -38,7 +38,7 @@ pub struct PageBuffer {
 impl PageBuffer {
     /// A page of `size_bytes` zeroes (its value is 0). `size_bytes` is at least 8.
     pub fn zeroed(size_bytes: usize) -> PageBuffer {
-        assert!(size_bytes >= crate::config::MIN_PAGE_SIZE_BYTES);
+        assert!(size_bytes >= crate::protocol::config::MIN_PAGE_SIZE_BYTES);
         let size_bytes = u32::try_from(size_bytes)
             .ok()
             .and_then(NonZeroU32::new)

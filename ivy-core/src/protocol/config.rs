@@ -1,6 +1,6 @@
 //! The size of a system and its fixed initial layout.
 
-use crate::ids::{NodeId, PageId};
+use crate::protocol::ids::{NodeId, PageId};
 use thiserror::Error;
 
 /// The smallest page that can hold a written value (a `u64`).

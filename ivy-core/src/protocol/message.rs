@@ -9,8 +9,8 @@
 //! view with the processes, replication, heartbeats and state transfer between the two
 //! managers. The view they are about is the envelope's.
 
-use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
-use crate::page::PageBuffer;
+use crate::protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
+use crate::protocol::page::PageBuffer;
 use crate::replication::{LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
 use serde::Serialize;
 use std::fmt;

@@ -17,9 +17,9 @@
 //! viewstamp a process accepted; if no live manager does, state is lost for good
 //! and no protocol can finish the run.
 
-use crate::directory::DirectoryView;
-use crate::ids::{PageId, PageVersion, RequestId};
-use crate::message::Message;
+use crate::protocol::directory::DirectoryView;
+use crate::protocol::ids::{PageId, PageVersion, RequestId};
+use crate::protocol::message::Message;
 use crate::replication::LogPosition;
 use std::fmt;
 

@@ -1,7 +1,7 @@
 //! What drivers record of a run: one record per message handled, in handling order.
 
-use crate::ids::{NodeId, PageId, View};
-use crate::message::{Envelope, MessageKind};
+use crate::protocol::ids::{NodeId, PageId, View};
+use crate::protocol::message::{Envelope, MessageKind};
 use serde::Serialize;
 
 /// One handled message, as the trace prints it.

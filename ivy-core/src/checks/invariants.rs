@@ -13,11 +13,11 @@
 //! - the Read holders other than the owner are exactly the manager's copy set;
 //! - the owner has ReadWrite exactly when there are no copies.
 
-use crate::copy_set::CopySet;
-use crate::directory::DirectoryView;
-use crate::ids::{NodeId, PageId};
-use crate::page::Access;
-use crate::process::Process;
+use crate::protocol::copy_set::CopySet;
+use crate::protocol::directory::DirectoryView;
+use crate::protocol::ids::{NodeId, PageId};
+use crate::protocol::page::Access;
+use crate::protocol::process::Process;
 use thiserror::Error;
 
 /// A breach of the coherence invariant.
@@ -154,7 +154,7 @@ pub fn check_page_coherence(
     let mut other_holder: Option<NodeId> = None;
     let mut holders = 0;
     for process in processes {
-        let id = crate::node::Node::id(process);
+        let id = crate::protocol::node::Node::id(process);
         let entry = process.page(page).expect("every process has every page");
         let excused = requester == Some(id);
         if entry.is_owner() {
@@ -237,7 +237,7 @@ pub fn check_page_coherence(
 fn check_quiescent_page(
     processes: &[Process],
     page: PageId,
-    record: &crate::directory::PageRecord,
+    record: &crate::protocol::directory::PageRecord,
     owner: Option<NodeId>,
     holders: usize,
 ) -> Result<(), CoherenceViolation> {

@@ -49,8 +49,8 @@
 #[cfg(test)]
 mod tests;
 
-use crate::ids::{NodeId, PageId};
-use crate::node::OperationKind;
+use crate::protocol::ids::{NodeId, PageId};
+use crate::protocol::operation::OperationKind;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

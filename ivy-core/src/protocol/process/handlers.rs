@@ -1,10 +1,11 @@
 //! The process's message handlers, one per message it can receive.
 
 use super::{PageEntry, Process};
-use crate::ids::{PageId, PageVersion, RequestId};
-use crate::message::Message;
-use crate::node::{Operation, Outbox};
-use crate::page::{Access, PageBuffer};
+use crate::protocol::ids::{PageId, PageVersion, RequestId};
+use crate::protocol::message::Message;
+use crate::protocol::node::Outbox;
+use crate::protocol::operation::Operation;
+use crate::protocol::page::{Access, PageBuffer};
 use std::collections::BTreeMap;
 
 impl Process {

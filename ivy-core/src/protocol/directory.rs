@@ -1,10 +1,10 @@
 //! The manager's directory: per page, the owner and the copy set (Li & Hudak's
 //! "info" table), and the view of it that invariant checks read.
 
-use crate::config::SystemConfig;
-use crate::copy_set::CopySet;
-use crate::ids::{NodeId, PageId, PageVersion, RequestId};
-use crate::node::OperationKind;
+use crate::protocol::config::SystemConfig;
+use crate::protocol::copy_set::CopySet;
+use crate::protocol::ids::{NodeId, PageId, PageVersion, RequestId};
+use crate::protocol::operation::OperationKind;
 
 /// What the manager records about one page.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -1,8 +1,8 @@
 //! How a process reaches its manager(s): one reliable manager, or the replicated
 //! pair with a retry timeout.
 
-use crate::config::SystemConfig;
-use crate::ids::NodeId;
+use crate::protocol::config::SystemConfig;
+use crate::protocol::ids::NodeId;
 
 /// How a process reaches its manager(s).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@
 //! ReadWrite, and the manager is node 3.
 
 use super::*;
-use crate::node::OperationKind;
+use crate::protocol::operation::OperationKind;
 use crate::replication::Viewstamp;
 
 mod views;

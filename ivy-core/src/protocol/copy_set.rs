@@ -1,6 +1,6 @@
 //! The set of processes holding read-only copies of a page.
 
-use crate::ids::NodeId;
+use crate::protocol::ids::NodeId;
 use std::fmt;
 
 /// Processes holding Read copies of a page, kept sorted. An empty set allocates

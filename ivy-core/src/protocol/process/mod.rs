@@ -11,11 +11,12 @@ mod options;
 #[cfg(test)]
 mod tests;
 
-use crate::config::SystemConfig;
-use crate::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
-use crate::message::{Envelope, Message};
-use crate::node::{Completion, Deadline, Node, Operation, Outbox};
-use crate::page::{Access, PageBuffer};
+use crate::protocol::config::SystemConfig;
+use crate::protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
+use crate::protocol::message::{Envelope, Message};
+use crate::protocol::node::{Deadline, Node, Outbox};
+use crate::protocol::operation::{Completion, Operation};
+use crate::protocol::page::{Access, PageBuffer};
 use crate::replication::LogPosition;
 use std::collections::BTreeMap;
 use thiserror::Error;

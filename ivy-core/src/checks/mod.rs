@@ -1,0 +1,9 @@
+//! What every driver checks: the coherence invariant ([`invariants`], one function
+//! used after every simulator step, in property tests and in the model checkers),
+//! operation histories and their linearizability checker ([`history`]), and the
+//! oracle that tells whether a live manager still holds what processes acted on
+//! ([`held_state`]).
+
+pub mod held_state;
+pub mod history;
+pub mod invariants;

@@ -1,0 +1,41 @@
+//! What drivers need of a manager besides the [`Node`] interface: to crash it, to
+//! tell whether it holds state and how far its log reaches, and when it has settled.
+
+use crate::protocol::directory::DirectoryView;
+use crate::protocol::ids::View;
+use crate::protocol::node::Node;
+use crate::replication::{LogPosition, Viewstamp};
+
+/// A manager as every driver sees it (the simulator, the threaded runtime, the model
+/// checkers): a node it can crash and revive, whose state it can rank and check
+/// against the processes, and which can say when it has settled.
+pub trait ManagerNode: Node + DirectoryView + Sized {
+    /// `None` when this manager holds no state; else the view whose primary's log
+    /// its state is a prefix of, and whether it is the primary of an established
+    /// view. See [`ManagerNode::rank`] for which manager's state is the system's.
+    fn authority(&self) -> Option<(View, bool)>;
+
+    /// This manager after a crash and restart: a new incarnation that has lost all
+    /// state.
+    fn crashed(&self) -> Self;
+
+    /// `Some(view)` when the manager has nothing left to do in `view`: the run may end
+    /// once every live manager is settled in the same view.
+    fn settled_view(&self) -> Option<View>;
+
+    /// How far the manager's log provably reaches (`None` when it holds no state):
+    /// see [`Viewstamp`]. A single manager keeps no log: [`LogPosition::ZERO`].
+    fn reach(&self) -> Option<LogPosition>;
+
+    /// How far this manager's state is the system's (`None` when it holds none):
+    /// its reach, then whether it is an established primary. Coherence is checked
+    /// against the live manager that ranks highest.
+    fn rank(&self) -> Option<(Viewstamp, bool)> {
+        Some((self.reach()?.stamp, self.authority()?.1))
+    }
+
+    /// What the manager is doing, in a word or two ("primary", "fencing", "blank",
+    /// ...): drivers tally crashes by the phase of the victim and its peer,
+    /// so a sweep can show it crashed managers at every kind of moment.
+    fn phase(&self) -> &'static str;
+}
