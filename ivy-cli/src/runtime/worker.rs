@@ -349,14 +349,8 @@ impl<M: RuntimeManager> Worker<M> {
                     self.counts.local_hits += 1;
                 }
                 if self.shared.options.record_history {
-                    self.history.push(HistoryEntry {
-                        process: completion.process,
-                        op: completion.kind,
-                        page: completion.page,
-                        value: completion.value,
-                        invoked_at: invoked_ns,
-                        completed_at: complete_ns,
-                    });
+                    let entry = HistoryEntry::of(&completion, invoked_ns, complete_ns);
+                    self.history.push(entry);
                 }
             }
             self.shared

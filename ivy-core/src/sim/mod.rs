@@ -398,14 +398,9 @@ impl<M: ManagerNode> Simulation<M> {
         } else if self.remaining[process.index()].len() > 0 {
             self.ready.push(process);
         }
-        self.report.history.push(HistoryEntry {
-            process,
-            op: completion.kind,
-            page: completion.page,
-            value: completion.value,
-            invoked_at: self.invoked_at[process.index()],
-            completed_at: self.step,
-        });
+        let invoked_at = self.invoked_at[process.index()];
+        let entry = HistoryEntry::of(&completion, invoked_at, self.step);
+        self.report.history.push(entry);
     }
 
     fn incomplete_operations(&self) -> usize {

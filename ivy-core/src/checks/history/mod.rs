@@ -50,7 +50,7 @@
 mod tests;
 
 use crate::protocol::ids::{NodeId, PageId};
-use crate::protocol::operation::OperationKind;
+use crate::protocol::operation::{Completion, OperationKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -74,6 +74,20 @@ pub struct HistoryEntry {
 }
 
 impl HistoryEntry {
+    /// The entry of a completed operation invoked at `invoked_at` and completed at
+    /// `completed_at`, in the driver's unit of time: the one conversion every driver
+    /// uses.
+    pub fn of(completion: &Completion, invoked_at: u64, completed_at: u64) -> HistoryEntry {
+        HistoryEntry {
+            process: completion.process,
+            op: completion.kind,
+            page: completion.page,
+            value: completion.value,
+            invoked_at,
+            completed_at,
+        }
+    }
+
     /// Whether this operation precedes `other` in real time: it completed strictly
     /// before `other` was invoked. Operations with equal times are concurrent.
     pub fn precedes(&self, other: &HistoryEntry) -> bool {
