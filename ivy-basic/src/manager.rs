@@ -129,6 +129,10 @@ impl DirectoryView for CentralManager {
 }
 
 impl ivy_core::ManagerNode for CentralManager {
+    fn state(&self) -> Option<&dyn DirectoryView> {
+        Some(self)
+    }
+
     /// The single manager always holds the whole state and leads view 0.
     fn authority(&self) -> Option<(View, bool)> {
         Some((View(0), true))
@@ -150,5 +154,15 @@ impl ivy_core::ManagerNode for CentralManager {
 
     fn reach(&self) -> Option<LogPosition> {
         Some(LogPosition::ZERO)
+    }
+}
+
+impl DirectoryView for PageSerializer {
+    fn directory(&self) -> &Directory {
+        PageSerializer::directory(self)
+    }
+
+    fn active_fault(&self, page: PageId) -> Option<ActiveFault> {
+        PageSerializer::active_fault(self, page)
     }
 }

@@ -8,7 +8,8 @@ use crate::error::CliError;
 use crate::readout::Table;
 use crate::run::{initial_processes, prepare, runtime_options, Ending};
 use crate::runtime::{self, FaultAction, FaultHandling};
-use ivy_core::{DirectoryView, Node, ProcessOptions};
+use ivy_basic::PageSerializer;
+use ivy_core::{DirectoryView, ManagerNode, Node, ProcessOptions};
 use ivy_ft::{FtManager, FtOptions, RoleKind};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -41,8 +42,8 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let live_managers: Vec<&dyn DirectoryView> = outcome
         .managers
         .iter()
-        .filter(|(manager, down)| !down && manager.log_view().is_some())
-        .map(|(manager, _)| manager as &dyn DirectoryView)
+        .filter(|(_, down)| !down)
+        .filter_map(|(manager, _)| manager.state())
         .collect();
     let ending = Ending {
         outcome: &outcome,
@@ -72,21 +73,21 @@ fn manager_tables<'a>(managers: impl Iterator<Item = (&'a FtManager, bool)>) -> 
     let mut tables: Vec<(u8, Table)> = managers
         .map(|(manager, down)| {
             let id = manager.id();
-            let with_note = |title: &str, note: &str| {
-                let mut table = Table::manager(title, manager.directory());
-                table.note = Some(format!("{note}, cm {id}"));
-                table
-            };
-            match (down, manager.role()) {
-                (true, _) => (2, Table::empty("cm_Backup", format!("down, cm {id}"))),
-                (false, RoleKind::Primary) => {
-                    (0, Table::manager("cm_Primary", manager.directory()))
+            let directory = manager.serializer().map(PageSerializer::directory);
+            match (down, manager.role(), directory) {
+                (true, ..) => (2, Table::empty("cm_Backup", format!("down, cm {id}"))),
+                (false, RoleKind::Primary, Some(directory)) => {
+                    (0, Table::manager("cm_Primary", directory))
                 }
-                (false, RoleKind::Fencing) => (0, with_note("cm_Primary", "fencing")),
-                (false, RoleKind::Backup) => (1, Table::manager("cm_Backup", manager.directory())),
-                (false, RoleKind::Recovering) => {
-                    (1, Table::empty("cm_Backup", format!("recovering, cm {id}")))
+                (false, RoleKind::Fencing, Some(directory)) => {
+                    let mut table = Table::manager("cm_Primary", directory);
+                    table.note = Some(format!("fencing, cm {id}"));
+                    (0, table)
                 }
+                (false, RoleKind::Backup, Some(directory)) => {
+                    (1, Table::manager("cm_Backup", directory))
+                }
+                (false, ..) => (1, Table::empty("cm_Backup", format!("recovering, cm {id}"))),
             }
         })
         .collect();

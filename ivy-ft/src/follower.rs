@@ -82,7 +82,7 @@ impl FtManager {
             return self.install_if_newer(view, *snapshot, now_ticks, out);
         }
         self.last_peer_ticks = now_ticks;
-        if self.role == Role::Backup && self.log_view() == Some(view) {
+        if matches!(self.role, Role::Backup(_)) && self.log_view() == Some(view) {
             return self.follow(view, message, now_ticks, out);
         }
         // The primary of our view, whose log we do not follow: our state may lack
@@ -151,7 +151,7 @@ impl FtManager {
         first_index: LogIndex,
         entries: &[LogEntry],
     ) -> Vec<PageId> {
-        let Some(replica) = &mut self.replica else {
+        let Some(replica) = self.replica_mut() else {
             return Vec::new();
         };
         let mut began = Vec::new();
@@ -191,7 +191,7 @@ impl FtManager {
         now_ticks: u64,
         out: &mut Outbox,
     ) {
-        if matches!(self.role, Role::Leading(_)) {
+        if matches!(self.role, Role::Leading(..)) {
             return;
         }
         let reach = self.reach();
@@ -209,7 +209,7 @@ impl FtManager {
         // Newer: of a newer view, of another log of the same view (the one its
         // primary leads, not the one we claimed when we handed the role over), or
         // longer.
-        let newer = self.replica.as_ref().is_none_or(|replica| {
+        let newer = self.replica().is_none_or(|replica| {
             replica.log_view < view
                 || replica.log_leader != snapshot.last.leader
                 || snapshot.last.stamp.index > replica.last.index
@@ -218,7 +218,7 @@ impl FtManager {
             return;
         }
         let last = snapshot.last.stamp;
-        self.replica = Some(Replica {
+        self.install(Replica {
             serializer: PageSerializer::from_snapshot(&snapshot),
             last,
             log_view: view,

@@ -22,12 +22,15 @@
 
 mod backoff;
 mod fence;
+mod fencing;
 mod follower;
-mod leader;
+mod leading;
 mod link;
 mod manager;
+mod node;
 mod options;
 mod replicating;
+mod serving;
 mod timers;
 
 pub use manager::{FtManager, RoleKind};

@@ -1,13 +1,11 @@
 //! The replicated manager: its state, its roles, and the dispatch of every input.
 
 use crate::backoff::Backoff;
-use crate::leader::Leader;
+use crate::leading::Leader;
 use crate::options::FtOptions;
-use crate::timers::FtTimer;
 use ivy_basic::PageSerializer;
 use ivy_core::{
-    ActiveFault, Deadline, Directory, DirectoryView, Envelope, Incarnation, LogPosition, Message,
-    Node, NodeEvent, NodeId, Outbox, PageId, SystemConfig, View, Viewstamp,
+    Incarnation, LogPosition, Message, NodeEvent, NodeId, Outbox, SystemConfig, View, Viewstamp,
 };
 
 /// What a manager is doing, without its details.
@@ -55,12 +53,18 @@ impl Replica {
     }
 }
 
+/// A manager's role, owning what the role needs: the state every role but
+/// `Recovering` holds, and what a leading manager keeps besides. Changed only by the
+/// transitions below (`lead`, `follow_with`, `install`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Role {
-    /// Following the primary; without state when blank, and behind it while its view
-    /// is newer than the log followed (until a snapshot arrives).
-    Backup,
-    Leading(Leader),
+    /// Blank (restarted after a crash): waiting for a snapshot. Never takes over.
+    Recovering,
+    /// Following the primary's log; behind it while the view followed is newer than
+    /// the log held (until a snapshot arrives).
+    Backup(Replica),
+    /// Leading a view: fencing it, or serving in it once every process promised.
+    Leading(Replica, Leader),
 }
 
 /// One of the two replicated central managers.
@@ -77,8 +81,6 @@ pub struct FtManager {
     /// The newest view this manager knows of.
     pub(crate) view: View,
     pub(crate) role: Role,
-    /// `None` when blank (started after a crash).
-    pub(crate) replica: Option<Replica>,
     /// The newest viewstamp a process reported obeying: a manager whose log ends
     /// before it knows it is behind and never fences until it has caught up.
     pub(crate) known_acted: LogPosition,
@@ -99,17 +101,17 @@ impl FtManager {
     /// the primary leads view 0 with the other as its backup. Both are incarnation 0.
     pub fn new(config: &SystemConfig, id: NodeId, options: FtOptions) -> FtManager {
         let mut manager = FtManager::restarted(config, id, options, Incarnation(0));
-        manager.replica = Some(Replica {
+        let replica = Replica {
             serializer: PageSerializer::new(config),
             last: Viewstamp::ZERO,
             log_view: View(0),
             log_leader: Incarnation(0),
-        });
+        };
         manager.role = if id == manager.home {
-            Role::Leading(Leader::established(Some(Incarnation(0))))
+            Role::Leading(replica, Leader::established(Some(Incarnation(0))))
         } else {
             manager.linked_in = Some(View(0));
-            Role::Backup
+            Role::Backup(replica)
         };
         manager
     }
@@ -129,7 +131,7 @@ impl FtManager {
         FtManager::blank(id, peer, home, config.processes, options, incarnation)
     }
 
-    fn blank(
+    pub(crate) fn blank(
         id: NodeId,
         peer: NodeId,
         home: NodeId,
@@ -145,8 +147,7 @@ impl FtManager {
             processes,
             options,
             view: View(0),
-            role: Role::Backup,
-            replica: None,
+            role: Role::Recovering,
             known_acted: LogPosition::ZERO,
             linked_in: None,
             last_peer_ticks: 0,
@@ -158,10 +159,10 @@ impl FtManager {
     /// What this manager is doing.
     pub fn role(&self) -> RoleKind {
         match &self.role {
-            Role::Backup if self.replica.is_none() => RoleKind::Recovering,
-            Role::Backup => RoleKind::Backup,
-            Role::Leading(leader) if leader.is_established() => RoleKind::Primary,
-            Role::Leading(_) => RoleKind::Fencing,
+            Role::Recovering => RoleKind::Recovering,
+            Role::Backup(_) => RoleKind::Backup,
+            Role::Leading(_, leader) if leader.is_established() => RoleKind::Primary,
+            Role::Leading(..) => RoleKind::Fencing,
         }
     }
 
@@ -178,7 +179,7 @@ impl FtManager {
     /// The view whose primary's log this manager's state is a prefix of (the view it
     /// leads, or whose snapshot it installed), or `None` when it has no state.
     pub fn log_view(&self) -> Option<View> {
-        self.replica.as_ref().map(|replica| replica.log_view)
+        self.replica().map(|replica| replica.log_view)
     }
 
     /// How far this manager's log provably reaches: the view (and incarnation)
@@ -186,23 +187,66 @@ impl FtManager {
     /// A manager may take over only if its reach covers every position a process
     /// obeyed.
     pub fn reach(&self) -> Option<LogPosition> {
-        self.replica.as_ref().map(Replica::reach)
+        self.replica().map(Replica::reach)
     }
 
     /// The per-page state, unless blank.
     pub fn serializer(&self) -> Option<&PageSerializer> {
-        self.replica.as_ref().map(|replica| &replica.serializer)
+        self.replica().map(|replica| &replica.serializer)
     }
 
     /// Whether this manager is the primary of an established view with nothing left
     /// to do: no page held, and (with a backup) every entry acknowledged.
     pub fn is_settled_primary(&self) -> bool {
-        let (Role::Leading(leader), Some(replica)) = (&self.role, &self.replica) else {
+        let Role::Leading(replica, leader) = &self.role else {
             return false;
         };
         leader.is_established()
             && replica.serializer.held_pages() == 0
             && leader.is_fully_acked(replica.last.index)
+    }
+
+    /// The state this manager holds, unless blank.
+    pub(crate) fn replica(&self) -> Option<&Replica> {
+        match &self.role {
+            Role::Recovering => None,
+            Role::Backup(replica) | Role::Leading(replica, _) => Some(replica),
+        }
+    }
+
+    pub(crate) fn replica_mut(&mut self) -> Option<&mut Replica> {
+        match &mut self.role {
+            Role::Recovering => None,
+            Role::Backup(replica) | Role::Leading(replica, _) => Some(replica),
+        }
+    }
+
+    /// Transition: lead (fence, or serve in an established view) with the state held;
+    /// returns `false`, changing nothing, when blank.
+    pub(crate) fn lead(&mut self, leader: Leader) -> bool {
+        match std::mem::replace(&mut self.role, Role::Recovering) {
+            Role::Recovering => false,
+            Role::Backup(replica) | Role::Leading(replica, _) => {
+                self.role = Role::Leading(replica, leader);
+                true
+            }
+        }
+    }
+
+    /// Transition: stop leading and follow, keeping the state held.
+    pub(crate) fn follow_with_own_state(&mut self) {
+        if let Role::Leading(..) = self.role {
+            let Role::Leading(replica, _) = std::mem::replace(&mut self.role, Role::Recovering)
+            else {
+                return;
+            };
+            self.role = Role::Backup(replica);
+        }
+    }
+
+    /// Transition: follow with `replica`, installed from a snapshot.
+    pub(crate) fn install(&mut self, replica: Replica) {
+        self.role = Role::Backup(replica);
     }
 
     /// The primary of `view`: the original primary leads even views.
@@ -242,99 +286,13 @@ impl FtManager {
     /// Stops acting and follows, keeping our state: it may still be the most complete
     /// one if the other manager fails.
     pub(crate) fn stand_down(&mut self, now_ticks: u64, out: &mut Outbox) {
-        if let Role::Leading(_) = self.role {
-            self.role = Role::Backup;
+        if let Role::Leading(..) = self.role {
+            self.follow_with_own_state();
             self.last_peer_ticks = now_ticks;
         }
         out.events.push(NodeEvent::ViewChanged {
             manager: self.id,
             view: self.view,
         });
-    }
-}
-
-impl Node for FtManager {
-    type Timer = FtTimer;
-
-    fn id(&self) -> NodeId {
-        self.id
-    }
-
-    fn handle_message(&mut self, envelope: Envelope, now_ticks: u64, out: &mut Outbox) {
-        if envelope.from == self.peer {
-            self.handle_peer_message(envelope, now_ticks, out);
-        } else if envelope.from.0 < self.processes {
-            self.handle_process_message(envelope, now_ticks, out);
-        }
-    }
-
-    fn next_deadline(&self) -> Option<Deadline<FtTimer>> {
-        self.next_timer()
-    }
-
-    fn handle_timeout(&mut self, timer: FtTimer, now_ticks: u64, out: &mut Outbox) {
-        self.on_timer(timer, now_ticks, out);
-    }
-
-    fn handle_idle(&mut self, now_ticks: u64, out: &mut Outbox) {
-        self.send_batched(now_ticks, out);
-    }
-}
-
-impl DirectoryView for FtManager {
-    fn directory(&self) -> &Directory {
-        self.serializer()
-            .expect("a blank manager has no directory")
-            .directory()
-    }
-
-    fn active_fault(&self, page: PageId) -> Option<ActiveFault> {
-        self.serializer()?.active_fault(page)
-    }
-}
-
-impl ivy_core::ManagerNode for FtManager {
-    fn authority(&self) -> Option<(View, bool)> {
-        let log_view = self.log_view()?;
-        Some((log_view, self.role() == RoleKind::Primary))
-    }
-
-    fn crashed(&self) -> FtManager {
-        let incarnation = Incarnation(self.incarnation.0 + 1);
-        let (id, peer, home) = (self.id, self.peer, self.home);
-        FtManager::blank(id, peer, home, self.processes, self.options, incarnation)
-    }
-
-    fn settled_view(&self) -> Option<View> {
-        let settled = match self.role() {
-            RoleKind::Primary => self.is_settled_primary(),
-            RoleKind::Backup => {
-                self.log_view() == Some(self.view) && self.linked_in == Some(self.view)
-            }
-            RoleKind::Fencing | RoleKind::Recovering => false,
-        };
-        settled.then_some(self.view)
-    }
-
-    fn reach(&self) -> Option<LogPosition> {
-        FtManager::reach(self)
-    }
-
-    fn phase(&self) -> &'static str {
-        match (&self.role, &self.replica) {
-            (Role::Backup, None) => "blank",
-            (Role::Backup, Some(replica)) if replica.log_view < self.view => "behind",
-            (Role::Backup, Some(_)) => "backup",
-            (Role::Leading(leader), _) => match (&leader.fence, &leader.link) {
-                (Some(_), Some(_)) => "taking back",
-                (Some(_), None) => "fencing",
-                (None, None) => "primary alone",
-                (None, Some(link)) if link.acked_index < link.base_index => {
-                    "primary sending snapshot"
-                }
-                (None, Some(link)) if !link.unacked.is_empty() => "primary awaiting ack",
-                (None, Some(_)) => "primary in sync",
-            },
-        }
     }
 }

@@ -91,11 +91,11 @@ impl FtManager {
         now_ticks: u64,
         out: &mut Outbox,
     ) {
-        let Some(replica) = &self.replica else {
+        let Some(replica) = self.replica() else {
             return;
         };
         let snapshot = replica.serializer.snapshot(replica.reach());
-        let Role::Leading(leader) = &mut self.role else {
+        let Role::Leading(_, leader) = &mut self.role else {
             return;
         };
         if !leader.is_established() {
@@ -158,11 +158,11 @@ impl FtManager {
         // the incarnation in our reach tells them apart.)
         let next = View(self.view.0 + 1);
         self.view = next;
-        if let Some(replica) = &mut self.replica {
+        if let Some(replica) = self.replica_mut() {
             replica.log_view = next;
             replica.log_leader = successor;
         }
-        self.role = Role::Backup;
+        self.follow_with_own_state();
         self.last_peer_ticks = now_ticks;
         out.events.push(NodeEvent::HandedOver {
             manager: self.id,

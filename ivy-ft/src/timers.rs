@@ -37,7 +37,7 @@ impl FtManager {
         let heartbeat_ticks = self.options.heartbeat_ticks;
         let silence_at_ticks = self.last_peer_ticks + self.options.silence_ticks();
         match &self.role {
-            Role::Leading(leader) => {
+            Role::Leading(_, leader) => {
                 let fence = leader.fence.as_ref();
                 let resend =
                     fence.and_then(|f| at(f.sent_at_ticks + heartbeat_ticks, FtTimer::FenceResend));
@@ -55,7 +55,7 @@ impl FtManager {
                 let redrive = oldest_drive.and_then(|t| at(t + redrive_ticks, FtTimer::Redrive));
                 earliest(earliest(resend, silence), earliest(heartbeat, redrive))
             }
-            Role::Backup => {
+            Role::Recovering | Role::Backup(_) => {
                 let requested = self.snapshot_requested_at_ticks;
                 let retry = self
                     .is_behind()
@@ -129,7 +129,7 @@ impl FtManager {
     }
 
     fn has_backup_link(&self) -> bool {
-        matches!(&self.role, Role::Leading(leader) if leader.link.is_some())
+        matches!(&self.role, Role::Leading(_, leader) if leader.link.is_some())
     }
 
     /// Whether the peer has been silent for longer than the failover timeout.

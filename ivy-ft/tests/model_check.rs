@@ -128,11 +128,14 @@ impl State {
         let newest_accepted = newest_accepted.unwrap_or(LogPosition::ZERO);
         (0..self.managers.len()).any(|m| {
             let manager = &self.managers[m];
+            let (Some(last), Some(held)) = (manager.reach(), manager.state()) else {
+                return false;
+            };
             !self.down[m]
-                && manager.reach().is_some_and(|last| {
-                    let unheld = self.acted_on.first_unheld(manager, last, newest_accepted);
-                    unheld.is_none()
-                })
+                && self
+                    .acted_on
+                    .first_unheld(held, last, newest_accepted)
+                    .is_none()
         })
     }
 }
@@ -256,7 +259,8 @@ impl Model for FtIvy {
                 !state.state_is_held()
                     || state
                         .authority()
-                        .is_some_and(|manager| check_coherence(&state.processes, manager).is_ok())
+                        .and_then(ManagerNode::state)
+                        .is_some_and(|held| check_coherence(&state.processes, held).is_ok())
             }),
             Property::always("reads see the latest write", |_, state: &State| {
                 !state.stale_read

@@ -258,7 +258,7 @@ pub(super) fn lost_state<M: RuntimeManager>(
     let holders: Vec<&M> = outcome
         .managers
         .iter()
-        .filter(|(manager, down)| !down && manager.authority().is_some())
+        .filter(|(manager, down)| !down && manager.state().is_some())
         .map(|(manager, _)| manager)
         .collect();
     let pages = outcome.processes.first()?.pages().len();
@@ -266,9 +266,9 @@ pub(super) fn lost_state<M: RuntimeManager>(
         let page = PageId(index as u32);
         let versions = outcome.processes.iter().map(|p| p.pages()[index].version());
         let newest = versions.max()?;
-        let known = holders.iter().any(|manager| {
-            let fault = manager.active_fault(page).map(|fault| fault.version);
-            manager.directory().record(page).version >= newest || fault >= Some(newest)
+        let known = holders.iter().filter_map(|m| m.state()).any(|held| {
+            let fault = held.active_fault(page).map(|fault| fault.version);
+            held.directory().record(page).version >= newest || fault >= Some(newest)
         });
         if known {
             return None;

@@ -154,15 +154,15 @@ impl<M: RuntimeManager> Worker<M> {
 /// Per page, the newest version `manager` recorded or is serving; empty when it
 /// holds no state.
 fn knowledge<M: RuntimeManager>(manager: &M) -> Vec<PageVersion> {
-    if manager.authority().is_none() {
+    let Some(state) = manager.state() else {
         return Vec::new();
-    }
-    let directory = manager.directory();
+    };
+    let directory = state.directory();
     (0..directory.page_count())
         .map(|index| {
             let page = PageId(index);
             let recorded = directory.record(page).version;
-            let serving = manager.active_fault(page).map(|fault| fault.version);
+            let serving = state.active_fault(page).map(|fault| fault.version);
             serving.map_or(recorded, |serving| serving.max(recorded))
         })
         .collect()

@@ -9,7 +9,11 @@ use crate::replication::{LogPosition, Viewstamp};
 /// A manager as every driver sees it (the simulator, the threaded runtime, the model
 /// checkers): a node it can crash and revive, whose state it can rank and check
 /// against the processes, and which can say when it has settled.
-pub trait ManagerNode: Node + DirectoryView + Sized {
+pub trait ManagerNode: Node + Sized {
+    /// The manager's directory and open faults, which the coherence checks read, or
+    /// `None` when it holds no state (blank after a crash).
+    fn state(&self) -> Option<&dyn DirectoryView>;
+
     /// `None` when this manager holds no state; else the view whose primary's log
     /// its state is a prefix of, and whether it is the primary of an established
     /// view. See [`ManagerNode::rank`] for which manager's state is the system's.

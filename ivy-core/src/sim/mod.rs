@@ -203,11 +203,9 @@ impl<M: ManagerNode> Simulation<M> {
         if let Some(error) = self.state_lost() {
             return Err(error);
         }
-        for manager in &self.managers {
-            if manager.authority().is_some() {
-                check_coherence(&self.processes, manager)
-                    .map_err(|violation| self.failure(violation.into()))?;
-            }
+        for state in self.managers.iter().filter_map(ManagerNode::state) {
+            check_coherence(&self.processes, state)
+                .map_err(|violation| self.failure(violation.into()))?;
         }
         check_linearizable(&self.report.history)
             .map_err(|violation| self.failure(SimulationFailure::History(violation)))?;
@@ -294,16 +292,15 @@ impl<M: ManagerNode> Simulation<M> {
     /// every page when the step was not about one page or the authority changed.
     fn check_step(&mut self, touched: Touched) -> Result<(), SimulationError> {
         let authority = self.most_authoritative();
-        let Some(index) = authority else {
+        let Some(state) = authority.and_then(|index| self.managers[index].state()) else {
             unreachable!("a live manager with state exists while no state is lost");
         };
-        let manager = &self.managers[index];
         let checked = match touched {
             Touched::Nothing if authority == self.authority => Ok(()),
             Touched::Page(page) if authority == self.authority => {
-                check_page_coherence(&self.processes, manager, page)
+                check_page_coherence(&self.processes, state, page)
             }
-            _ => check_coherence(&self.processes, manager),
+            _ => check_coherence(&self.processes, state),
         };
         self.authority = authority;
         checked.map_err(|violation| self.failure(violation.into()))

@@ -177,10 +177,10 @@ impl<M: ManagerNode> Simulation<M> {
             if matches!(status, ManagerStatus::Down { .. }) {
                 continue;
             }
-            let Some(last) = manager.reach() else {
+            let (Some(last), Some(state)) = (manager.reach(), manager.state()) else {
                 continue;
             };
-            match self.acted_on.first_unheld(manager, last, newest_accepted) {
+            match self.acted_on.first_unheld(state, last, newest_accepted) {
                 None => {
                     if self.lost.take().is_some() {
                         self.report

@@ -143,7 +143,14 @@ impl Net {
     pub fn run_to_end(&mut self, step_limit: u64, operations: usize) {
         self.run_until(step_limit, Net::is_done);
         for manager in self.live_managers() {
-            if let Err(violation) = check_coherence(&self.processes, manager) {
+            let Some(held) = manager.state() else {
+                panic!(
+                    "{}: {} is live and holds no state at the end",
+                    self.label,
+                    manager.id()
+                );
+            };
+            if let Err(violation) = check_coherence(&self.processes, held) {
                 panic!(
                     "{}: {} disagrees at the end: {violation}",
                     self.label,
@@ -273,17 +280,22 @@ impl Net {
             .filter(|&index| self.status[index] != Status::Down)
             .filter(|&index| {
                 let manager = &self.managers[index];
-                manager.reach().is_some_and(|reach| {
-                    let unheld = self.acted_on.first_unheld(manager, reach, newest_accepted);
-                    unheld.is_none()
-                })
+                let (Some(reach), Some(held)) = (manager.reach(), manager.state()) else {
+                    return false;
+                };
+                self.acted_on
+                    .first_unheld(held, reach, newest_accepted)
+                    .is_none()
             })
             .max_by_key(|&index| self.managers[index].rank())
     }
 
     fn check(&self) {
-        if let Some(index) = self.authority() {
-            if let Err(violation) = check_coherence(&self.processes, &self.managers[index]) {
+        let held = self
+            .authority()
+            .and_then(|index| self.managers[index].state());
+        if let Some(held) = held {
+            if let Err(violation) = check_coherence(&self.processes, held) {
                 panic!(
                     "{}: after step {}: {violation}; events {:?}",
                     self.label, self.steps, self.events

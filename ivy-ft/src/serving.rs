@@ -4,77 +4,26 @@
 //! sends them for entries the backup got by snapshot, when it re-drives a stalled
 //! transaction, or when it leads alone after fencing a view of its own).
 
-use crate::fence::Fence;
-use crate::link::BackupLink;
+use crate::leading::Leader;
 use crate::manager::{FtManager, Role};
 use ivy_basic::Admission;
 use ivy_core::{
-    Envelope, Incarnation, LogEntry, LogIndex, Message, OperationKind, Outbox, PageId, PageVersion,
-    RequestId, Viewstamp,
+    Envelope, LogEntry, LogIndex, Message, OperationKind, Outbox, PageId, PageVersion, RequestId,
+    Viewstamp,
 };
-use std::collections::BTreeMap;
-
-/// What a leading manager keeps besides the replicated state.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Leader {
-    /// `Some` until every process promised the view.
-    pub(crate) fence: Option<Fence>,
-    /// `None` when leading alone.
-    pub(crate) link: Option<BackupLink>,
-    /// Held pages whose transaction began at a log index the backup has not acknowledged.
-    pub(crate) gated: BTreeMap<PageId, LogIndex>,
-    /// When each held page's commands were last sent.
-    pub(crate) driven_at_ticks: BTreeMap<PageId, u64>,
-    /// When a lone leader last invited its peer with a heartbeat.
-    pub(crate) invited_at_ticks: u64,
-}
-
-impl Leader {
-    /// The leader of an established view, with a backup (of that incarnation) in sync,
-    /// or alone.
-    pub(crate) fn established(backup: Option<Incarnation>) -> Leader {
-        let link = backup.map(|incarnation| BackupLink::new(incarnation, 0, 0, 0));
-        Leader::new(None, link, 0)
-    }
-
-    /// A manager establishing a view, with a backup (after a hand-over) or alone.
-    pub(crate) fn fencing(fence: Fence, link: Option<BackupLink>, now_ticks: u64) -> Leader {
-        Leader::new(Some(fence), link, now_ticks)
-    }
-
-    fn new(fence: Option<Fence>, link: Option<BackupLink>, now_ticks: u64) -> Leader {
-        Leader {
-            fence,
-            link,
-            gated: BTreeMap::new(),
-            driven_at_ticks: BTreeMap::new(),
-            invited_at_ticks: now_ticks,
-        }
-    }
-
-    pub(crate) fn is_established(&self) -> bool {
-        self.fence.is_none()
-    }
-
-    pub(crate) fn is_fully_acked(&self, log_index: LogIndex) -> bool {
-        self.link
-            .as_ref()
-            .is_none_or(|link| link.acked_index >= log_index)
-    }
-}
 
 impl FtManager {
     pub(crate) fn leader(&self) -> Option<&Leader> {
         match &self.role {
-            Role::Leading(leader) => Some(leader),
-            Role::Backup => None,
+            Role::Leading(_, leader) => Some(leader),
+            Role::Recovering | Role::Backup(_) => None,
         }
     }
 
     pub(crate) fn leader_mut(&mut self) -> Option<&mut Leader> {
         match &mut self.role {
-            Role::Leading(leader) => Some(leader),
-            Role::Backup => None,
+            Role::Leading(_, leader) => Some(leader),
+            Role::Recovering | Role::Backup(_) => None,
         }
     }
 
@@ -125,7 +74,7 @@ impl FtManager {
                 request,
                 version,
             } => {
-                let Some(replica) = &mut self.replica else {
+                let Some(replica) = self.replica_mut() else {
                     return;
                 };
                 if replica
@@ -142,7 +91,7 @@ impl FtManager {
 
     /// The viewstamp the next appended entry gets.
     fn next_stamp(&self) -> Option<Viewstamp> {
-        let replica = self.replica.as_ref()?;
+        let replica = self.replica()?;
         Some(Viewstamp {
             view: self.view,
             index: replica.last.index + 1,
@@ -157,7 +106,7 @@ impl FtManager {
         now_ticks: u64,
         out: &mut Outbox,
     ) {
-        let (Some(at), Some(replica)) = (self.next_stamp(), self.replica.as_mut()) else {
+        let (Some(at), Some(replica)) = (self.next_stamp(), self.replica_mut()) else {
             return;
         };
         let serializer = &mut replica.serializer;
@@ -193,7 +142,7 @@ impl FtManager {
         now_ticks: u64,
         out: &mut Outbox,
     ) {
-        let (Some(at), Some(replica)) = (self.next_stamp(), self.replica.as_mut()) else {
+        let (Some(at), Some(replica)) = (self.next_stamp(), self.replica_mut()) else {
             return;
         };
         let Some(completed) = replica.serializer.confirm(page, request, version, kind, at) else {
@@ -219,7 +168,7 @@ impl FtManager {
     /// Records that the replica now reflects entry `at`, and queues the entry for the
     /// backup, if there is one.
     fn append(&mut self, at: Viewstamp, entry: LogEntry) {
-        if let Some(replica) = &mut self.replica {
+        if let Some(replica) = self.replica_mut() {
             debug_assert_eq!(at.index, replica.last.index + 1, "entries in order");
             replica.last = at;
         }
@@ -245,13 +194,14 @@ impl FtManager {
     /// Sends what the transaction on `page` waits for, if this manager may act now:
     /// its view is established and the backup has the change that began it.
     pub(crate) fn drive(&mut self, page: PageId, now_ticks: u64, out: &mut Outbox) {
-        let (Role::Leading(leader), Some(replica)) = (&mut self.role, &self.replica) else {
+        let (id, view) = (self.id, self.view);
+        let Role::Leading(replica, leader) = &mut self.role else {
             return;
         };
         if !leader.is_established() || leader.gated.contains_key(&page) {
             return;
         }
-        if replica.serializer.drive(page, self.id, self.view, out) {
+        if replica.serializer.drive(page, id, view, out) {
             leader.driven_at_ticks.insert(page, now_ticks);
         }
     }
