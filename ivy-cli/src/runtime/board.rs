@@ -27,6 +27,10 @@ struct Status {
     generation: u64,
 }
 
+/// How long no live manager may appear to hold state before the runtime stops
+/// waiting for the managers to settle.
+const HOPELESS_GRACE: Duration = Duration::from_millis(250);
+
 pub(super) struct ManagerBoard {
     slots: Vec<Mutex<Status>>,
 }
@@ -132,6 +136,7 @@ impl ManagerBoard {
     /// ever will again: every fault has been injected by then).
     pub(super) fn wait_until_settled(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
+        let mut hopeless_since: Option<Instant> = None;
         loop {
             let live: Vec<Status> = self.live().map(|(_, status)| status).collect();
             let has_primary = live
@@ -143,8 +148,16 @@ impl ManagerBoard {
             if settled {
                 return true;
             }
+            // Workers post asynchronously: a board that looks hopeless for a moment
+            // may only be behind, so it must stay hopeless for a while.
             let hopeless = live.iter().all(|status| status.authority.is_none());
-            if hopeless || Instant::now() >= deadline {
+            let now = Instant::now();
+            hopeless_since = match hopeless {
+                true => Some(hopeless_since.unwrap_or(now)),
+                false => None,
+            };
+            let given_up = hopeless_since.is_some_and(|since| now - since >= HOPELESS_GRACE);
+            if given_up || now >= deadline {
                 return false;
             }
             std::thread::sleep(Duration::from_millis(1));
