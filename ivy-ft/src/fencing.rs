@@ -37,7 +37,7 @@ impl FtManager {
         self.view = view;
         let fence = Fence::new(view, now_ticks);
         fence.ask_for_promises(self.id, self.incarnation, self.processes, out);
-        self.lead(Leader::fencing(fence, link, now_ticks));
+        self.begin_fencing(fence, Leader::new(link, now_ticks));
         out.events.push(NodeEvent::Fencing {
             manager: self.id,
             view,
@@ -60,13 +60,7 @@ impl FtManager {
             self.view = self.view.max(view);
             return;
         };
-        let Role::Leading(
-            _,
-            Leader {
-                fence: Some(fence), ..
-            },
-        ) = &mut self.role
-        else {
+        let Role::Fencing(_, fence, _) = &mut self.role else {
             return self.adopt_newer_view(view, now_ticks, out);
         };
         let taken = view == fence.view && promised_to != self.incarnation;
@@ -78,7 +72,7 @@ impl FtManager {
             self.backoff
                 .failed(now_ticks, self.options.failover_timeout_ticks);
             self.adopt_newer_view(view, now_ticks, out);
-            if let Role::Leading(..) = self.role {
+            if self.is_leading() {
                 self.stand_down(now_ticks, out);
             }
             return self.request_snapshot_if_due(now_ticks, out);
@@ -94,10 +88,7 @@ impl FtManager {
     /// Every process promised our view: lead it, finish what we inherited, and handle
     /// what waited for the view.
     fn establish(&mut self, now_ticks: u64, out: &mut Outbox) {
-        let Role::Leading(_, leader) = &mut self.role else {
-            return;
-        };
-        let Some(fence) = leader.fence.take() else {
+        let Some(fence) = self.become_primary() else {
             return;
         };
         let incarnation = self.incarnation;

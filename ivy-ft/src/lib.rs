@@ -17,9 +17,19 @@
 //!   holds: Paxos phase 1 with the processes as acceptors. No clock is trusted.
 //! - **Rejoining.** A blank or stale manager asks for a snapshot and follows as backup;
 //!   the original primary takes its role back by an explicit hand-over.
+//!
+//! The manager's role is one enum whose variants own their data (`Recovering`,
+//! `Backup(replica)`, `Fencing(replica, fence, leader)`, `Primary(replica, leader)`),
+//! changed only by the transitions in `manager.rs`. The data modules (`manager`,
+//! `leading`, `fence`, `link`, `backoff`, `options`) import no behaviour; each
+//! behaviour module adds one concern's handlers to [`FtManager`]: `serving` (process
+//! requests), `fencing` (establishing a view), `follower` (the backup's side:
+//! replication, snapshots, hand-over), `replicating` (the primary's side), `timers`
+//! (named timers and what each does) and `node` (the driver interfaces).
 
 #![warn(missing_docs)]
 
+mod applying;
 mod backoff;
 mod fence;
 mod fencing;

@@ -1,6 +1,7 @@
 //! The replicated manager: its state, its roles, and the dispatch of every input.
 
 use crate::backoff::Backoff;
+use crate::fence::Fence;
 use crate::leading::Leader;
 use crate::options::FtOptions;
 use ivy_basic::PageSerializer;
@@ -63,8 +64,10 @@ pub(crate) enum Role {
     /// Following the primary's log; behind it while the view followed is newer than
     /// the log held (until a snapshot arrives).
     Backup(Replica),
-    /// Leading a view: fencing it, or serving in it once every process promised.
-    Leading(Replica, Leader),
+    /// Establishing a view of its own: waiting for every process to promise it.
+    Fencing(Replica, Fence, Leader),
+    /// Serving the processes in an established view.
+    Primary(Replica, Leader),
 }
 
 /// One of the two replicated central managers.
@@ -108,7 +111,7 @@ impl FtManager {
             log_leader: Incarnation(0),
         };
         manager.role = if id == manager.home {
-            Role::Leading(replica, Leader::established(Some(Incarnation(0))))
+            Role::Primary(replica, Leader::established(Some(Incarnation(0))))
         } else {
             manager.linked_in = Some(View(0));
             Role::Backup(replica)
@@ -161,8 +164,8 @@ impl FtManager {
         match &self.role {
             Role::Recovering => RoleKind::Recovering,
             Role::Backup(_) => RoleKind::Backup,
-            Role::Leading(_, leader) if leader.is_established() => RoleKind::Primary,
-            Role::Leading(..) => RoleKind::Fencing,
+            Role::Primary(..) => RoleKind::Primary,
+            Role::Fencing(..) => RoleKind::Fencing,
         }
     }
 
@@ -198,50 +201,69 @@ impl FtManager {
     /// Whether this manager is the primary of an established view with nothing left
     /// to do: no page held, and (with a backup) every entry acknowledged.
     pub fn is_settled_primary(&self) -> bool {
-        let Role::Leading(replica, leader) = &self.role else {
+        let Role::Primary(replica, leader) = &self.role else {
             return false;
         };
-        leader.is_established()
-            && replica.serializer.held_pages() == 0
-            && leader.is_fully_acked(replica.last.index)
+        replica.serializer.held_pages() == 0 && leader.is_fully_acked(replica.last.index)
     }
 
     /// The state this manager holds, unless blank.
     pub(crate) fn replica(&self) -> Option<&Replica> {
         match &self.role {
             Role::Recovering => None,
-            Role::Backup(replica) | Role::Leading(replica, _) => Some(replica),
+            Role::Backup(replica) | Role::Fencing(replica, ..) | Role::Primary(replica, _) => {
+                Some(replica)
+            }
         }
     }
 
     pub(crate) fn replica_mut(&mut self) -> Option<&mut Replica> {
         match &mut self.role {
             Role::Recovering => None,
-            Role::Backup(replica) | Role::Leading(replica, _) => Some(replica),
+            Role::Backup(replica) | Role::Fencing(replica, ..) | Role::Primary(replica, _) => {
+                Some(replica)
+            }
         }
     }
 
-    /// Transition: lead (fence, or serve in an established view) with the state held;
+    /// Whether this manager leads (fencing or primary).
+    pub(crate) fn is_leading(&self) -> bool {
+        matches!(self.role, Role::Fencing(..) | Role::Primary(..))
+    }
+
+    /// Transition: begin establishing a view with the state held, as `leader`;
     /// returns `false`, changing nothing, when blank.
-    pub(crate) fn lead(&mut self, leader: Leader) -> bool {
+    pub(crate) fn begin_fencing(&mut self, fence: Fence, leader: Leader) -> bool {
         match std::mem::replace(&mut self.role, Role::Recovering) {
             Role::Recovering => false,
-            Role::Backup(replica) | Role::Leading(replica, _) => {
-                self.role = Role::Leading(replica, leader);
+            Role::Backup(replica) | Role::Fencing(replica, ..) | Role::Primary(replica, _) => {
+                self.role = Role::Fencing(replica, fence, leader);
                 true
+            }
+        }
+    }
+
+    /// Transition: every process promised the view being established; serve in it.
+    /// Returns the fence (what waited for the view), or `None` when not fencing.
+    pub(crate) fn become_primary(&mut self) -> Option<Fence> {
+        match std::mem::replace(&mut self.role, Role::Recovering) {
+            Role::Fencing(replica, fence, leader) => {
+                self.role = Role::Primary(replica, leader);
+                Some(fence)
+            }
+            other => {
+                self.role = other;
+                None
             }
         }
     }
 
     /// Transition: stop leading and follow, keeping the state held.
     pub(crate) fn follow_with_own_state(&mut self) {
-        if let Role::Leading(..) = self.role {
-            let Role::Leading(replica, _) = std::mem::replace(&mut self.role, Role::Recovering)
-            else {
-                return;
-            };
-            self.role = Role::Backup(replica);
-        }
+        self.role = match std::mem::replace(&mut self.role, Role::Recovering) {
+            Role::Fencing(replica, ..) | Role::Primary(replica, _) => Role::Backup(replica),
+            other => other,
+        };
     }
 
     /// Transition: follow with `replica`, installed from a snapshot.
@@ -286,7 +308,7 @@ impl FtManager {
     /// Stops acting and follows, keeping our state: it may still be the most complete
     /// one if the other manager fails.
     pub(crate) fn stand_down(&mut self, now_ticks: u64, out: &mut Outbox) {
-        if let Role::Leading(..) = self.role {
+        if self.is_leading() {
             self.follow_with_own_state();
             self.last_peer_ticks = now_ticks;
         }

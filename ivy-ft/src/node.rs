@@ -74,15 +74,15 @@ impl ManagerNode for FtManager {
             Role::Recovering => "blank",
             Role::Backup(replica) if replica.log_view < self.view => "behind",
             Role::Backup(_) => "backup",
-            Role::Leading(_, leader) => match (&leader.fence, &leader.link) {
-                (Some(_), Some(_)) => "taking back",
-                (Some(_), None) => "fencing",
-                (None, None) => "primary alone",
-                (None, Some(link)) if link.acked_index < link.base_index => {
-                    "primary sending snapshot"
-                }
-                (None, Some(link)) if !link.unacked.is_empty() => "primary awaiting ack",
-                (None, Some(_)) => "primary in sync",
+            Role::Fencing(_, _, leader) => match &leader.link {
+                Some(_) => "taking back",
+                None => "fencing",
+            },
+            Role::Primary(_, leader) => match &leader.link {
+                None => "primary alone",
+                Some(link) if link.acked_index < link.base_index => "primary sending snapshot",
+                Some(link) if !link.unacked.is_empty() => "primary awaiting ack",
+                Some(_) => "primary in sync",
             },
         }
     }

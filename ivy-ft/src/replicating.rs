@@ -13,11 +13,11 @@ impl FtManager {
     /// re-drive that transaction and get the same confirmation again.
     pub(crate) fn send_batched(&mut self, now_ticks: u64, out: &mut Outbox) {
         let (id, peer, view) = (self.id, self.peer, self.view);
-        let Some(leader) = self.leader_mut() else {
+        // A fencing manager sends nothing: the backup acts on what it receives.
+        let Role::Primary(_, leader) = &mut self.role else {
             return;
         };
-        // A fencing manager sends nothing: the backup acts on what it receives.
-        let waited_for = !leader.gated.is_empty() && leader.is_established();
+        let waited_for = !leader.gated.is_empty();
         let Some(link) = &mut leader.link else {
             return;
         };
@@ -95,12 +95,9 @@ impl FtManager {
             return;
         };
         let snapshot = replica.serializer.snapshot(replica.reach());
-        let Role::Leading(_, leader) = &mut self.role else {
+        let Role::Primary(_, leader) = &mut self.role else {
             return;
         };
-        if !leader.is_established() {
-            return;
-        }
         let old = leader.link.take();
         let acked_index = old
             .as_ref()
@@ -131,6 +128,7 @@ impl FtManager {
         let Some(log_index) = self.reach().map(|reach| reach.stamp.index) else {
             return;
         };
+        let is_primary = matches!(self.role, Role::Primary(..));
         let (hand_back, is_home, incarnation) = (
             self.options.hand_back,
             self.id == self.home,
@@ -139,7 +137,7 @@ impl FtManager {
         let Some(leader) = self.leader_mut() else {
             return;
         };
-        let caught_up = leader.is_established() && leader.is_fully_acked(log_index);
+        let caught_up = is_primary && leader.is_fully_acked(log_index);
         let Some(successor) = leader.link.as_ref().map(|link| link.incarnation) else {
             return;
         };

@@ -15,14 +15,14 @@ use ivy_core::{
 impl FtManager {
     pub(crate) fn leader(&self) -> Option<&Leader> {
         match &self.role {
-            Role::Leading(_, leader) => Some(leader),
+            Role::Fencing(_, _, leader) | Role::Primary(_, leader) => Some(leader),
             Role::Recovering | Role::Backup(_) => None,
         }
     }
 
     pub(crate) fn leader_mut(&mut self) -> Option<&mut Leader> {
         match &mut self.role {
-            Role::Leading(_, leader) => Some(leader),
+            Role::Fencing(_, _, leader) | Role::Primary(_, leader) => Some(leader),
             Role::Recovering | Role::Backup(_) => None,
         }
     }
@@ -45,11 +45,11 @@ impl FtManager {
         }
         self.adopt_newer_view(envelope.view, now_ticks, out);
         let processes = self.processes;
-        let Some(leader) = self.leader_mut() else {
-            return; // only a leader serves processes; they retry to the other manager
-        };
-        if let Some(fence) = &mut leader.fence {
-            return fence.defer(envelope, processes);
+        match &mut self.role {
+            Role::Fencing(_, fence, _) => return fence.defer(envelope, processes),
+            Role::Primary(..) => {}
+            // Only a leader serves processes; they retry to the other manager.
+            Role::Recovering | Role::Backup(_) => return,
         }
         use OperationKind::{Read, Write};
         match envelope.message {
@@ -195,10 +195,10 @@ impl FtManager {
     /// its view is established and the backup has the change that began it.
     pub(crate) fn drive(&mut self, page: PageId, now_ticks: u64, out: &mut Outbox) {
         let (id, view) = (self.id, self.view);
-        let Role::Leading(replica, leader) = &mut self.role else {
+        let Role::Primary(replica, leader) = &mut self.role else {
             return;
         };
-        if !leader.is_established() || leader.gated.contains_key(&page) {
+        if leader.gated.contains_key(&page) {
             return;
         }
         if replica.serializer.drive(page, id, view, out) {

@@ -37,11 +37,14 @@ impl FtManager {
         let heartbeat_ticks = self.options.heartbeat_ticks;
         let silence_at_ticks = self.last_peer_ticks + self.options.silence_ticks();
         match &self.role {
-            Role::Leading(_, leader) => {
-                let fence = leader.fence.as_ref();
+            Role::Fencing(_, _, leader) | Role::Primary(_, leader) => {
+                let fence = match &self.role {
+                    Role::Fencing(_, fence, _) => Some(fence),
+                    _ => None,
+                };
                 let resend =
                     fence.and_then(|f| at(f.sent_at_ticks + heartbeat_ticks, FtTimer::FenceResend));
-                let established = leader.is_established();
+                let established = fence.is_none();
                 let link = leader.link.as_ref();
                 let silence = link.and_then(|_| at(silence_at_ticks, FtTimer::BackupSilence));
                 let heartbeat_from = link.map_or(leader.invited_at_ticks, |l| l.sent_at_ticks);
@@ -81,17 +84,18 @@ impl FtManager {
         let (processes, incarnation) = (self.processes, self.incarnation);
         match timer {
             FtTimer::FenceResend => {
-                if let Some(fence) = self.leader_mut().and_then(|l| l.fence.as_mut()) {
+                if let Role::Fencing(_, fence, _) = &mut self.role {
                     fence.sent_at_ticks = now_ticks;
                     fence.ask_for_promises(id, incarnation, processes, out);
                 }
             }
             FtTimer::BackupSilence => {
+                let established = matches!(self.role, Role::Primary(..));
                 let Some(leader) = self.leader_mut() else {
                     return;
                 };
                 leader.link = None;
-                if leader.is_established() {
+                if established {
                     // The backup is gone: go on alone, in a view of our own.
                     let next = self.next_own_view(view);
                     self.start_fence(next, None, now_ticks, out);
@@ -129,7 +133,7 @@ impl FtManager {
     }
 
     fn has_backup_link(&self) -> bool {
-        matches!(&self.role, Role::Leading(_, leader) if leader.link.is_some())
+        self.leader().is_some_and(|leader| leader.link.is_some())
     }
 
     /// Whether the peer has been silent for longer than the failover timeout.
