@@ -12,9 +12,10 @@
 //! must say why.
 
 use ivy_basic::CentralManager;
+use ivy_core::sim::model::{InFlight, ReadsSeeWrites, Reordering};
 use ivy_core::{
-    check_coherence, Envelope, Node, NodeId, Operation, OperationKind, Outbox, PageId, Process,
-    ProcessOptions, SystemConfig,
+    check_coherence, Envelope, Node, NodeId, Operation, Outbox, PageId, Process, ProcessOptions,
+    SystemConfig,
 };
 use stateright::{Checker, Model, Property};
 
@@ -43,31 +44,17 @@ struct BasicIvy {
 struct State {
     processes: Vec<Process>,
     manager: CentralManager,
-    /// Sorted, so that the same multiset of messages is the same state.
-    in_flight: Vec<Envelope>,
+    /// A multiset: any message may arrive next.
+    in_flight: InFlight,
     /// How many operations each process has started.
     started: Vec<usize>,
-    /// The value of the latest completed write to each page (0 before any).
-    latest_write: Vec<u64>,
-    /// Set when a read returned something other than the latest write.
-    stale_read: bool,
+    reads: ReadsSeeWrites,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Action {
     Deliver(Envelope),
     Start(NodeId),
-}
-
-fn sort_key(envelope: &Envelope) -> impl Ord {
-    let message = &envelope.message;
-    (
-        envelope.to,
-        envelope.from,
-        message.kind(),
-        message.page(),
-        message.request(),
-    )
 }
 
 impl State {
@@ -78,17 +65,8 @@ impl State {
     }
 
     fn apply(&mut self, out: Outbox) {
-        for completion in out.completions {
-            let page = completion.page.index();
-            match completion.kind {
-                OperationKind::Write => self.latest_write[page] = completion.value,
-                OperationKind::Read => {
-                    self.stale_read |= completion.value != self.latest_write[page];
-                }
-            }
-        }
-        self.in_flight.extend(out.messages);
-        self.in_flight.sort_by_key(sort_key);
+        self.reads.observe(&out.completions);
+        self.in_flight.send(out.messages);
     }
 }
 
@@ -105,20 +83,15 @@ impl Model for BasicIvy {
                 .map(|id| Process::new(id, &self.config, options.clone()))
                 .collect(),
             manager: CentralManager::new(&self.config),
-            in_flight: Vec::new(),
+            in_flight: InFlight::new(Reordering::Any),
             started: vec![0; self.workload.len()],
-            latest_write: vec![0; self.config.pages as usize],
-            stale_read: false,
+            reads: ReadsSeeWrites::new(self.config.pages),
         }]
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        let mut previous: Option<&Envelope> = None;
-        for envelope in &state.in_flight {
-            if previous != Some(envelope) {
-                actions.push(Action::Deliver(envelope.clone()));
-            }
-            previous = Some(envelope);
+        for envelope in state.in_flight.deliverable() {
+            actions.push(Action::Deliver(envelope.clone()));
         }
         for id in self.config.process_ids() {
             let process = &state.processes[id.index()];
@@ -133,8 +106,9 @@ impl Model for BasicIvy {
         let mut out = Outbox::new();
         match action {
             Action::Deliver(envelope) => {
-                let index = state.in_flight.iter().position(|e| *e == envelope)?;
-                state.in_flight.remove(index);
+                if !state.in_flight.take(&envelope) {
+                    return None;
+                }
                 if envelope.to == state.manager.id() {
                     state.manager.handle_message(envelope, 0, &mut out);
                 } else {
@@ -159,7 +133,7 @@ impl Model for BasicIvy {
                 check_coherence(&state.processes, &state.manager).is_ok()
             }),
             Property::always("reads see the latest write", |_, state: &State| {
-                !state.stale_read
+                state.reads.hold()
             }),
             Property::eventually("every operation completes", |model, state: &State| {
                 state.all_done(model)

@@ -19,10 +19,11 @@
 //! while a live manager holds the latest state, has completed (progress).
 //! The number of distinct states is pinned.
 
+use ivy_core::sim::model::{InFlight, ReadsSeeWrites, Reordering};
 use ivy_core::ManagerNode;
 use ivy_core::{
-    check_coherence, ActedOn, Envelope, LogPosition, Node, NodeId, Operation, OperationKind,
-    Outbox, PageId, Process, ProcessOptions, SystemConfig,
+    check_coherence, ActedOn, Envelope, LogPosition, Node, NodeId, Operation, Outbox, PageId,
+    Process, ProcessOptions, SystemConfig,
 };
 use ivy_ft::{FtManager, FtOptions};
 use stateright::{Checker, Model, Property};
@@ -59,11 +60,11 @@ struct State {
     crashes: u8,
     revivals: u8,
     acted_on: ActedOn,
-    in_flight: Vec<Envelope>,
+    /// FIFO per channel, channels interleaved in any order.
+    in_flight: InFlight,
     started: Vec<usize>,
     jumps: u8,
-    latest_write: u64,
-    stale_read: bool,
+    reads: ReadsSeeWrites,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,12 +74,6 @@ enum Action {
     JumpTime,
     Crash(usize),
     Revive(usize),
-}
-
-/// Messages in flight are kept in send order within each channel (a pair of nodes),
-/// channels in a fixed order: one representation per network state.
-fn channel(envelope: &Envelope) -> (NodeId, NodeId) {
-    (envelope.from, envelope.to)
 }
 
 impl State {
@@ -106,19 +101,8 @@ impl State {
                 self.acted_on.observe(&envelope.message);
             }
         }
-        for completion in out.completions {
-            match completion.kind {
-                OperationKind::Write => self.latest_write = completion.value,
-                OperationKind::Read => self.stale_read |= completion.value != self.latest_write,
-            }
-        }
-        // Each channel is FIFO, as over one TCP connection; channels interleave in any
-        // order. A message identical to the one queued just before it on its channel
-        // merges with it (a resend that is redundant), so the state space stays
-        // finite and small.
-        self.in_flight.extend(out.messages);
-        self.in_flight.sort_by_key(channel); // stable: keeps each channel's order
-        self.in_flight.dedup();
+        self.reads.observe(&out.completions);
+        self.in_flight.send(out.messages);
     }
 
     /// Whether some live manager holds every transaction processes have answered,
@@ -161,21 +145,16 @@ impl Model for FtIvy {
             crashes: 0,
             revivals: 0,
             acted_on: ActedOn::new(self.config.pages),
-            in_flight: Vec::new(),
+            in_flight: InFlight::new(Reordering::FifoPerChannel),
             started: vec![0; self.workload.len()],
             jumps: 0,
-            latest_write: 0,
-            stale_read: false,
+            reads: ReadsSeeWrites::new(self.config.pages),
         }]
     }
 
     fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        let mut previous: Option<&Envelope> = None;
-        for envelope in &state.in_flight {
-            if previous.is_none_or(|previous| channel(previous) != channel(envelope)) {
-                actions.push(Action::Deliver(envelope.clone())); // a channel's oldest
-            }
-            previous = Some(envelope);
+        for envelope in state.in_flight.deliverable() {
+            actions.push(Action::Deliver(envelope.clone())); // a channel's oldest
         }
         for id in self.config.process_ids() {
             let index = id.index();
@@ -205,8 +184,9 @@ impl Model for FtIvy {
         let processes = self.config.processes as usize;
         match action {
             Action::Deliver(envelope) => {
-                let index = state.in_flight.iter().position(|e| *e == envelope)?;
-                state.in_flight.remove(index);
+                if !state.in_flight.take(&envelope) {
+                    return None;
+                }
                 let now = state.now_ticks(self);
                 let to = envelope.to.index();
                 match to.checked_sub(processes) {
@@ -263,7 +243,7 @@ impl Model for FtIvy {
                         .is_some_and(|held| check_coherence(&state.processes, held).is_ok())
             }),
             Property::always("reads see the latest write", |_, state: &State| {
-                !state.stale_read
+                state.reads.hold()
             }),
             // The point of a backup: one crash, at any instant, loses nothing (a
             // primary acts only on what its backup holds, or alone when it has none).

@@ -7,6 +7,7 @@
 
 mod delivery;
 mod faults;
+pub mod model;
 mod outages;
 mod report;
 
