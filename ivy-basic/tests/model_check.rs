@@ -14,7 +14,7 @@
 use ivy_basic::CentralManager;
 use ivy_core::sim::model::{InFlight, ReadsSeeWrites, Reordering};
 use ivy_core::{
-    check_coherence, Envelope, Node, NodeId, Operation, Outbox, PageId, Process, ProcessOptions,
+    check_coherence, Envelope, Node, NodeId, Operation, Outbox, Process, ProcessOptions,
     SystemConfig,
 };
 use stateright::{Checker, Model, Property};
@@ -23,11 +23,7 @@ use stateright::{Checker, Model, Property};
 /// process 1 writes page 1, which it owns but may hold only Read by then (an upgrade
 /// in place), then reads page 0; process 2 reads then writes page 0.
 fn workload() -> Vec<Vec<Operation>> {
-    let read = |page| Operation::Read { page: PageId(page) };
-    let write = |page, value| Operation::Write {
-        page: PageId(page),
-        value,
-    };
+    let (read, write) = (Operation::read, Operation::write);
     vec![
         vec![read(1), write(1, 1)],
         vec![write(1, 2), read(0)],

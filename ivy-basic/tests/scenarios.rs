@@ -110,24 +110,13 @@ impl Network {
     }
 }
 
-fn read(page: u32) -> Operation {
-    Operation::Read { page: PageId(page) }
-}
-
-fn write(page: u32, value: u64) -> Operation {
-    Operation::Write {
-        page: PageId(page),
-        value,
-    }
-}
-
 use MessageKind::*;
 
 #[test]
 fn a_read_fault_takes_four_messages_and_leaves_the_owner_with_read() {
     let mut network = Network::new(2, 1);
-    network.start(0, write(0, 5));
-    network.start(1, read(0));
+    network.start(0, Operation::write(0, 5));
+    network.start(1, Operation::read(0));
     network.settle(Order::Fifo);
     assert_eq!(
         network.delivered,
@@ -142,9 +131,9 @@ fn a_read_fault_takes_four_messages_and_leaves_the_owner_with_read() {
 #[test]
 fn a_write_fault_invalidates_copies_then_moves_ownership() {
     let mut network = Network::new(3, 1);
-    network.start(1, read(0));
+    network.start(1, Operation::read(0));
     network.settle(Order::Fifo);
-    network.start(2, write(0, 9));
+    network.start(2, Operation::write(0, 9));
     network.settle(Order::Fifo);
     assert_eq!(
         network.delivered[4..],
@@ -166,9 +155,9 @@ fn a_write_fault_invalidates_copies_then_moves_ownership() {
 #[test]
 fn the_owner_upgrades_from_read_without_a_page_transfer() {
     let mut network = Network::new(2, 1);
-    network.start(1, read(0));
+    network.start(1, Operation::read(0));
     network.settle(Order::Fifo);
-    network.start(0, write(0, 3));
+    network.start(0, Operation::write(0, 3));
     network.settle(Order::Fifo);
     assert!(!network.delivered[4..].contains(&WritePage));
     assert_eq!(network.at(0, 0), (Access::ReadWrite, true, Some(3)));
@@ -179,9 +168,9 @@ fn the_owner_upgrades_from_read_without_a_page_transfer() {
 #[test]
 fn a_writer_holding_a_read_copy_is_not_invalidated_and_takes_the_page() {
     let mut network = Network::new(2, 1);
-    network.start(1, read(0));
+    network.start(1, Operation::read(0));
     network.settle(Order::Fifo);
-    network.start(1, write(0, 4));
+    network.start(1, Operation::write(0, 4));
     network.settle(Order::Fifo);
     assert!(!network.delivered[4..].contains(&Invalidate));
     assert_eq!(network.at(1, 0), (Access::ReadWrite, true, Some(4)));
@@ -193,7 +182,7 @@ fn racing_writes_on_one_page_are_serialised_in_either_delivery_order() {
     for order in [Order::Fifo, Order::NewestFirst] {
         let mut network = Network::new(4, 1);
         for process in 1..4 {
-            network.start(process, write(0, u64::from(process) * 10));
+            network.start(process, Operation::write(0, u64::from(process) * 10));
         }
         network.settle(order);
         let (owner, copies) = network.owner_and_copies(0);
@@ -212,10 +201,10 @@ fn racing_writes_on_one_page_are_serialised_in_either_delivery_order() {
 fn racing_reads_and_a_write_on_one_page_stay_coherent_in_either_order() {
     for order in [Order::Fifo, Order::NewestFirst] {
         let mut network = Network::new(4, 2);
-        network.start(1, read(0));
-        network.start(2, write(0, 7));
-        network.start(3, read(0));
-        network.start(0, read(1));
+        network.start(1, Operation::read(0));
+        network.start(2, Operation::write(0, 7));
+        network.start(3, Operation::read(0));
+        network.start(0, Operation::read(1));
         network.settle(order);
         for reader in [1, 3] {
             let seen = network.values_of(reader)[0];
@@ -230,11 +219,11 @@ fn a_forward_reaches_an_owner_whose_own_fault_on_the_page_is_pending() {
     // process 2's write on page 0 is ordered first, so process 0 must hand the page
     // over while its own upgrade waits, and then get it back with a page transfer.
     let mut network = Network::new(3, 1);
-    network.start(1, read(0));
+    network.start(1, Operation::read(0));
     network.settle(Order::Fifo);
-    network.start(2, write(0, 20));
+    network.start(2, Operation::write(0, 20));
     network.settle_one(); // process 2's request reaches the manager first
-    network.start(0, write(0, 30));
+    network.start(0, Operation::write(0, 30));
     network.settle(Order::Fifo);
     assert_eq!(network.at(0, 0), (Access::ReadWrite, true, Some(30)));
     assert_eq!(network.at(2, 0), (Access::Nil, false, None));
@@ -252,9 +241,9 @@ fn a_forward_reaches_an_owner_whose_own_fault_on_the_page_is_pending() {
 #[test]
 fn faults_on_different_pages_proceed_in_parallel() {
     let mut network = Network::new(3, 3);
-    network.start(0, write(1, 1));
-    network.start(1, write(2, 2));
-    network.start(2, write(0, 3));
+    network.start(0, Operation::write(1, 1));
+    network.start(1, Operation::write(2, 2));
+    network.start(2, Operation::write(0, 3));
     // Deliver the three requests: all three forwards must be out at once.
     for _ in 0..3 {
         network.settle_one();

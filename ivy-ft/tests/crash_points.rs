@@ -11,7 +11,7 @@ mod common;
 
 use common::net::{Net, Status};
 use common::{failover_timeout, heartbeat_interval};
-use ivy_core::{Node, Operation, PageId, View};
+use ivy_core::{Node, Operation, View};
 use ivy_ft::FtManager;
 
 const STEP_LIMIT: u64 = 100_000;
@@ -70,17 +70,6 @@ fn run(workload: &[Vec<Operation>], crash: Option<Crash>) -> Ending {
     }
 }
 
-fn read(page: u32) -> Operation {
-    Operation::Read { page: PageId(page) }
-}
-
-fn write(page: u32, value: u64) -> Operation {
-    Operation::Write {
-        page: PageId(page),
-        value,
-    }
-}
-
 /// Runs `workload` with a crash of each manager before every message of its
 /// fault-free run, with and without revival.
 fn crash_everywhere(workload: &[Vec<Operation>]) {
@@ -121,30 +110,42 @@ fn revivals_and_losses() -> impl Iterator<Item = (Option<u64>, bool)> {
 
 #[test]
 fn a_crash_anywhere_in_a_read_fault_loses_nothing() {
-    crash_everywhere(&[vec![], vec![read(0)], vec![]]);
+    crash_everywhere(&[vec![], vec![Operation::read(0)], vec![]]);
 }
 
 #[test]
 fn a_crash_anywhere_in_a_write_fault_with_a_copy_loses_nothing() {
     // Process 1 reads (a copy), then process 2 writes: invalidation and transfer.
-    crash_everywhere(&[vec![], vec![read(0)], vec![read(0), write(0, 7)]]);
+    crash_everywhere(&[
+        vec![],
+        vec![Operation::read(0)],
+        vec![Operation::read(0), Operation::write(0, 7)],
+    ]);
 }
 
 #[test]
 fn a_crash_anywhere_in_an_upgrade_loses_nothing() {
-    crash_everywhere(&[vec![write(0, 3)], vec![read(0)], vec![]]);
+    crash_everywhere(&[
+        vec![Operation::write(0, 3)],
+        vec![Operation::read(0)],
+        vec![],
+    ]);
 }
 
 #[test]
 fn a_crash_anywhere_in_racing_writes_loses_nothing() {
-    crash_everywhere(&[vec![write(0, 1)], vec![write(0, 2)], vec![write(0, 3)]]);
+    crash_everywhere(&[
+        vec![Operation::write(0, 1)],
+        vec![Operation::write(0, 2)],
+        vec![Operation::write(0, 3)],
+    ]);
 }
 
 #[test]
 fn the_fault_free_runs_use_the_messages_they_should() {
     // Request, replication and its acknowledgement, forward, page, confirmation,
     // replication of the confirmation and its acknowledgement.
-    let ending = run(&[vec![], vec![read(0)], vec![]], None);
+    let ending = run(&[vec![], vec![Operation::read(0)], vec![]], None);
     assert_eq!(
         ending,
         Ending {

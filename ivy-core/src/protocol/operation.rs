@@ -32,6 +32,19 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// A read of `page`.
+    pub fn read(page: u32) -> Operation {
+        Operation::Read { page: PageId(page) }
+    }
+
+    /// A write of `value` into `page`.
+    pub fn write(page: u32, value: u64) -> Operation {
+        Operation::Write {
+            page: PageId(page),
+            value,
+        }
+    }
+
     /// The page the operation touches.
     pub fn page(&self) -> PageId {
         match self {

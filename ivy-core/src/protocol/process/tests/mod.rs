@@ -135,17 +135,6 @@ fn start(process: &mut Process, operation: Operation) -> Outbox {
     out
 }
 
-fn read(page: u32) -> Operation {
-    Operation::Read { page: PageId(page) }
-}
-
-fn write(page: u32, value: u64) -> Operation {
-    Operation::Write {
-        page: PageId(page),
-        value,
-    }
-}
-
 fn sent(out: &Outbox) -> Vec<(NodeId, Message)> {
     out.messages
         .iter()
@@ -176,7 +165,7 @@ fn completion(process: u32, kind: OperationKind, page: u32, value: u64) -> Compl
 /// Process 1 after its read fault on page 0 was served at version 1 (a Read copy).
 fn reader_with_copy() -> Process {
     let mut reader = process(1);
-    start(&mut reader, read(0));
+    start(&mut reader, Operation::read(0));
     let out = deliver(&mut reader, NodeId(0), read_page(0, request(1, 1), 1, 0));
     assert_eq!(out.completions.len(), 1);
     reader
@@ -199,7 +188,7 @@ fn initial_state_follows_the_layout() {
 #[test]
 fn a_read_with_access_is_a_local_hit() {
     let mut owner = process(0);
-    let out = start(&mut owner, read(0));
+    let out = start(&mut owner, Operation::read(0));
     assert!(out.messages.is_empty());
     assert_eq!(
         out.completions,
@@ -211,7 +200,7 @@ fn a_read_with_access_is_a_local_hit() {
 #[test]
 fn a_write_with_read_write_access_is_a_local_hit() {
     let mut owner = process(0);
-    let out = start(&mut owner, write(0, 7));
+    let out = start(&mut owner, Operation::write(0, 7));
     assert!(out.messages.is_empty());
     assert_eq!(
         out.completions,
@@ -226,7 +215,7 @@ fn a_write_with_read_write_access_is_a_local_hit() {
 #[test]
 fn a_read_without_access_faults_to_the_manager() {
     let mut reader = process(1);
-    let out = start(&mut reader, read(0));
+    let out = start(&mut reader, Operation::read(0));
     let fault = Message::ReadRequest {
         page: PageId(0),
         request: request(1, 1),
@@ -239,8 +228,8 @@ fn a_read_without_access_faults_to_the_manager() {
 #[test]
 fn each_fault_gets_the_next_request_number_and_hits_do_not_use_one() {
     let mut writer = reader_with_copy();
-    start(&mut writer, read(1)); // a local hit
-    let out = start(&mut writer, write(2, 9));
+    start(&mut writer, Operation::read(1)); // a local hit
+    let out = start(&mut writer, Operation::write(2, 9));
     let fault = Message::WriteRequest {
         page: PageId(2),
         request: request(1, 2),
@@ -251,9 +240,9 @@ fn each_fault_gets_the_next_request_number_and_hits_do_not_use_one() {
 #[test]
 fn a_process_has_one_outstanding_fault() {
     let mut reader = process(1);
-    start(&mut reader, read(0));
+    start(&mut reader, Operation::read(0));
     let mut out = Outbox::new();
-    let refused = reader.start(read(1), 0, &mut out);
+    let refused = reader.start(Operation::read(1), 0, &mut out);
     assert_eq!(
         refused,
         Err(StartError::Busy {
@@ -268,7 +257,7 @@ fn a_process_has_one_outstanding_fault() {
 fn an_operation_on_a_missing_page_is_refused() {
     let mut reader = process(1);
     let mut out = Outbox::new();
-    let refused = reader.start(read(3), 0, &mut out);
+    let refused = reader.start(Operation::read(3), 0, &mut out);
     assert_eq!(
         refused,
         Err(StartError::UnknownPage {
@@ -282,7 +271,7 @@ fn an_operation_on_a_missing_page_is_refused() {
 #[test]
 fn read_forward_sends_a_copy_and_the_owner_drops_to_read() {
     let mut owner = process(0);
-    start(&mut owner, write(0, 5));
+    start(&mut owner, Operation::write(0, 5));
     let out = from_manager(&mut owner, read_forward(0, request(1, 1), 1));
     let copy = read_page(0, request(1, 1), 1, 5);
     assert_eq!(sent(&out), vec![(NodeId(1), copy)]);
@@ -311,7 +300,7 @@ fn read_forward_to_a_non_owner_or_of_an_old_version_changes_nothing() {
 #[test]
 fn read_page_installs_a_copy_completes_and_confirms() {
     let mut reader = process(1);
-    start(&mut reader, read(0));
+    start(&mut reader, Operation::read(0));
     let out = deliver(&mut reader, NodeId(0), read_page(0, request(1, 1), 1, 4));
     let confirmation = read_confirmation(0, request(1, 1), 1);
     assert_eq!(sent(&out), vec![(MANAGER, confirmation)]);

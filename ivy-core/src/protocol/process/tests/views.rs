@@ -31,7 +31,7 @@ fn an_unanswered_fault_is_resent_to_the_other_manager_with_the_same_id() {
     let mut reader = Process::new(NodeId(1), &config, options);
     let mut out = Outbox::new();
     assert_eq!(reader.next_deadline(), None, "idle: no timer");
-    reader.start(read(0), 0, &mut out).expect("idle");
+    reader.start(Operation::read(0), 0, &mut out).expect("idle");
     out.clear();
     let retry = Deadline {
         at_ticks: 10,
@@ -59,7 +59,7 @@ fn an_unanswered_fault_is_resent_to_the_other_manager_with_the_same_id() {
 #[test]
 fn a_process_without_a_retry_timeout_never_resends() {
     let mut reader = process(1);
-    start(&mut reader, read(0));
+    start(&mut reader, Operation::read(0));
     assert_eq!(reader.next_deadline(), None);
     let mut out = Outbox::new();
     reader.handle_due_timers(1_000_000, &mut out);
@@ -105,7 +105,7 @@ fn promise(accepted: Viewstamp, incarnation: Incarnation) -> Message {
 #[test]
 fn a_newer_view_is_promised_and_a_pending_fault_goes_to_its_primary() {
     let mut reader = replicated_process(1);
-    start(&mut reader, read(0));
+    start(&mut reader, Operation::read(0));
     let out = new_view(&mut reader, 4, 1);
     let envelopes: Vec<_> = out
         .messages

@@ -5,7 +5,7 @@ use super::*;
 #[test]
 fn write_forward_hands_over_page_and_ownership() {
     let mut owner = process(0);
-    start(&mut owner, write(0, 6));
+    start(&mut owner, Operation::write(0, 6));
     let out = from_manager(&mut owner, write_forward(0, request(1, 1), 1));
     let handover = write_page(0, request(1, 1), 1, 6);
     assert_eq!(sent(&out), vec![(NodeId(1), handover)]);
@@ -23,7 +23,7 @@ fn a_retained_hand_over_answers_a_repeated_forward_until_the_next_version() {
         ..ProcessOptions::single_manager(&config)
     };
     let mut owner = Process::new(NodeId(0), &config, options);
-    start(&mut owner, write(0, 6));
+    start(&mut owner, Operation::write(0, 6));
     let forward = write_forward(0, request(1, 1), 1);
     let first = from_manager(&mut owner, forward.clone());
     let second = from_manager(&mut owner, forward.clone());
@@ -36,7 +36,7 @@ fn a_retained_hand_over_answers_a_repeated_forward_until_the_next_version() {
 #[test]
 fn write_page_makes_the_requester_owner_stores_completes_and_confirms() {
     let mut writer = process(1);
-    start(&mut writer, write(0, 8));
+    start(&mut writer, Operation::write(0, 8));
     let out = deliver(&mut writer, NodeId(0), write_page(0, request(1, 1), 1, 3));
     let confirmation = write_confirmation(0, request(1, 1), 1);
     assert_eq!(sent(&out), vec![(MANAGER, confirmation)]);
@@ -59,7 +59,7 @@ fn write_page_makes_the_requester_owner_stores_completes_and_confirms() {
 #[test]
 fn a_writer_holding_a_read_copy_faults_and_takes_ownership() {
     let mut writer = reader_with_copy();
-    let out = start(&mut writer, write(0, 9));
+    let out = start(&mut writer, Operation::write(0, 9));
     assert_eq!(
         sent(&out),
         vec![(
@@ -82,7 +82,7 @@ fn a_writer_holding_a_read_copy_faults_and_takes_ownership() {
 fn an_owner_with_read_upgrades_in_place_without_a_page_transfer() {
     let mut owner = process(0);
     from_manager(&mut owner, read_forward(0, request(1, 1), 1));
-    let out = start(&mut owner, write(0, 11));
+    let out = start(&mut owner, Operation::write(0, 11));
     assert_eq!(out.messages.len(), 1, "Read access is not enough to write");
     let grant = write_forward(0, request(0, 1), 2);
     let out = from_manager(&mut owner, grant);
@@ -98,7 +98,7 @@ fn an_owner_with_read_upgrades_in_place_without_a_page_transfer() {
 #[test]
 fn a_process_serves_forwards_while_its_own_fault_is_pending() {
     let mut owner = process(0);
-    start(&mut owner, read(1));
+    start(&mut owner, Operation::read(1));
     let out = from_manager(&mut owner, write_forward(0, request(2, 1), 1));
     assert_eq!(out.messages.len(), 1);
     assert_eq!(out.messages[0].to, NodeId(2));
@@ -110,7 +110,7 @@ fn an_invalidate_ordered_before_our_own_write_fault_on_the_page_is_obeyed() {
     // Process 1 holds a Read copy and faults to write; the manager first serves
     // process 2's write, which invalidates process 1's copy.
     let mut writer = reader_with_copy();
-    start(&mut writer, write(0, 12));
+    start(&mut writer, Operation::write(0, 12));
     let out = from_manager(&mut writer, invalidate(0, request(2, 1), 2));
     assert_eq!(out.messages.len(), 1);
     assert_eq!(
