@@ -32,7 +32,7 @@ pub use protocol::config::{ConfigError, SystemConfig};
 pub use protocol::copy_set::CopySet;
 pub use protocol::directory::{ActiveFault, Directory, DirectoryView, PageRecord};
 pub use protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
-pub use protocol::manager::ManagerNode;
+pub use protocol::manager::{settled_together, ManagerNode};
 pub use protocol::message::{Envelope, Message, MessageKind};
 pub use protocol::node::{earliest, Deadline, Node, NodeEvent, Outbox};
 pub use protocol::operation::{Completion, Operation, OperationKind};

@@ -8,7 +8,7 @@
 //! a status the worker posts before it has carried the crash out is ignored.
 
 use super::RuntimeManager;
-use ivy_core::{LogPosition, View};
+use ivy_core::{settled_together, LogPosition, View};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -139,13 +139,8 @@ impl ManagerBoard {
         let mut hopeless_since: Option<Instant> = None;
         loop {
             let live: Vec<Status> = self.live().map(|(_, status)| status).collect();
-            let has_primary = live
-                .iter()
-                .any(|status| status.authority.is_some_and(|(_, primary)| primary));
-            let first = live.first().and_then(|status| status.settled);
-            let settled =
-                has_primary && first.is_some() && live.iter().all(|status| status.settled == first);
-            if settled {
+            let statuses = live.iter().map(|status| (status.authority, status.settled));
+            if settled_together(statuses).is_some() {
                 return true;
             }
             // Workers post asynchronously: a board that looks hopeless for a moment

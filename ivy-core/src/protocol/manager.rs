@@ -43,3 +43,40 @@ pub trait ManagerNode: Node + Sized {
     /// so a sweep can show it crashed managers at every kind of moment.
     fn phase(&self) -> &'static str;
 }
+
+/// The view the managers listed (each as its authority and settled view, see
+/// [`ManagerNode`]) have all settled in, when they all have, in one view, and one of
+/// them is an established primary: what every driver waits for before it ends a run.
+pub fn settled_together(
+    managers: impl IntoIterator<Item = (Option<(View, bool)>, Option<View>)>,
+) -> Option<View> {
+    let mut has_primary = false;
+    let mut settled_in: Option<View> = None;
+    for (authority, settled) in managers {
+        has_primary |= authority.is_some_and(|(_, primary)| primary);
+        let view = settled?;
+        if settled_in.is_some_and(|first| first != view) {
+            return None;
+        }
+        settled_in = Some(view);
+    }
+    settled_in.filter(|_| has_primary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn managers_settle_together_only_in_one_view_with_a_primary() {
+        let primary = (Some((View(2), true)), Some(View(2)));
+        let backup = (Some((View(2), false)), Some(View(2)));
+        assert_eq!(settled_together([primary, backup]), Some(View(2)));
+        assert_eq!(settled_together([backup]), None, "no primary");
+        let behind = (Some((View(1), false)), Some(View(1)));
+        assert_eq!(settled_together([primary, behind]), None, "two views");
+        let busy = (Some((View(2), false)), None);
+        assert_eq!(settled_together([primary, busy]), None, "one not settled");
+        assert_eq!(settled_together([]), None, "nobody");
+    }
+}

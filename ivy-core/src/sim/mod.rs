@@ -13,7 +13,7 @@ mod report;
 
 pub use faults::{FaultOptions, ManagerStatus, ScriptedFault};
 
-use crate::protocol::manager::ManagerNode;
+use crate::protocol::manager::{settled_together, ManagerNode};
 
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
@@ -223,15 +223,8 @@ impl<M: ManagerNode> Simulation<M> {
             return false;
         }
         let all_up = self.status.iter().all(|&s| s == ManagerStatus::Up);
-        let has_primary = self
-            .managers
-            .iter()
-            .any(|m| m.authority().is_some_and(|(_, primary)| primary));
-        let first = self.managers[0].settled_view();
-        all_up
-            && has_primary
-            && first.is_some()
-            && self.managers.iter().all(|m| m.settled_view() == first)
+        let managers = self.managers.iter();
+        all_up && settled_together(managers.map(|m| (m.authority(), m.settled_view()))).is_some()
     }
 
     /// Takes one random step: a delivery, an operation start, or the passage of time.
