@@ -126,6 +126,10 @@ impl DirectoryView for CentralManager {
     fn active_fault(&self, page: PageId) -> Option<ActiveFault> {
         self.serializer.active_fault(page)
     }
+
+    fn revision(&self) -> u64 {
+        self.serializer.revision()
+    }
 }
 
 impl ivy_core::ManagerNode for CentralManager {
@@ -164,5 +168,9 @@ impl DirectoryView for PageSerializer {
 
     fn active_fault(&self, page: PageId) -> Option<ActiveFault> {
         PageSerializer::active_fault(self, page)
+    }
+
+    fn revision(&self) -> u64 {
+        PageSerializer::revision(self)
     }
 }

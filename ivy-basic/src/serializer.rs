@@ -2,7 +2,8 @@
 
 use ivy_core::{
     ActiveFault, CopySet, Directory, HeldFault, LogEntry, LogPosition, ManagerSnapshot, Message,
-    NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
+    NodeId, OperationKind, Outbox, PageId, PageVersion, RequestId, Revision, SystemConfig, View,
+    Viewstamp,
 };
 use std::collections::{BTreeMap, VecDeque};
 
@@ -54,6 +55,7 @@ pub struct PageSerializer {
     held: BTreeMap<PageId, HeldPage>,
     /// Per process, the sequence number of its last confirmed fault.
     last_completed: Vec<u64>,
+    revision: Revision, // bumped by every method that may change the state
 }
 
 impl PageSerializer {
@@ -64,6 +66,7 @@ impl PageSerializer {
             directory: Directory::new(config),
             held: BTreeMap::new(),
             last_completed: vec![0; config.processes as usize],
+            revision: Revision::default(),
         }
     }
 
@@ -78,6 +81,7 @@ impl PageSerializer {
             // Held faults are re-admitted first: a process may have completed later
             // faults while the manager still waits for this one's confirmation.
             last_completed: vec![0; processes],
+            revision: Revision::default(),
         };
         for fault in &snapshot.held {
             serializer.admit(fault.page, fault.request, fault.kind, fault.began_at);
@@ -170,6 +174,11 @@ impl PageSerializer {
         })
     }
 
+    /// How many times the directory or a transaction may have changed.
+    pub fn revision(&self) -> u64 {
+        self.revision.count()
+    }
+
     /// How many pages are held.
     pub fn held_pages(&self) -> usize {
         self.held.len()
@@ -185,6 +194,7 @@ impl PageSerializer {
         kind: OperationKind,
         at: Viewstamp,
     ) -> Admission {
+        self.revision.bump();
         if self.directory.get(page).is_none() || request.process.0 >= self.processes {
             return Admission::Invalid;
         }
@@ -318,6 +328,7 @@ impl PageSerializer {
         version: PageVersion,
         holder: NodeId,
     ) -> bool {
+        self.revision.bump();
         match self.current_mut(page, request, version, OperationKind::Write) {
             Some(transaction) => {
                 transaction.awaiting_invalidation.remove(holder)
@@ -338,6 +349,7 @@ impl PageSerializer {
         kind: OperationKind,
         at: Viewstamp,
     ) -> Option<Completed> {
+        self.revision.bump();
         self.current_mut(page, request, version, kind)?;
         let held = self.held.remove(&page).expect("a held page");
         let last = &mut self.last_completed[request.process.index()];

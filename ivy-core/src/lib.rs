@@ -30,7 +30,7 @@ pub use checks::history::{
 pub use checks::invariants::{check_coherence, check_page_coherence, CoherenceViolation};
 pub use protocol::config::{ConfigError, SystemConfig};
 pub use protocol::copy_set::CopySet;
-pub use protocol::directory::{ActiveFault, Directory, DirectoryView, PageRecord};
+pub use protocol::directory::{ActiveFault, Directory, DirectoryView, PageRecord, Revision};
 pub use protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 pub use protocol::manager::{settled_together, ManagerNode};
 pub use protocol::message::{Envelope, Message, MessageKind};

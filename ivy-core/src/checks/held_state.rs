@@ -17,7 +17,7 @@
 //! viewstamp a process accepted; if no live manager does, state is lost for good
 //! and no protocol can finish the run.
 
-use crate::protocol::directory::DirectoryView;
+use crate::protocol::directory::{DirectoryView, Revision};
 use crate::protocol::ids::{PageId, PageVersion, RequestId};
 use crate::protocol::message::Message;
 use crate::replication::LogPosition;
@@ -27,6 +27,8 @@ use std::fmt;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ActedOn {
     newest: Vec<Option<(PageVersion, RequestId)>>,
+    /// Bumped whenever `newest` changes.
+    changes: Revision,
 }
 
 /// What a manager lacks of the state processes acted on.
@@ -72,7 +74,14 @@ impl ActedOn {
     pub fn new(pages: u32) -> ActedOn {
         ActedOn {
             newest: vec![None; pages as usize],
+            changes: Revision::default(),
         }
+    }
+
+    /// How many times what processes acted on has grown: a driver that sees the
+    /// same count knows nothing new was acted on.
+    pub fn revision(&self) -> u64 {
+        self.changes.count()
     }
 
     /// Notes a message a process sent.
@@ -111,6 +120,7 @@ impl ActedOn {
         if let Some(newest) = self.newest.get_mut(page.index()) {
             if newest.is_none_or(|(known, _)| known < version) {
                 *newest = Some((version, request));
+                self.changes.bump();
             }
         }
     }

@@ -81,4 +81,40 @@ pub trait DirectoryView {
 
     /// The fault being served on `page`, if the page is held.
     fn active_fault(&self, page: PageId) -> Option<ActiveFault>;
+
+    /// How many times the directory or the open faults may have changed: a driver
+    /// that sees the same count (of the same state) knows nothing the coherence
+    /// check reads has changed.
+    fn revision(&self) -> u64;
+}
+
+/// A count of the changes made to a manager's directory and open faults (see
+/// [`DirectoryView::revision`]). It is bookkeeping, not state: every two revisions
+/// are equal and hash alike, so states that differ only in it are the same state
+/// (to the model checkers, for instance).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Revision(u64);
+
+impl Revision {
+    /// Counts a change (or a call that may make one).
+    pub fn bump(&mut self) {
+        self.0 += 1;
+    }
+
+    /// The changes counted so far.
+    pub fn count(&self) -> u64 {
+        self.0
+    }
+}
+
+impl PartialEq for Revision {
+    fn eq(&self, _: &Revision) -> bool {
+        true
+    }
+}
+
+impl Eq for Revision {}
+
+impl std::hash::Hash for Revision {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
 }

@@ -1,7 +1,8 @@
 //! Delivering in-flight messages: which can arrive now (a paused manager's wait), the
 //! loss and duplication of a faulty network, and handing a message to its node.
 
-use super::{ManagerStatus, Simulation, Touched, STEP_LOG_LENGTH};
+use super::check::Touched;
+use super::{ManagerStatus, Simulation, STEP_LOG_LENGTH};
 use crate::protocol::ids::NodeId;
 use crate::protocol::manager::ManagerNode;
 use crate::protocol::message::Envelope;
@@ -76,16 +77,18 @@ impl<M: ManagerNode> Simulation<M> {
         }
     }
 
-    /// Delivers `envelope` and says what it may have changed: its page, or for a
-    /// message without one, every page, unless its receiver is a manager other than
-    /// the authority, whose state the per-step check does not read.
+    /// Delivers `envelope` and says what it may have changed: its page; for a message
+    /// without one, nothing when its receiver is a manager other than the authority
+    /// (whose state the per-step check does not read), the authority's state as it
+    /// was when the authority receives it, and else every page.
     pub(super) fn deliver(&mut self, envelope: Envelope) -> Touched {
         let page = envelope.message.page();
         let receiver = self.manager_index(envelope.to);
-        let touched = match page {
-            Some(page) => Touched::Page(page),
-            None if receiver.is_some() && receiver != self.authority => Touched::Nothing,
-            None => Touched::Everything,
+        let touched = match (page, receiver) {
+            (Some(page), _) => Touched::Page(page),
+            (None, Some(_)) if receiver != self.authority => Touched::Nothing,
+            (None, Some(index)) => Touched::Authority(self.authority_mark(index)),
+            (None, None) => Touched::Everything,
         };
         if self.options.record_trace {
             self.report.trace.push(TraceRecord::of(&envelope));

@@ -5,11 +5,13 @@
 //! messages, and crashes, pauses and revives managers. The same seed replays the same
 //! run, step for step.
 
+mod check;
 mod delivery;
 mod faults;
 pub mod model;
 mod outages;
 mod report;
+mod time;
 
 pub use faults::{FaultOptions, ManagerStatus, ScriptedFault};
 
@@ -19,14 +21,15 @@ pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport}
 
 use crate::checks::held_state::ActedOn;
 use crate::checks::history::{check_linearizable, HistoryEntry};
-use crate::checks::invariants::{check_coherence, check_page_coherence};
+use crate::checks::invariants::check_coherence;
 use crate::protocol::config::SystemConfig;
 use crate::protocol::ids::{NodeId, PageId};
 use crate::protocol::message::Envelope;
-use crate::protocol::node::{Node, Outbox};
+use crate::protocol::node::Outbox;
 use crate::protocol::operation::{Completion, Operation};
 use crate::protocol::process::{Process, ProcessOptions};
 use crate::workload::Workload;
+use check::Touched;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -90,23 +93,8 @@ pub struct Simulation<M> {
     managers_apart_until_step: u64,
     /// Each manager's phase after the last step, to notice changes.
     phases: Vec<&'static str>,
-}
-
-/// What a step may have changed, for the check after it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Touched {
-    /// Nothing (time passed and no timer was due).
-    Nothing,
-    /// One page's state.
-    Page(PageId),
-    /// Any page (timers fired, or a message without a page).
-    Everything,
-}
-
-impl From<Option<PageId>> for Touched {
-    fn from(page: Option<PageId>) -> Touched {
-        page.map_or(Touched::Everything, Touched::Page)
-    }
+    /// What the held-state oracle last judged: it judges again only when it moved.
+    held_state_inputs: Option<outages::HeldStateInputs>,
 }
 
 /// How many steps a failure report shows.
@@ -163,6 +151,7 @@ impl<M: ManagerNode> Simulation<M> {
             steps_before_loss: Vec::new(),
             phases,
             managers_apart_until_step: 0,
+            held_state_inputs: None,
         }
     }
 
@@ -280,70 +269,6 @@ impl<M: ManagerNode> Simulation<M> {
             return Ok(()); // managers may disagree with processes now: nobody holds it all
         }
         self.check_step(touched)
-    }
-
-    /// Checks coherence against the most authoritative manager: the page touched, or
-    /// every page when the step was not about one page or the authority changed.
-    fn check_step(&mut self, touched: Touched) -> Result<(), SimulationError> {
-        let authority = self.most_authoritative();
-        let Some(state) = authority.and_then(|index| self.managers[index].state()) else {
-            unreachable!("a live manager with state exists while no state is lost");
-        };
-        let checked = match touched {
-            Touched::Nothing if authority == self.authority => Ok(()),
-            Touched::Page(page) if authority == self.authority => {
-                check_page_coherence(&self.processes, state, page)
-            }
-            _ => check_coherence(&self.processes, state),
-        };
-        self.authority = authority;
-        checked.map_err(|violation| self.failure(violation.into()))
-    }
-
-    fn most_authoritative(&self) -> Option<usize> {
-        (0..self.managers.len())
-            .filter(|&index| !matches!(self.status[index], ManagerStatus::Down { .. }))
-            .filter_map(|index| Some((self.managers[index].rank()?, index)))
-            .max()
-            .map(|(_, index)| index)
-    }
-
-    /// Lets time pass: one tick while other things may happen, or, when nothing else
-    /// can (`idle`), a jump straight to the earliest deadline of a live node. Then
-    /// fires every timer due, and returns how many fired.
-    fn pass_time(&mut self, idle: bool) -> usize {
-        let next_tick = self.now_ticks + 1;
-        self.now_ticks = match self.earliest_deadline() {
-            Some(deadline) if idle && deadline > next_tick => {
-                self.report.time_jumps += 1;
-                deadline
-            }
-            _ => next_tick,
-        };
-        let now_ticks = self.now_ticks;
-        let mut fired = 0;
-        for process in &mut self.processes {
-            fired += process.handle_due_timers(now_ticks, &mut self.outbox);
-        }
-        for (manager, status) in self.managers.iter_mut().zip(&self.status) {
-            if *status == ManagerStatus::Up {
-                fired += manager.handle_due_timers(now_ticks, &mut self.outbox);
-            }
-        }
-        self.report.timer_firings += fired as u64;
-        fired
-    }
-
-    /// The earliest deadline of a process or a running manager.
-    fn earliest_deadline(&self) -> Option<u64> {
-        let processes = self.processes.iter().filter_map(|p| p.next_deadline());
-        let processes = processes.map(|deadline| deadline.at_ticks);
-        let running = self.managers.iter().zip(&self.status);
-        let managers = running
-            .filter(|(_, status)| **status == ManagerStatus::Up)
-            .filter_map(|(manager, _)| manager.next_deadline())
-            .map(|deadline| deadline.at_ticks);
-        processes.chain(managers).min()
     }
 
     fn start_next(&mut self, process: NodeId) -> Option<PageId> {

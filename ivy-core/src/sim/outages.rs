@@ -2,6 +2,7 @@
 //! noticing when no live manager holds the state processes acted on, and whether
 //! that lasts (see [`crate::checks::held_state`]).
 
+use super::check::AuthorityMark;
 use super::{ManagerStatus, ScriptedFault};
 use super::{SimEvent, Simulation, SimulationError, SimulationFailure};
 use crate::checks::history::check_linearizable;
@@ -172,6 +173,20 @@ impl<M: ManagerNode> Simulation<M> {
         }
         let newest_accepted = self.processes.iter().map(Process::accepted).max();
         let newest_accepted = newest_accepted.unwrap_or(LogPosition::ZERO);
+        let inputs = HeldStateInputs {
+            acted_on: self.acted_on.revision(),
+            newest_accepted,
+            managers: (0..self.managers.len())
+                .map(|index| {
+                    let down = matches!(self.status[index], ManagerStatus::Down { .. });
+                    (down, self.authority_mark(index))
+                })
+                .collect(),
+        };
+        if self.held_state_inputs.as_ref() == Some(&inputs) {
+            return; // nothing the judgement reads has moved
+        }
+        self.held_state_inputs = Some(inputs);
         let mut missing = None;
         for (manager, status) in self.managers.iter().zip(&self.status) {
             if matches!(status, ManagerStatus::Down { .. }) {
@@ -218,4 +233,13 @@ impl<M: ManagerNode> Simulation<M> {
         error.steps_before = self.steps_before_loss.clone();
         Some(error)
     }
+}
+
+/// What the held-state oracle reads: what processes acted on and accepted, and each
+/// manager's liveness and state mark.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct HeldStateInputs {
+    acted_on: u64,
+    newest_accepted: LogPosition,
+    managers: Vec<(bool, AuthorityMark)>,
 }
