@@ -56,7 +56,8 @@ impl Replica {
 
 /// A manager's role, owning what the role needs: the state every role but
 /// `Recovering` holds, and what a leading manager keeps besides. Changed only by the
-/// transitions below (`lead`, `follow_with`, `install`).
+/// transitions below (`begin_fencing`, `become_primary`, `follow_with_own_state`,
+/// `install`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Role {
     /// Blank (restarted after a crash): waiting for a snapshot. Never takes over.
@@ -231,16 +232,15 @@ impl FtManager {
         matches!(self.role, Role::Fencing(..) | Role::Primary(..))
     }
 
-    /// Transition: begin establishing a view with the state held, as `leader`;
-    /// returns `false`, changing nothing, when blank.
-    pub(crate) fn begin_fencing(&mut self, fence: Fence, leader: Leader) -> bool {
-        match std::mem::replace(&mut self.role, Role::Recovering) {
-            Role::Recovering => false,
+    /// Transition: begin establishing a view with the state held, as `leader`; a
+    /// blank manager stays blank (it has nothing to lead with).
+    pub(crate) fn begin_fencing(&mut self, fence: Fence, leader: Leader) {
+        self.role = match std::mem::replace(&mut self.role, Role::Recovering) {
+            Role::Recovering => Role::Recovering,
             Role::Backup(replica) | Role::Fencing(replica, ..) | Role::Primary(replica, _) => {
-                self.role = Role::Fencing(replica, fence, leader);
-                true
+                Role::Fencing(replica, fence, leader)
             }
-        }
+        };
     }
 
     /// Transition: every process promised the view being established; serve in it.

@@ -4,6 +4,8 @@
 //! there is nothing to keep in step by hand: a timer is set exactly while its role
 //! and state call for it, and firing it moves its deadline past now or stops it.
 
+use crate::fence::Fence;
+use crate::leading::Leader;
 use crate::manager::{FtManager, Role};
 use ivy_core::{earliest, Deadline, Message, Outbox, PageId};
 
@@ -35,29 +37,10 @@ impl FtManager {
     /// The earliest of the timers this manager's role and state set.
     pub(crate) fn next_timer(&self) -> Option<Deadline<FtTimer>> {
         let heartbeat_ticks = self.options.heartbeat_ticks;
-        let silence_at_ticks = self.last_peer_ticks + self.options.silence_ticks();
+        let silence_at_ticks = self.peer_silent_at_ticks();
         match &self.role {
-            Role::Fencing(_, _, leader) | Role::Primary(_, leader) => {
-                let fence = match &self.role {
-                    Role::Fencing(_, fence, _) => Some(fence),
-                    _ => None,
-                };
-                let resend =
-                    fence.and_then(|f| at(f.sent_at_ticks + heartbeat_ticks, FtTimer::FenceResend));
-                let established = fence.is_none();
-                let link = leader.link.as_ref();
-                let silence = link.and_then(|_| at(silence_at_ticks, FtTimer::BackupSilence));
-                let heartbeat_from = link.map_or(leader.invited_at_ticks, |l| l.sent_at_ticks);
-                let heartbeat = established
-                    .then(|| at(heartbeat_from + heartbeat_ticks, FtTimer::Heartbeat))
-                    .flatten();
-                let oldest_drive = established
-                    .then(|| leader.driven_at_ticks.values().min())
-                    .flatten();
-                let redrive_ticks = self.options.redrive_ticks;
-                let redrive = oldest_drive.and_then(|t| at(t + redrive_ticks, FtTimer::Redrive));
-                earliest(earliest(resend, silence), earliest(heartbeat, redrive))
-            }
+            Role::Fencing(_, fence, leader) => self.leading_timer(Some(fence), leader),
+            Role::Primary(_, leader) => self.leading_timer(None, leader),
             Role::Recovering | Role::Backup(_) => {
                 let requested = self.snapshot_requested_at_ticks;
                 let retry = self
@@ -76,6 +59,29 @@ impl FtManager {
                 earliest(retry, takeover.flatten())
             }
         }
+    }
+
+    /// The earliest timer of a leading manager: fencing (`fence` is `Some`) it only
+    /// resends `NewView` and watches its backup; established, it also heartbeats and
+    /// re-drives.
+    fn leading_timer(&self, fence: Option<&Fence>, leader: &Leader) -> Option<Deadline<FtTimer>> {
+        let heartbeat_ticks = self.options.heartbeat_ticks;
+        let silence_at_ticks = self.peer_silent_at_ticks();
+        let resend =
+            fence.and_then(|f| at(f.sent_at_ticks + heartbeat_ticks, FtTimer::FenceResend));
+        let established = fence.is_none();
+        let link = leader.link.as_ref();
+        let silence = link.and_then(|_| at(silence_at_ticks, FtTimer::BackupSilence));
+        let heartbeat_from = link.map_or(leader.invited_at_ticks, |l| l.sent_at_ticks);
+        let heartbeat = established
+            .then(|| at(heartbeat_from + heartbeat_ticks, FtTimer::Heartbeat))
+            .flatten();
+        let oldest_drive = established
+            .then(|| leader.driven_at_ticks.values().min())
+            .flatten();
+        let redrive_ticks = self.options.redrive_ticks;
+        let redrive = oldest_drive.and_then(|t| at(t + redrive_ticks, FtTimer::Redrive));
+        earliest(earliest(resend, silence), earliest(heartbeat, redrive))
     }
 
     /// Acts on `timer`, due at `now_ticks`.
@@ -136,9 +142,15 @@ impl FtManager {
         self.leader().is_some_and(|leader| leader.link.is_some())
     }
 
+    /// The first tick at which the peer counts as silent: the failover timeout has
+    /// passed since it was last heard.
+    fn peer_silent_at_ticks(&self) -> u64 {
+        self.last_peer_ticks + self.options.silence_ticks()
+    }
+
     /// Whether the peer has been silent for longer than the failover timeout.
     fn peer_is_silent(&self, now_ticks: u64) -> bool {
-        now_ticks >= self.last_peer_ticks + self.options.silence_ticks()
+        now_ticks >= self.peer_silent_at_ticks()
     }
 
     /// Drives again every transaction driven a re-drive interval ago. One that cannot

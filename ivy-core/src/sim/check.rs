@@ -20,14 +20,14 @@ pub(super) enum Touched {
     Everything,
     /// Whatever the authority (manager `index`) changed, if its state moved from
     /// this mark (a message without a page reached it).
-    Authority(AuthorityMark),
+    Authority(StateMark),
 }
 
 /// A manager's state as the per-step check sees it: how far its log reaches, and how
 /// many times its directory and open faults may have changed. A state that keeps its
 /// mark has not changed (a snapshot installed moves the reach).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct AuthorityMark {
+pub(super) struct StateMark {
     index: usize,
     reach: Option<LogPosition>,
     revision: Option<u64>,
@@ -49,11 +49,10 @@ impl<M: ManagerNode> Simulation<M> {
         };
         let checked = match touched {
             Touched::Nothing if authority == self.authority => Ok(()),
-            Touched::Authority(mark) if authority == Some(mark.index) => {
-                match self.authority_mark(mark.index) == mark {
-                    true => Ok(()),
-                    false => check_coherence(&self.processes, state),
-                }
+            Touched::Authority(mark)
+                if authority == Some(mark.index) && self.state_mark(mark.index) == mark =>
+            {
+                Ok(())
             }
             Touched::Page(page) if authority == self.authority => {
                 check_page_coherence(&self.processes, state, page)
@@ -64,10 +63,10 @@ impl<M: ManagerNode> Simulation<M> {
         checked.map_err(|violation| self.failure(violation.into()))
     }
 
-    /// Manager `index`'s state as the per-step check sees it now.
-    pub(super) fn authority_mark(&self, index: usize) -> AuthorityMark {
+    /// Manager `index`'s state as the checks see it now.
+    pub(super) fn state_mark(&self, index: usize) -> StateMark {
         let manager = &self.managers[index];
-        AuthorityMark {
+        StateMark {
             index,
             reach: manager.reach(),
             revision: manager.state().map(|state| state.revision()),

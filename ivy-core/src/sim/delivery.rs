@@ -87,7 +87,7 @@ impl<M: ManagerNode> Simulation<M> {
         let touched = match (page, receiver) {
             (Some(page), _) => Touched::Page(page),
             (None, Some(_)) if receiver != self.authority => Touched::Nothing,
-            (None, Some(index)) => Touched::Authority(self.authority_mark(index)),
+            (None, Some(index)) => Touched::Authority(self.state_mark(index)),
             (None, None) => Touched::Everything,
         };
         if self.options.record_trace {

@@ -2,7 +2,7 @@
 //! noticing when no live manager holds the state processes acted on, and whether
 //! that lasts (see [`crate::checks::held_state`]).
 
-use super::check::AuthorityMark;
+use super::check::StateMark;
 use super::{ManagerStatus, ScriptedFault};
 use super::{SimEvent, Simulation, SimulationError, SimulationFailure};
 use crate::checks::history::check_linearizable;
@@ -179,7 +179,7 @@ impl<M: ManagerNode> Simulation<M> {
             managers: (0..self.managers.len())
                 .map(|index| {
                     let down = matches!(self.status[index], ManagerStatus::Down { .. });
-                    (down, self.authority_mark(index))
+                    (down, self.state_mark(index))
                 })
                 .collect(),
         };
@@ -241,5 +241,5 @@ impl<M: ManagerNode> Simulation<M> {
 pub(super) struct HeldStateInputs {
     acted_on: u64,
     newest_accepted: LogPosition,
-    managers: Vec<(bool, AuthorityMark)>,
+    managers: Vec<(bool, StateMark)>,
 }
