@@ -1,14 +1,15 @@
-//! Hand-driven scenarios of the whole basic system: operations are started by the test,
-//! messages are delivered in an order the test chooses (FIFO or newest first), and the
-//! coherence invariant is checked after every single delivery. Each scenario ends with
+//! Hand-driven scenarios of the whole basic system, on the simulator driven by hand:
+//! operations are started by the test, messages are delivered in an order the test
+//! chooses (FIFO or newest first), and the coherence invariant is checked after every
+//! single delivery. Each scenario ends with
 //! the exact state it must reach.
 
 use ivy_basic::CentralManager;
+use ivy_core::sim::{Simulation, SimulationOptions};
 use ivy_core::{
-    check_coherence, Access, Completion, DirectoryView, Envelope, Message, MessageKind, Node,
-    NodeId, Operation, Outbox, PageId, Process, ProcessOptions, SystemConfig,
+    Access, DirectoryView, Envelope, Message, MessageKind, NodeId, Operation, PageId, Process,
+    SystemConfig, Workload,
 };
-use std::collections::VecDeque;
 
 /// Which in-flight message is delivered next.
 #[derive(Clone, Copy)]
@@ -17,96 +18,82 @@ enum Order {
     NewestFirst,
 }
 
+/// The simulator driven by hand (`ivy_core::sim::hand`): it checks coherence after
+/// every delivery; the test starts each operation.
 struct Network {
-    processes: Vec<Process>,
-    manager: CentralManager,
-    in_flight: VecDeque<Envelope>,
-    delivered: Vec<MessageKind>,
-    completions: Vec<Completion>,
+    sim: Simulation<CentralManager>,
 }
 
 impl Network {
     fn new(processes: u32, pages: u32) -> Network {
         let config = SystemConfig::new(processes, pages, 16).expect("a valid configuration");
-        let options = ProcessOptions::single_manager(&config);
+        let nothing_planned = Workload::from_lists(vec![Vec::new(); processes as usize]);
+        let options = SimulationOptions {
+            record_trace: true,
+            ..SimulationOptions::seeded(0)
+        };
+        let managers = vec![CentralManager::new(&config)];
+        let sim = Simulation::new(&config, managers, nothing_planned, options).by_hand();
         Network {
-            processes: config
-                .process_ids()
-                .map(|id| Process::new(id, &config, options.clone()))
-                .collect(),
-            manager: CentralManager::new(&config),
-            in_flight: VecDeque::new(),
-            delivered: Vec::new(),
-            completions: Vec::new(),
+            sim: sim.expect("a fresh system is coherent"),
         }
     }
 
     fn start(&mut self, process: u32, operation: Operation) {
-        let mut out = Outbox::new();
-        self.processes[process as usize]
-            .start(operation, 0, &mut out)
-            .expect("the process is idle");
-        self.absorb(out);
-    }
-
-    fn absorb(&mut self, out: Outbox) {
-        self.in_flight.extend(out.messages);
-        self.completions.extend(out.completions);
+        let started = self.sim.start(NodeId(process), operation);
+        started.unwrap_or_else(|error| panic!("{error}: {:?}", error.steps_before));
     }
 
     /// Delivers every message, checking coherence after each delivery.
     fn settle(&mut self, order: Order) {
-        while let Some(envelope) = match order {
-            Order::Fifo => self.in_flight.pop_front(),
-            Order::NewestFirst => self.in_flight.pop_back(),
-        } {
-            self.deliver(envelope);
+        loop {
+            let delivered = match order {
+                Order::Fifo => self.sim.deliver_first(|_| true),
+                Order::NewestFirst => self.sim.deliver_newest(),
+            };
+            match delivered {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => panic!("{error}: {:?}", error.steps_before),
+            }
         }
-        assert!(
-            self.processes.iter().all(Process::is_idle),
-            "a fault was lost"
-        );
+        let processes = self.sim.processes();
+        assert!(processes.iter().all(Process::is_idle), "a fault was lost");
     }
 
     /// Delivers the oldest message in flight.
     fn settle_one(&mut self) {
-        let envelope = self.in_flight.pop_front().expect("a message in flight");
-        self.deliver(envelope);
+        let delivered = self.sim.deliver_first(|_| true);
+        assert!(delivered.expect("coherent"), "a message in flight");
     }
 
-    fn deliver(&mut self, envelope: Envelope) {
-        self.delivered.push(envelope.message.kind());
-        let mut out = Outbox::new();
-        if envelope.to == self.manager.id() {
-            self.manager.handle_message(envelope, 0, &mut out);
-        } else {
-            self.processes[envelope.to.index()].handle_message(envelope, 0, &mut out);
-        }
-        self.absorb(out);
-        if let Err(violation) = check_coherence(&self.processes, &self.manager) {
-            panic!("incoherent after {:?}: {violation}", self.delivered);
-        }
+    /// The kinds of the messages delivered so far, in order.
+    fn delivered(&self) -> Vec<MessageKind> {
+        let trace = &self.sim.report().trace;
+        trace.iter().map(|record| record.kind).collect()
+    }
+
+    fn in_flight(&self) -> &[Envelope] {
+        self.sim.in_flight()
     }
 
     /// (access, is_owner, value) of `page` at `process`.
     fn at(&self, process: u32, page: u32) -> (Access, bool, Option<u64>) {
-        let entry = self.processes[process as usize]
+        let entry = self.sim.processes()[process as usize]
             .page(PageId(page))
             .expect("the page exists");
         (entry.access(), entry.is_owner(), entry.value())
     }
 
     fn owner_and_copies(&self, page: u32) -> (NodeId, Vec<NodeId>) {
-        let record = self.manager.directory().record(PageId(page));
+        let record = self.sim.managers()[0].directory().record(PageId(page));
         (record.owner, record.copy_set.iter().collect())
     }
 
     fn values_of(&self, process: u32) -> Vec<u64> {
-        self.completions
-            .iter()
-            .filter(|completion| completion.process == NodeId(process))
-            .map(|completion| completion.value)
-            .collect()
+        let history = self.sim.report().history.iter();
+        let of_process = history.filter(|entry| entry.process == NodeId(process));
+        of_process.map(|entry| entry.value).collect()
     }
 }
 
@@ -119,7 +106,7 @@ fn a_read_fault_takes_four_messages_and_leaves_the_owner_with_read() {
     network.start(1, Operation::read(0));
     network.settle(Order::Fifo);
     assert_eq!(
-        network.delivered,
+        network.delivered(),
         vec![ReadRequest, ReadForward, ReadPage, ReadConfirmation]
     );
     assert_eq!(network.values_of(1), vec![5]);
@@ -136,7 +123,7 @@ fn a_write_fault_invalidates_copies_then_moves_ownership() {
     network.start(2, Operation::write(0, 9));
     network.settle(Order::Fifo);
     assert_eq!(
-        network.delivered[4..],
+        network.delivered()[4..],
         [
             WriteRequest,
             Invalidate,
@@ -159,7 +146,7 @@ fn the_owner_upgrades_from_read_without_a_page_transfer() {
     network.settle(Order::Fifo);
     network.start(0, Operation::write(0, 3));
     network.settle(Order::Fifo);
-    assert!(!network.delivered[4..].contains(&WritePage));
+    assert!(!network.delivered()[4..].contains(&WritePage));
     assert_eq!(network.at(0, 0), (Access::ReadWrite, true, Some(3)));
     assert_eq!(network.at(1, 0), (Access::Nil, false, None));
     assert_eq!(network.owner_and_copies(0), (NodeId(0), vec![]));
@@ -172,7 +159,7 @@ fn a_writer_holding_a_read_copy_is_not_invalidated_and_takes_the_page() {
     network.settle(Order::Fifo);
     network.start(1, Operation::write(0, 4));
     network.settle(Order::Fifo);
-    assert!(!network.delivered[4..].contains(&Invalidate));
+    assert!(!network.delivered()[4..].contains(&Invalidate));
     assert_eq!(network.at(1, 0), (Access::ReadWrite, true, Some(4)));
     assert_eq!(network.at(0, 0), (Access::Nil, false, None));
 }
@@ -230,7 +217,7 @@ fn a_forward_reaches_an_owner_whose_own_fault_on_the_page_is_pending() {
     assert_eq!(network.owner_and_copies(0), (NodeId(0), vec![]));
     assert_eq!(
         network
-            .delivered
+            .delivered()
             .iter()
             .filter(|&&k| k == WritePage)
             .count(),
@@ -249,7 +236,7 @@ fn faults_on_different_pages_proceed_in_parallel() {
         network.settle_one();
     }
     let forwards = network
-        .in_flight
+        .in_flight()
         .iter()
         .filter(|envelope| matches!(envelope.message, Message::WriteForward { .. }))
         .count();

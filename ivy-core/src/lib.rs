@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod driver;
 pub mod protocol;
 pub mod replication;
 pub mod sim;

@@ -2,17 +2,19 @@
 //! invalidates a copy, and an owner's upgrade, crash the primary, or the backup, just
 //! before each message is delivered (so also between a replication and its
 //! acknowledgement), with and without a later revival, and with and without losing
-//! the messages it had sent. Messages travel in FIFO order
-//! and time passes only when none is in flight. Every run must complete every
-//! operation exactly once, stay coherent after every step, end with the live managers
-//! settled and agreeing with the processes, and be linearizable.
+//! the messages it had sent. Messages travel in FIFO order and time jumps to the next
+//! deadline only when none is in flight (the simulator driven by hand). Every run must
+//! complete every operation exactly once, stay coherent after every step, end with
+//! the live managers settled and agreeing with the processes, and be linearizable.
 
 mod common;
 
-use common::net::{Net, Status};
+use common::hand::{finish, passes, simulation};
 use common::{failover_timeout, heartbeat_interval};
 use ivy_core::{Node, Operation, View};
 use ivy_ft::FtManager;
+
+type Sim = ivy_core::sim::Simulation<FtManager>;
 
 const STEP_LIMIT: u64 = 100_000;
 
@@ -38,34 +40,31 @@ struct Ending {
 /// Runs `workload` with `crash`, checking coherence after every step and agreement
 /// and linearizability at the end (it panics, naming the crash, otherwise).
 fn run(workload: &[Vec<Operation>], crash: Option<Crash>) -> Ending {
-    let mut net = Net::new(workload, 1);
-    net.label = format!("{crash:?}");
-    let mut crashed_at_ticks = None;
-    let mut steps = 0;
-    while !net.is_done() {
-        steps += 1;
-        assert!(steps <= STEP_LIMIT, "{crash:?}: did not finish");
-        if let Some(crash) = crash {
-            if crash.delivery == net.deliveries && crashed_at_ticks.is_none() {
-                net.crash(crash.manager);
-                if crash.loses_sent {
-                    let id = net.managers[crash.manager].id();
-                    net.in_flight.retain(|envelope| envelope.from != id);
-                }
-                crashed_at_ticks = Some(net.now_ticks);
+    let label = format!("{crash:?}");
+    let mut sim = simulation(workload, 1);
+    if let Some(crash) = crash {
+        let crash_point = |s: &Sim| s.is_finished() || s.deliveries() == crash.delivery;
+        passes(sim.run_in_order_until(STEP_LIMIT, crash_point), &label);
+        if !sim.is_finished() {
+            sim.crash(crash.manager);
+            if crash.loses_sent {
+                let id = sim.managers()[crash.manager].id();
+                sim.drop_all(|envelope| envelope.from == id);
             }
-            let revival = crash.revive_after_ticks.zip(crashed_at_ticks);
-            if revival.is_some_and(|(after, since)| net.now_ticks >= since + after) {
-                net.set_status(crash.manager, Status::Up);
+            if let Some(after) = crash.revive_after_ticks {
+                let revival = sim.now_ticks() + after;
+                sim.wake_at(revival);
+                let due = |s: &Sim| s.is_finished() || s.now_ticks() >= revival;
+                passes(sim.run_in_order_until(STEP_LIMIT, due), &label);
+                sim.revive(crash.manager);
             }
         }
-        net.step();
     }
-    let operations: usize = workload.iter().map(Vec::len).sum();
-    net.run_to_end(0, operations);
-    let view = net.managers.iter().map(FtManager::view).max();
+    let operations = workload.iter().map(Vec::len).sum();
+    let (report, managers) = finish(sim, STEP_LIMIT, operations, &label);
+    let view = managers.iter().map(FtManager::view).max();
     Ending {
-        deliveries: net.deliveries,
+        deliveries: report.messages + report.dropped,
         view: view.expect("two managers"),
     }
 }

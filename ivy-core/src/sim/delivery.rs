@@ -51,6 +51,12 @@ impl<M: ManagerNode> Simulation<M> {
             receivable.nth(n).expect("n counts deliverable messages")
         };
         let envelope = self.in_flight.swap_remove(position);
+        self.arrive(envelope, faulty)
+    }
+
+    /// Hands `envelope`, taken off the network, to its node: lost if that is a crashed
+    /// manager; when `faulty`, perhaps lost or duplicated by the network.
+    pub(super) fn arrive(&mut self, envelope: Envelope, faulty: bool) -> Touched {
         let faults = self.options.faults;
         let to_down = self
             .manager_index(envelope.to)

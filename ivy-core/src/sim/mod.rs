@@ -8,6 +8,7 @@
 mod check;
 mod delivery;
 mod faults;
+pub mod hand;
 pub mod model;
 mod outages;
 mod report;
@@ -20,8 +21,8 @@ use crate::protocol::manager::{settled_together, ManagerNode};
 pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport};
 
 use crate::checks::held_state::ActedOn;
-use crate::checks::history::{check_linearizable, HistoryEntry};
-use crate::checks::invariants::check_coherence;
+use crate::checks::history::HistoryEntry;
+use crate::driver::{check_outcome, OutcomeViolation};
 use crate::protocol::config::SystemConfig;
 use crate::protocol::ids::{NodeId, PageId};
 use crate::protocol::message::Envelope;
@@ -95,6 +96,11 @@ pub struct Simulation<M> {
     phases: Vec<&'static str>,
     /// What the held-state oracle last judged: it judges again only when it moved.
     held_state_inputs: Option<outages::HeldStateInputs>,
+    /// Driven by hand (see [`hand`]): outages last until the test ends them, and
+    /// processes start their next operation as soon as they are idle.
+    by_hand: bool,
+    /// Time never jumps past this tick (a hand-driven test's alarm).
+    wake_at_ticks: Option<u64>,
 }
 
 /// How many steps a failure report shows.
@@ -152,6 +158,8 @@ impl<M: ManagerNode> Simulation<M> {
             phases,
             managers_apart_until_step: 0,
             held_state_inputs: None,
+            by_hand: false,
+            wake_at_ticks: None,
         }
     }
 
@@ -175,7 +183,7 @@ impl<M: ManagerNode> Simulation<M> {
 
     /// Like [`Simulation::run`], and also hands back the managers' final state.
     pub fn run_with_managers(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
-        while !self.is_finished() {
+        while !self.is_over() {
             let grace = self.lost_grace_steps();
             let grace_over = self
                 .lost
@@ -188,32 +196,47 @@ impl<M: ManagerNode> Simulation<M> {
                 return Err(self.state_lost().unwrap_or(error));
             }
         }
+        self.conclude()
+    }
+
+    /// The checks at the end of a run: no state lost, every manager with state
+    /// agreeing with the processes, and a linearizable history.
+    fn conclude(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
         // Finishing does not undo a loss: the managers' state need not agree with the
         // processes (only the history is checked, as in the grace period).
         if let Some(error) = self.state_lost() {
             return Err(error);
         }
-        for state in self.managers.iter().filter_map(ManagerNode::state) {
-            check_coherence(&self.processes, state)
-                .map_err(|violation| self.failure(violation.into()))?;
-        }
-        check_linearizable(&self.report.history)
-            .map_err(|violation| self.failure(SimulationFailure::History(violation)))?;
+        let states = self.managers.iter().filter_map(ManagerNode::state);
+        check_outcome(&self.processes, states, &self.report.history).map_err(|violation| {
+            self.failure(match violation {
+                OutcomeViolation::Coherence(violation) => violation.into(),
+                OutcomeViolation::History(violation) => SimulationFailure::History(violation),
+            })
+        })?;
         self.report.steps = self.step;
         self.report.processes = self.processes;
         Ok((self.report, self.managers))
     }
 
-    fn is_finished(&self) -> bool {
+    fn is_over(&self) -> bool {
         if !(self.in_flight.is_empty() && self.ready.is_empty()) {
             return false;
         }
         if !self.processes.iter().all(Process::is_idle) {
             return false;
         }
-        let all_up = self.status.iter().all(|&s| s == ManagerStatus::Up);
-        let managers = self.managers.iter();
-        all_up && settled_together(managers.map(|m| (m.authority(), m.settled_view()))).is_some()
+        // Driven by hand, a crashed manager stays down until the test revives it: the
+        // run may end without it. Else every outage ends by itself, and the run waits.
+        let outages_over = self.status.iter().all(|status| match status {
+            ManagerStatus::Up => true,
+            ManagerStatus::Paused { .. } => false,
+            ManagerStatus::Down { .. } => self.by_hand,
+        });
+        let live = self.managers.iter().zip(&self.status);
+        let live = live.filter(|(_, status)| **status == ManagerStatus::Up);
+        outages_over
+            && settled_together(live.map(|(m, _)| (m.authority(), m.settled_view()))).is_some()
     }
 
     /// Takes one random step: a delivery, an operation start, or the passage of time.

@@ -98,24 +98,37 @@ impl<M: ManagerNode> Simulation<M> {
         if index >= self.managers.len() || self.managers.len() < 2 {
             return;
         }
-        let until_step = self.step + steps.max(1);
-        let id = self.managers[index].id();
-        match (fault, self.status[index]) {
-            (ScriptedFault::Pause { .. }, ManagerStatus::Up) => {
-                self.status[index] = ManagerStatus::Paused { until_step };
-                self.report.events.push((self.step, SimEvent::Paused(id)));
-                self.log_step(|| format!("paused {id}"));
-            }
-            (ScriptedFault::Crash { .. }, ManagerStatus::Up | ManagerStatus::Paused { .. }) => {
-                let situation = self.crash_situation(index);
-                *self.report.crash_situations.entry(situation).or_default() += 1;
-                self.managers[index] = self.managers[index].crashed();
-                self.status[index] = ManagerStatus::Down { until_step };
-                self.report.events.push((self.step, SimEvent::Crashed(id)));
-                self.log_step(|| format!("crashed {id}"));
-            }
-            _ => {}
+        let until_step = self.step.saturating_add(steps.max(1));
+        match fault {
+            ScriptedFault::Pause { .. } => self.pause_until(index, until_step),
+            ScriptedFault::Crash { .. } => self.crash_until(index, until_step),
         }
+    }
+
+    /// Pauses manager `index` until `until_step`, if it is running.
+    pub(super) fn pause_until(&mut self, index: usize, until_step: u64) {
+        if self.status[index] != ManagerStatus::Up {
+            return;
+        }
+        let id = self.managers[index].id();
+        self.status[index] = ManagerStatus::Paused { until_step };
+        self.report.events.push((self.step, SimEvent::Paused(id)));
+        self.log_step(|| format!("paused {id}"));
+    }
+
+    /// Crashes manager `index` (running or paused) until `until_step`: it restarts
+    /// blank, as a new incarnation, when it comes back.
+    pub(super) fn crash_until(&mut self, index: usize, until_step: u64) {
+        if matches!(self.status[index], ManagerStatus::Down { .. }) {
+            return;
+        }
+        let id = self.managers[index].id();
+        let situation = self.crash_situation(index);
+        *self.report.crash_situations.entry(situation).or_default() += 1;
+        self.managers[index] = self.managers[index].crashed();
+        self.status[index] = ManagerStatus::Down { until_step };
+        self.report.events.push((self.step, SimEvent::Crashed(id)));
+        self.log_step(|| format!("crashed {id}"));
     }
 
     /// How the crash of manager `index` happens: its phase and its peer's, whether
@@ -144,21 +157,29 @@ impl<M: ManagerNode> Simulation<M> {
 
     pub(super) fn end_outages(&mut self) {
         for index in 0..self.status.len() {
-            let id = self.managers[index].id();
             match self.status[index] {
-                ManagerStatus::Paused { until_step } if until_step <= self.step => {
-                    self.status[index] = ManagerStatus::Up;
-                    self.report.events.push((self.step, SimEvent::Resumed(id)));
-                    self.log_step(|| format!("resumed {id}"));
-                }
-                ManagerStatus::Down { until_step } if until_step <= self.step => {
-                    self.status[index] = ManagerStatus::Up;
-                    self.report.events.push((self.step, SimEvent::Revived(id)));
-                    self.log_step(|| format!("revived {id}"));
+                ManagerStatus::Paused { until_step } | ManagerStatus::Down { until_step }
+                    if until_step <= self.step =>
+                {
+                    self.bring_up(index)
                 }
                 _ => {}
             }
         }
+    }
+
+    /// Ends manager `index`'s outage now: a paused manager resumes, a crashed one
+    /// restarts (blank).
+    pub(super) fn bring_up(&mut self, index: usize) {
+        let id = self.managers[index].id();
+        let (event, verb) = match self.status[index] {
+            ManagerStatus::Up => return,
+            ManagerStatus::Paused { .. } => (SimEvent::Resumed(id), "resumed"),
+            ManagerStatus::Down { .. } => (SimEvent::Revived(id), "revived"),
+        };
+        self.status[index] = ManagerStatus::Up;
+        self.report.events.push((self.step, event));
+        self.log_step(|| format!("{verb} {id}"));
     }
 
     /// Decides, after every step, whether some manager that is not down holds every

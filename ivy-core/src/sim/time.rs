@@ -1,6 +1,6 @@
 //! The passage of simulated time: a tick while other things may happen, or a jump to
-//! the earliest deadline of a running node when nothing else can, firing every timer
-//! then due.
+//! the earliest deadline of a running node when nothing else can (never past a time
+//! a hand-driven test asked to be woken at), firing every timer then due.
 
 use super::{ManagerStatus, Simulation};
 use crate::protocol::manager::ManagerNode;
@@ -12,7 +12,11 @@ impl<M: ManagerNode> Simulation<M> {
     /// fires every timer due, and returns how many fired.
     pub(super) fn pass_time(&mut self, idle: bool) -> usize {
         let next_tick = self.now_ticks + 1;
-        self.now_ticks = match self.earliest_deadline() {
+        let deadline = match self.wake_at_ticks.filter(|&wake| wake >= next_tick) {
+            Some(wake) => Some(self.earliest_deadline().map_or(wake, |d| d.min(wake))),
+            None => self.earliest_deadline(),
+        };
+        self.now_ticks = match deadline {
             Some(deadline) if idle && deadline > next_tick => {
                 self.report.time_jumps += 1;
                 deadline

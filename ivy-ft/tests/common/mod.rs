@@ -5,7 +5,7 @@
 //! timing through the helpers below. Each test target uses some of them.
 #![allow(dead_code)]
 
-pub mod net;
+pub mod hand;
 
 use ivy_core::{
     Envelope, Incarnation, LogEntry, LogPosition, Message, Node, NodeEvent, NodeId, OperationKind,
