@@ -9,9 +9,9 @@ use crate::history_file::HistoryFile;
 use crate::output::{write_summary, write_trace, Summary};
 use crate::readout::{write_readout, Table};
 use crate::runtime::{RunOutcome, RuntimeOptions};
+use ivy_core::driver;
 use ivy_core::{
-    check_coherence, check_linearizable, DirectoryView, HistoryEntry, OperationKind, Process,
-    ProcessOptions, SystemConfig, Workload,
+    DirectoryView, HistoryEntry, OperationKind, Process, ProcessOptions, SystemConfig, Workload,
 };
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -147,19 +147,14 @@ fn slowest_operation(history: &[HistoryEntry]) -> Duration {
     Duration::from_nanos(longest_ns.unwrap_or(0))
 }
 
-/// Checks the end of a run: every live manager with state agrees with the processes,
-/// and the history is linearizable.
+/// Checks the end of a run with the driver kit's final check.
 fn check_outcome<M>(
     outcome: &RunOutcome<M>,
     managers: &[&dyn DirectoryView],
 ) -> Result<(), CliError> {
-    for manager in managers {
-        check_coherence(&outcome.processes, *manager).map_err(|violation| {
-            CliError::Failed(format!("final state is not coherent: {violation}"))
-        })?;
-    }
-    check_linearizable(&outcome.history)
-        .map_err(|violation| CliError::Failed(format!("history is not linearizable: {violation}")))
+    let states = managers.iter().copied();
+    driver::check_outcome(&outcome.processes, states, &outcome.history)
+        .map_err(|violation| CliError::Failed(violation.to_string()))
 }
 
 /// Every process in its initial state.

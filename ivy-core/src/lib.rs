@@ -1,7 +1,7 @@
 //! Sans-IO core of Ivy, the shared virtual memory of Li and Hudak ("Memory Coherence
 //! in Shared Virtual Memory Systems", ACM TOCS 1989).
 //!
-//! This crate holds everything the managers and drivers share, in four groups:
+//! This crate holds everything the managers and drivers share, in five groups:
 //!
 //! - [`protocol`]: newtype ids, the protocol's one [`Message`] enum, page contents and
 //!   access rights, the manager's [`Directory`], the [`Node`] trait every node
@@ -10,6 +10,9 @@
 //!   and their linearizability checker, and the oracle of lost state;
 //! - [`replication`]: what only the replicated managers use: log entries, viewstamps
 //!   and snapshots;
+//! - [`driver`]: the driver kit every driver shares besides moving bytes (clients,
+//!   the fault schedule and kill book, failover clocks, lost-state analysis, trace
+//!   rows, the final check);
 //! - [`sim`]: the deterministic simulator; and [`workload`]: seeded workloads.
 //!
 //! The most used items are re-exported at the root. It does no I/O, starts no threads

@@ -2,11 +2,10 @@
 //! (or, with `--kill-waits`, deciding under the kill lock when a waiting one may
 //! happen), reviving, and posting its managers' status on the board.
 
-use super::events::{RunEvent, TraceItem};
-use super::faults::{KillBook, PerformedKill};
 use super::worker::{Hosted, Worker};
 use super::RuntimeManager;
-use ivy_core::{MessageKind, PageId, PageVersion};
+use ivy_core::driver::{knowledge, KillBook, PerformedKill, RunEvent, TraceItem};
+use ivy_core::MessageKind;
 
 impl<M: RuntimeManager> Worker<M> {
     /// After a manager handled a message: stop a failover clock if it served a
@@ -82,14 +81,14 @@ impl<M: RuntimeManager> Worker<M> {
             return true;
         };
         let index = manager.index;
-        let Some(&(request, _)) = book.waiting.get(&index) else {
+        let Some(request) = book.waiting_kill(index) else {
             manager.crash_pending = false; // a revival cancelled it
             return true;
         };
         if !shared.board.may_crash(index, &manager.node) {
             return false;
         }
-        book.waiting.remove(&index);
+        book.stop_waiting(index);
         shared.board.mark_down(index);
         self.crash_now(slot, request, &mut book);
         true
@@ -108,7 +107,7 @@ impl<M: RuntimeManager> Worker<M> {
             self.shared.failovers.start(now_ns, view);
         }
         let knew = knowledge(&manager.node);
-        book.performed.push(PerformedKill { request, knew });
+        book.performed(PerformedKill { request, knew });
         manager.node = manager.node.crashed();
         manager.down = true;
         manager.crash_pending = false;
@@ -118,6 +117,7 @@ impl<M: RuntimeManager> Worker<M> {
             manager: id,
             was_primary,
         }));
+        self.refresh_deadline(slot);
         self.publish(slot);
     }
 
@@ -134,6 +134,7 @@ impl<M: RuntimeManager> Worker<M> {
             let id = manager.node.id();
             self.record(TraceItem::Event(RunEvent::Revived { manager: id }));
         }
+        self.refresh_deadline(slot);
         self.publish(slot);
     }
 
@@ -149,21 +150,4 @@ impl<M: RuntimeManager> Worker<M> {
             self.publish(slot);
         }
     }
-}
-
-/// Per page, the newest version `manager` recorded or is serving; empty when it
-/// holds no state.
-fn knowledge<M: RuntimeManager>(manager: &M) -> Vec<PageVersion> {
-    let Some(state) = manager.state() else {
-        return Vec::new();
-    };
-    let directory = state.directory();
-    (0..directory.page_count())
-        .map(|index| {
-            let page = PageId(index);
-            let recorded = directory.record(page).version;
-            let serving = state.active_fault(page).map(|fault| fault.version);
-            serving.map_or(recorded, |serving| serving.max(recorded))
-        })
-        .collect()
 }

@@ -12,26 +12,26 @@
 //! lost the state the run needs.
 
 mod board;
-mod events;
+mod clients;
 mod faults;
 mod kills;
 mod outcome;
+mod timers;
 mod worker;
 
-pub use events::TraceItem;
-pub use faults::{KillRole, MissReason, MissedKill};
+pub use ivy_core::driver::{FaultAction, KillRole, MissReason, MissedKill, TraceItem};
 pub use outcome::RunCounts;
 
 use board::ManagerBoard;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
-use events::FailoverClocks;
-use faults::KillBook;
+use faults::SharedClocks;
 use ivy_basic::CentralManager;
+use ivy_core::driver::{lost_state, FaultSchedule, KillBook, Missing};
 use ivy_core::ManagerNode;
 use ivy_core::{Envelope, HistoryEntry, NodeId, Process, View, Workload};
 use ivy_ft::FtManager;
 use outcome::{assemble, join_all};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, Mutex, OnceLock};
 use std::thread::{self, JoinHandle};
@@ -57,19 +57,6 @@ impl RuntimeManager for CentralManager {
     fn log_view(&self) -> Option<View> {
         Some(View(0))
     }
-}
-
-/// A fault to inject when a request is issued.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultAction {
-    /// Crash the manager that is primary at that moment.
-    KillPrimary,
-    /// Restart the manager crashed by the last `KillPrimary`.
-    RevivePrimary,
-    /// Crash the manager that is backup at that moment.
-    KillBackup,
-    /// Restart the manager crashed by the last `KillBackup`.
-    ReviveBackup,
 }
 
 /// What to record, when time passes, which faults to inject, and how long to wait.
@@ -145,7 +132,7 @@ pub enum RuntimeError {
         /// The kill that lost it.
         request: u64,
         /// What no live manager holds.
-        missing: faults::Missing,
+        missing: Missing,
         /// Operations completed.
         completed: u64,
         /// Operations in the workload.
@@ -184,9 +171,11 @@ pub(crate) struct Shared {
     board: ManagerBoard,
     /// The kill lock: every kill and revival is decided under it.
     kills: Mutex<KillBook>,
-    /// Request numbers whose faults are not injected yet.
-    pending_faults: Mutex<BTreeSet<u64>>,
-    failovers: FailoverClocks,
+    /// Whether any fault is scheduled (the fast path skips the schedule's lock).
+    has_faults: bool,
+    /// The faults by request, and those not injected yet.
+    schedule: Mutex<FaultSchedule>,
+    failovers: SharedClocks,
 }
 
 impl Shared {
@@ -231,7 +220,8 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         .collect();
     let deadline = options.deadline;
     let settle_timeout = options.settle_timeout;
-    let pending_faults = Mutex::new(options.faults.keys().copied().collect());
+    let schedule = Mutex::new(FaultSchedule::new(options.faults.clone()));
+    let has_faults = !options.faults.is_empty();
     let shared = Arc::new(Shared {
         senders,
         start: OnceLock::new(),
@@ -243,9 +233,10 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         handling,
         // Every manager's status is on the board before any fault can look for it.
         board: ManagerBoard::new(&managers),
-        kills: Mutex::new(KillBook::default()),
-        pending_faults,
-        failovers: FailoverClocks::default(),
+        kills: Mutex::new(KillBook::new(NodeId(processes.len() as u32))),
+        has_faults,
+        schedule,
+        failovers: SharedClocks::default(),
     });
     let (done_sender, done_receiver) = unbounded();
     let total = workload.len() as u64;
@@ -285,7 +276,7 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
     let finished = join_all(threads)?;
     let completed = shared.completed.load(Ordering::Relaxed);
     let book = shared.kills.lock().expect("no panics while locked");
-    let missed_kills = book.missed(shared.first_manager);
+    let missed_kills = book.missed();
     let outcome = assemble(
         finished,
         elapsed,
@@ -293,7 +284,8 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         missed_kills,
     );
     if stalled || !settled {
-        if let Some(lost) = faults::lost_state(&outcome, &book.performed) {
+        let performed = book.performed_kills();
+        if let Some(lost) = lost_state(&outcome.processes, &outcome.managers, performed) {
             return Err(RuntimeError::StateLost {
                 request: lost.request,
                 missing: lost.missing,

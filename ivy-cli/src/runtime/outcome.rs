@@ -65,7 +65,7 @@ pub(super) fn assemble<M>(
         trace.extend(worker.trace);
         history.extend(worker.history);
         counts += worker.counts;
-        processes.extend(worker.processes.into_iter().map(|slot| slot.node));
+        processes.extend(worker.processes.into_iter().map(|slot| slot.client.process));
         managers.extend(
             worker
                 .managers

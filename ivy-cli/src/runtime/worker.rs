@@ -4,23 +4,19 @@
 //! time into ticks (one per millisecond), and starts each process's next operation as
 //! soon as the process is idle.
 
-use super::events::{RunEvent, TraceItem};
 use super::{Input, RunCounts, RuntimeManager, Shared};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use ivy_core::driver::{Client, RunEvent, TraceItem};
 use ivy_core::{Envelope, HistoryEntry, Node, NodeId, Operation, Outbox, Process, TraceRecord};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A process and the operations it has left.
+/// A process, the operations it has left, and whether it told the runtime it is done.
 pub(super) struct ProcessSlot {
-    pub(super) node: Process,
-    operations: Vec<(u64, Operation)>,
-    /// The next operation to start.
-    next: usize,
-    invoked_ns: u64,
-    reported_done: bool,
+    pub(super) client: Client,
+    pub(super) reported_done: bool,
 }
 
 /// A manager, its index among the managers, and whether it is crashed.
@@ -51,17 +47,19 @@ pub(super) struct Finished<M> {
 pub(super) struct Worker<M> {
     inbox: Receiver<Input>,
     pub(super) shared: Arc<Shared>,
-    done: Sender<NodeId>,
+    pub(super) done: Sender<NodeId>,
     pub(super) hosted: Vec<Hosted<M>>,
     /// For every node id, its slot in `hosted` if this worker hosts it.
     slot_of: Vec<Option<usize>>,
-    local: VecDeque<Envelope>,
-    outbox: Outbox,
+    /// For every slot, the tick at which its node next needs to be woken.
+    pub(super) deadlines: Vec<Option<u64>>,
+    pub(super) local: VecDeque<Envelope>,
+    pub(super) outbox: Outbox,
     /// The time in ticks, read once per batch of inputs rather than per message.
-    now_ticks: u64,
+    pub(super) now_ticks: u64,
     trace: Vec<(u64, TraceItem)>,
-    history: Vec<HistoryEntry>,
-    counts: RunCounts,
+    pub(super) history: Vec<HistoryEntry>,
+    pub(super) counts: RunCounts,
 }
 
 impl<M: RuntimeManager> Worker<M> {
@@ -77,6 +75,7 @@ impl<M: RuntimeManager> Worker<M> {
             done,
             hosted: Vec::new(),
             slot_of: vec![None; node_count],
+            deadlines: Vec::new(),
             local: VecDeque::new(),
             outbox: Outbox::new(),
             now_ticks: 0,
@@ -89,12 +88,10 @@ impl<M: RuntimeManager> Worker<M> {
     pub(super) fn host_process(&mut self, node: Process, operations: Vec<(u64, Operation)>) {
         self.slot_of[node.id().index()] = Some(self.hosted.len());
         self.hosted.push(Hosted::Process(Box::new(ProcessSlot {
-            node,
-            operations,
-            next: 0,
-            invoked_ns: 0,
+            client: Client::new(node, operations),
             reported_done: false,
         })));
+        self.deadlines.push(None);
     }
 
     pub(super) fn host_manager(&mut self, node: M, index: usize) {
@@ -106,6 +103,7 @@ impl<M: RuntimeManager> Worker<M> {
             crash_pending: false,
             generation: 0,
         }));
+        self.deadlines.push(None);
     }
 
     pub(super) fn record(&mut self, item: TraceItem) {
@@ -119,6 +117,9 @@ impl<M: RuntimeManager> Worker<M> {
     pub(super) fn run(mut self) -> Finished<M> {
         self.shared.start_barrier.wait();
         self.publish_all();
+        for slot in 0..self.hosted.len() {
+            self.refresh_deadline(slot);
+        }
         loop {
             self.fire_due_timers();
             if self.shared.handling.kill_waits {
@@ -172,102 +173,6 @@ impl<M: RuntimeManager> Worker<M> {
         }
     }
 
-    /// Reads the clock (a tick is a millisecond since the start), and fires every
-    /// timer of a hosted live node that is due.
-    fn fire_due_timers(&mut self) {
-        self.now_ticks = self.shared.now_ns() / 1_000_000;
-        let now_ticks = self.now_ticks;
-        for slot in 0..self.hosted.len() {
-            let fired = match &mut self.hosted[slot] {
-                Hosted::Process(process) => {
-                    process.node.handle_due_timers(now_ticks, &mut self.outbox)
-                }
-                Hosted::Manager(manager) if !manager.down => {
-                    manager.node.handle_due_timers(now_ticks, &mut self.outbox)
-                }
-                Hosted::Manager(_) => 0,
-            };
-            if fired > 0 {
-                self.counts.timer_firings += fired as u64;
-                self.route(slot);
-            }
-        }
-    }
-
-    /// When the earliest timer of a hosted live node is due, if any is set.
-    fn next_deadline(&self) -> Option<Instant> {
-        let deadlines = self.hosted.iter().filter_map(|hosted| match hosted {
-            Hosted::Process(process) => process.node.next_deadline().map(|d| d.at_ticks),
-            Hosted::Manager(manager) if !manager.down => {
-                manager.node.next_deadline().map(|d| d.at_ticks)
-            }
-            Hosted::Manager(_) => None,
-        });
-        let start = *self.shared.start.get().expect("started");
-        deadlines
-            .min()
-            .map(|ticks| start + Duration::from_millis(ticks))
-    }
-
-    /// Starts the next operation of every idle process whose turn has come; returns
-    /// whether a process waits for an earlier request's fault to be injected.
-    fn start_operations(&mut self) -> bool {
-        let mut waiting = false;
-        for slot in 0..self.hosted.len() {
-            while let Hosted::Process(process) = &mut self.hosted[slot] {
-                if !process.node.is_idle() {
-                    break;
-                }
-                let Some(&(request_number, operation)) = process.operations.get(process.next)
-                else {
-                    break;
-                };
-                if !self.shared.faults_ready(request_number) {
-                    waiting = true;
-                    break;
-                }
-                process.next += 1;
-                let events = self.shared.inject_faults_at(request_number);
-                process.invoked_ns = self.shared.now_ns();
-                let now_ticks = process.invoked_ns / 1_000_000;
-                process
-                    .node
-                    .start(operation, now_ticks, &mut self.outbox)
-                    .expect("workload operations name existing pages and start idle");
-                for event in events {
-                    self.record(TraceItem::Event(event));
-                }
-                self.route(slot);
-            }
-            self.report_done(slot);
-        }
-        waiting
-    }
-
-    fn can_start_more(&self) -> bool {
-        !self.local.is_empty()
-            || self.hosted.iter().any(|hosted| match hosted {
-                Hosted::Process(process) => {
-                    process.node.is_idle()
-                        && process
-                            .operations
-                            .get(process.next)
-                            .is_some_and(|&(number, _)| self.shared.faults_ready(number))
-                }
-                Hosted::Manager(_) => false,
-            })
-    }
-
-    fn report_done(&mut self, slot: usize) {
-        if let Hosted::Process(process) = &mut self.hosted[slot] {
-            let finished = process.node.is_idle() && process.next == process.operations.len();
-            if finished && !process.reported_done {
-                process.reported_done = true;
-                let _ = self.done.send(process.node.id());
-            }
-        }
-    }
-
     fn drain_local(&mut self) {
         while let Some(envelope) = self.local.pop_front() {
             self.deliver(envelope);
@@ -310,9 +215,8 @@ impl<M: RuntimeManager> Worker<M> {
         let now_ticks = self.now_ticks;
         match &mut self.hosted[slot] {
             Hosted::Process(process) => {
-                process
-                    .node
-                    .handle_message(envelope, now_ticks, &mut self.outbox)
+                let node = &mut process.client.process;
+                node.handle_message(envelope, now_ticks, &mut self.outbox)
             }
             Hosted::Manager(manager) => {
                 manager
@@ -328,7 +232,7 @@ impl<M: RuntimeManager> Worker<M> {
 
     /// Sends the outbox's messages (locally when this worker hosts the receiver) and
     /// records the completions and events of the node in `slot`.
-    fn route(&mut self, slot: usize) {
+    pub(super) fn route(&mut self, slot: usize) {
         for envelope in self.outbox.messages.drain(..) {
             if self.slot_of[envelope.to.index()].is_some() {
                 self.local.push_back(envelope);
@@ -337,26 +241,11 @@ impl<M: RuntimeManager> Worker<M> {
                 let _ = self.shared.senders[envelope.to.index()].send(Input::Deliver(envelope));
             }
         }
-        let completed = self.outbox.completions.len();
-        if completed > 0 {
-            let invoked_ns = match &self.hosted[slot] {
-                Hosted::Process(process) => process.invoked_ns,
-                Hosted::Manager(_) => 0,
-            };
-            let complete_ns = self.shared.now_ns();
-            for completion in self.outbox.completions.drain(..) {
-                if completion.fault.is_none() {
-                    self.counts.local_hits += 1;
-                }
-                if self.shared.options.record_history {
-                    let entry = HistoryEntry::of(&completion, invoked_ns, complete_ns);
-                    self.history.push(entry);
-                }
-            }
-            self.shared
-                .completed
-                .fetch_add(completed as u64, Ordering::Relaxed);
-            self.report_done(slot);
+        if !self.outbox.completions.is_empty() {
+            let mut completions = std::mem::take(&mut self.outbox.completions);
+            self.record_completions(slot, &completions);
+            completions.clear();
+            self.outbox.completions = completions; // keeps its capacity
         }
         let events = std::mem::take(&mut self.outbox.events);
         for &event in &events {
@@ -364,6 +253,7 @@ impl<M: RuntimeManager> Worker<M> {
         }
         self.outbox.events = events;
         self.outbox.events.clear();
+        self.refresh_deadline(slot);
     }
 
     fn finish(self) -> Finished<M> {

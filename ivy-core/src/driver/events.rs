@@ -1,12 +1,11 @@
-//! What the runtime records besides messages: fault events and role changes, and the
-//! failover clocks that measure crash-to-service time.
+//! The rows of a run's trace besides messages: faults a driver injected, and the
+//! managers' changes of role.
 
-use super::faults::KillRole;
-use ivy_core::{NodeEvent, NodeId, TraceRecord, View};
+use super::schedule::KillRole;
+use crate::protocol::ids::NodeId;
+use crate::protocol::node::NodeEvent;
+use crate::protocol::trace::TraceRecord;
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use std::time::Duration;
 
 /// One row of the trace: a handled message, or an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -90,63 +89,5 @@ fn describe_node_event(event: NodeEvent) -> String {
         NodeEvent::HandedOver { manager, view } => {
             format!("cm {manager} hands the primary role back for {view}")
         }
-    }
-}
-
-/// Measures each crash of a primary to the first request the next primary serves.
-#[derive(Debug, Default)]
-pub struct FailoverClocks {
-    clocks: Mutex<Vec<FailoverClock>>,
-    running: AtomicUsize,
-}
-
-#[derive(Debug)]
-struct FailoverClock {
-    crashed_ns: u64,
-    crashed_view: View,
-    served_ns: Option<u64>,
-}
-
-impl FailoverClocks {
-    /// Starts a clock: the primary of `view` crashed at `crashed_ns`.
-    pub fn start(&self, crashed_ns: u64, view: View) {
-        let mut clocks = self.clocks.lock().expect("no panics while locked");
-        clocks.push(FailoverClock {
-            crashed_ns,
-            crashed_view: view,
-            served_ns: None,
-        });
-        self.running.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// The primary of `view` completed a request at `now_ns`: stops every clock of
-    /// an older view's crash.
-    pub fn served(&self, view: View, now_ns: u64) {
-        let mut clocks = self.clocks.lock().expect("no panics while locked");
-        for clock in clocks.iter_mut() {
-            if clock.served_ns.is_none() && clock.crashed_view < view {
-                clock.served_ns = Some(now_ns);
-                self.running.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-    }
-
-    /// Whether a clock is running (so the fast path can skip the lock).
-    pub fn any_running(&self) -> bool {
-        self.running.load(Ordering::Relaxed) > 0
-    }
-
-    /// Every failover time measured, in crash order; `None` where no request was
-    /// served after the crash.
-    pub fn durations(&self) -> Vec<Option<Duration>> {
-        let clocks = self.clocks.lock().expect("no panics while locked");
-        clocks
-            .iter()
-            .map(|clock| {
-                clock
-                    .served_ns
-                    .map(|served| Duration::from_nanos(served.saturating_sub(clock.crashed_ns)))
-            })
-            .collect()
     }
 }
