@@ -20,10 +20,7 @@ impl System {
         let config = SystemConfig::new(processes, pages, 4096).unwrap();
         let options = ProcessOptions::single_manager(&config);
         System {
-            processes: config
-                .process_ids()
-                .map(|id| Process::new(id, &config, options.clone()))
-                .collect(),
+            processes: Process::all(&config, &options),
             manager: CentralManager::new(&config),
             queue: VecDeque::new(),
             outbox: Outbox::new(),

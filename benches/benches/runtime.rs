@@ -56,9 +56,8 @@ fn read_fault_latency(criterion: &mut Criterion) {
 /// Runs `faults` uncontended read faults one after another and returns their time.
 fn one_at_a_time(faults: u64) -> Duration {
     use ivy_basic::CentralManager;
-    use ivy_cli::run::initial_processes;
     use ivy_cli::runtime;
-    use ivy_core::{Operation, PageId, ProcessOptions, SystemConfig, Workload};
+    use ivy_core::{Operation, PageId, Process, ProcessOptions, SystemConfig, Workload};
     let config = SystemConfig::new(2, 2 * faults as u32, 4096).expect("a valid size");
     let reads = (0..faults)
         .map(|index| Operation::Read {
@@ -66,7 +65,7 @@ fn one_at_a_time(faults: u64) -> Duration {
         })
         .collect();
     let workload = Workload::from_lists(vec![Vec::new(), reads]);
-    let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
+    let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
     let options = ivy_benches::unrecorded_options();
     let manager = CentralManager::new(&config);
     let outcome = runtime::run(processes, vec![manager], workload, options).expect("completes");

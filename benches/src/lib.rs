@@ -3,10 +3,9 @@
 //! `bench-report` turns criterion's results into the tables of `BENCHMARKS.md`.
 
 use ivy_basic::CentralManager;
-use ivy_cli::run::initial_processes;
 use ivy_cli::runtime::{self, FaultAction, RunOutcome, RuntimeOptions};
 use ivy_core::ManagerNode;
-use ivy_core::{OperationMix, ProcessOptions, SystemConfig, Workload};
+use ivy_core::{OperationMix, Process, ProcessOptions, SystemConfig, Workload};
 use ivy_ft::{FtManager, FtOptions};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -74,15 +73,14 @@ impl Run {
         };
         match system {
             System::Basic => {
-                let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
+                let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
                 let manager = CentralManager::new(&config);
                 summarize(runtime::run(processes, vec![manager], workload, options))
             }
             System::Ft => {
                 options.faults = self.faults.clone();
                 let retry = self.ft.process_retry_ticks();
-                let processes =
-                    initial_processes(&config, ProcessOptions::replicated(&config, retry));
+                let processes = Process::all(&config, &ProcessOptions::replicated(&config, retry));
                 let managers = vec![
                     FtManager::new(&config, config.manager(), self.ft),
                     FtManager::new(&config, config.backup_manager(), self.ft),

@@ -267,36 +267,20 @@ impl PageSerializer {
             view,
             index: transaction.began_at.index,
         };
-        match transaction.kind {
-            OperationKind::Read => {
-                let forward = Message::ReadForward {
+        let awaiting = &transaction.awaiting_invalidation;
+        if transaction.kind == OperationKind::Write && !awaiting.is_empty() {
+            for holder in awaiting.iter() {
+                let invalidate = Message::Invalidate {
                     page,
                     request,
                     version,
                     stamp,
                 };
-                out.send(from, transaction.owner, view, forward);
+                out.send(from, holder, view, invalidate);
             }
-            OperationKind::Write if transaction.awaiting_invalidation.is_empty() => {
-                let forward = Message::WriteForward {
-                    page,
-                    request,
-                    version,
-                    stamp,
-                };
-                out.send(from, transaction.owner, view, forward);
-            }
-            OperationKind::Write => {
-                for holder in transaction.awaiting_invalidation.iter() {
-                    let invalidate = Message::Invalidate {
-                        page,
-                        request,
-                        version,
-                        stamp,
-                    };
-                    out.send(from, holder, view, invalidate);
-                }
-            }
+        } else {
+            let forward = Message::forward(transaction.kind, page, request, version, stamp);
+            out.send(from, transaction.owner, view, forward);
         }
         true
     }

@@ -73,11 +73,7 @@ impl Model for BasicIvy {
     fn init_states(&self) -> Vec<State> {
         let options = ProcessOptions::single_manager(&self.config);
         vec![State {
-            processes: self
-                .config
-                .process_ids()
-                .map(|id| Process::new(id, &self.config, options.clone()))
-                .collect(),
+            processes: Process::all(&self.config, &options),
             manager: CentralManager::new(&self.config),
             in_flight: InFlight::new(Reordering::Any),
             started: vec![0; self.workload.len()],

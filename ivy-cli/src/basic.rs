@@ -3,17 +3,17 @@
 use crate::args::RunArgs;
 use crate::error::CliError;
 use crate::readout::Table;
-use crate::run::{initial_processes, prepare, runtime_options, Ending};
+use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime;
 use ivy_basic::CentralManager;
-use ivy_core::{DirectoryView, ProcessOptions};
+use ivy_core::{DirectoryView, Process, ProcessOptions};
 use std::io::Write;
 
 /// Runs the basic system as `args` asks and prints its output to `out`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (prepared, workload) = prepare(args)?;
     let config = prepared.config;
-    let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
+    let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
     let manager = CentralManager::new(&config);
     let tables = vec![Table::manager("cm", manager.directory())];
     prepared.write_initial(out, tables, &processes)?;

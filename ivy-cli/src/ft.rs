@@ -6,10 +6,10 @@
 use crate::args::FtArgs;
 use crate::error::CliError;
 use crate::readout::Table;
-use crate::run::{initial_processes, prepare, runtime_options, Ending};
+use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime::{self, FaultAction, FaultHandling};
 use ivy_basic::PageSerializer;
-use ivy_core::{DirectoryView, ManagerNode, Node, ProcessOptions};
+use ivy_core::{DirectoryView, ManagerNode, Node, Process, ProcessOptions};
 use ivy_ft::{FtManager, FtOptions, RoleKind};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -22,7 +22,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let config = prepared.config;
     let ft_options = FtOptions::with_timing(args.heartbeat_ms, args.timeout_ms);
     let retry_ticks = ft_options.process_retry_ticks();
-    let processes = initial_processes(&config, ProcessOptions::replicated(&config, retry_ticks));
+    let processes = Process::all(&config, &ProcessOptions::replicated(&config, retry_ticks));
     let managers = vec![
         FtManager::new(&config, config.manager(), ft_options),
         FtManager::new(&config, config.backup_manager(), ft_options),

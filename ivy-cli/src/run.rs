@@ -10,9 +10,7 @@ use crate::output::{write_summary, write_trace, Summary};
 use crate::readout::{write_readout, Table};
 use crate::runtime::{RunOutcome, RuntimeOptions};
 use ivy_core::driver;
-use ivy_core::{
-    DirectoryView, HistoryEntry, OperationKind, Process, ProcessOptions, SystemConfig, Workload,
-};
+use ivy_core::{DirectoryView, HistoryEntry, OperationKind, Process, SystemConfig, Workload};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
@@ -155,14 +153,6 @@ fn check_outcome<M>(
     let states = managers.iter().copied();
     driver::check_outcome(&outcome.processes, states, &outcome.history)
         .map_err(|violation| CliError::Failed(violation.to_string()))
-}
-
-/// Every process in its initial state.
-pub fn initial_processes(config: &SystemConfig, options: ProcessOptions) -> Vec<Process> {
-    config
-        .process_ids()
-        .map(|id| Process::new(id, config, options.clone()))
-        .collect()
 }
 
 /// How long a run may take before it is declared stalled: generous, so that only a

@@ -285,16 +285,7 @@ fn bad_fault_options_are_one_line_and_exit_code_2() {
         "--kill-primary-at 5 --revive-primary-at 5",
     ];
     for args in cases {
-        let output = ivy_ft(args, &[]);
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert!(
-            lines.len() == 1 && !lines[0].trim().is_empty(),
-            "{args:?}: {stderr}"
-        );
-        assert!(output.stdout.is_empty(), "{args:?}");
+        common::assert_usage_error(&ivy_ft(args, &[]), &args);
     }
 }
 

@@ -3,9 +3,8 @@
 //! either runtime mode; a fault-tolerant run's timers do fire (heartbeats).
 
 use ivy_basic::CentralManager;
-use ivy_cli::run::initial_processes;
 use ivy_cli::runtime::{self, RuntimeOptions};
-use ivy_core::{OperationMix, ProcessOptions, SystemConfig, Workload};
+use ivy_core::{OperationMix, Process, ProcessOptions, SystemConfig, Workload};
 use ivy_ft::{FtManager, FtOptions};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -26,7 +25,7 @@ fn options(threads: Option<usize>) -> RuntimeOptions {
 fn a_basic_run_is_never_woken_by_time() {
     let config = SystemConfig::new(4, 8, 64).unwrap();
     for threads in [None, Some(1), Some(2)] {
-        let processes = initial_processes(&config, ProcessOptions::single_manager(&config));
+        let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
         let workload = Workload::generate(&config, 2_000, OperationMix::Mixed, 5);
         let manager = CentralManager::new(&config);
         let outcome = runtime::run(processes, vec![manager], workload, options(threads)).unwrap();
@@ -41,7 +40,7 @@ fn a_fault_tolerant_run_wakes_for_its_timers() {
     let config = SystemConfig::new(3, 4, 64).unwrap();
     let ft = FtOptions::with_timing(1, 5);
     let retry = ProcessOptions::replicated(&config, ft.process_retry_ticks());
-    let processes = initial_processes(&config, retry);
+    let processes = Process::all(&config, &retry);
     let managers = vec![
         FtManager::new(&config, config.manager(), ft),
         FtManager::new(&config, config.backup_manager(), ft),

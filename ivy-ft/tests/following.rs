@@ -144,12 +144,8 @@ fn a_primary_tells_an_older_primary_which_backup_it_replicates_to() {
 fn a_backup_is_settled_only_once_its_primary_names_it() {
     // After handing view 2 over, the former primary follows view 2 but nobody
     // replicates to it yet: not settled. The new primary's heartbeat names it.
-    let mut acting = backup_holding_first_read();
-    take_over_view_1(&mut acting);
     let successor = Incarnation(2);
-    let asked_at = view_1_established_at() + 1;
-    let ask = snapshot_request(successor);
-    deliver(&mut acting, PRIMARY, 1, ask, asked_at);
+    let (mut acting, asked_at) = acting_primary_asked_by(successor);
     let ack = replicate_ack(successor, 1);
     deliver(&mut acting, PRIMARY, 1, ack, asked_at + 1);
     assert_eq!(acting.log_view(), Some(View(2)));

@@ -13,12 +13,7 @@ use ivy_ft::RoleKind;
 fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
     let mut primary = manager(PRIMARY);
     let (sent, _) = deliver(&mut primary, NodeId(1), 0, read_request(1, 1), 0);
-    let replicate = Message::Replicate {
-        incarnation: FIRST,
-        first_index: 1,
-        entries: vec![admit(1, 1)],
-        act: true,
-    };
+    let replicate = replicate_first_read(FIRST, true);
     assert_eq!(sent, vec![(BACKUP, View(0), replicate.clone())]);
     // The backup applies the change, sends the forward in the primary's view, and
     // acknowledges; the primary then has nothing left to send.
@@ -45,12 +40,7 @@ fn the_primary_replicates_and_the_backup_forwards_once_it_holds_the_change() {
 #[test]
 fn a_backup_that_only_stores_sends_no_command() {
     let mut backup = manager(BACKUP);
-    let replicate = Message::Replicate {
-        incarnation: FIRST,
-        first_index: 1,
-        entries: vec![admit(1, 1)],
-        act: false,
-    };
+    let replicate = replicate_first_read(FIRST, false);
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, replicate, 0);
     assert_eq!(sent, vec![(PRIMARY, View(0), replicate_ack(FIRST, 1))]);
 }
@@ -122,13 +112,7 @@ fn a_backup_whose_primary_is_silent_fences_then_finishes_what_it_inherited() {
     // Re-driven in view 1: the stamp names the view sent in and the entry that began
     // the transaction (view 1's log holds it, from view 0's).
     assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1, stamp(1, 1)))]);
-    assert_eq!(
-        events,
-        vec![NodeEvent::Promoted {
-            manager: BACKUP,
-            view: View(1)
-        }]
-    );
+    assert_eq!(events, backup_promoted_to_view_1());
     assert_eq!(backup.role(), RoleKind::Primary);
 }
 
@@ -264,12 +248,7 @@ fn entries_survive_a_lost_second_snapshot() {
     deliver(&mut primary, BACKUP, 0, ack.clone(), acked_at);
     let resent_at = acked_at + heartbeat_interval();
     let (sent, _) = tick(&mut primary, resent_at);
-    let resent = Message::Replicate {
-        incarnation: restarted,
-        first_index: 1,
-        entries: vec![admit(1, 1)],
-        act: true,
-    };
+    let resent = replicate_first_read(restarted, true);
     assert_eq!(sent, vec![(BACKUP, View(0), resent.clone())]);
     let (sent, _) = deliver(&mut backup, PRIMARY, 0, resent, resent_at + 1);
     assert!(sent.contains(&(NodeId(0), View(0), forward(1, 1, stamp(0, 1)))));
@@ -288,15 +267,7 @@ fn a_fencing_manager_keeps_at_most_four_process_messages_per_process() {
         let read = read_request(2, sequence);
         deliver(&mut backup, NodeId(2), 1, read, requested_at);
     }
-    for process in 0..3 {
-        deliver(
-            &mut backup,
-            NodeId(process),
-            1,
-            promise(Viewstamp::ZERO),
-            requested_at + 1,
-        );
-    }
+    promise_nothing_obeyed(&mut backup, 0..3, requested_at + 1);
     assert_eq!(backup.role(), RoleKind::Primary);
     let reach = backup.reach().expect("state");
     let snapshot = backup.serializer().expect("state").snapshot(reach);

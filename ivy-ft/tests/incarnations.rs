@@ -187,27 +187,13 @@ fn a_request_that_arrives_while_fencing_is_handled_once_the_view_is_established(
     let (sent, _) = deliver(&mut backup, NodeId(1), 1, read_request(1, 1), requested_at);
     assert!(sent.is_empty(), "{sent:?}");
     assert_eq!(backup.reach().map(|r| r.stamp), Some(Viewstamp::ZERO));
-    for process in 0..2 {
-        deliver(
-            &mut backup,
-            NodeId(process),
-            1,
-            promise(Viewstamp::ZERO),
-            requested_at + 1,
-        );
-    }
+    promise_nothing_obeyed(&mut backup, 0..2, requested_at + 1);
     let last_promise = promise(Viewstamp::ZERO);
     let (sent, events) = deliver(&mut backup, NodeId(2), 1, last_promise, requested_at + 2);
     // Established: the request becomes entry 1 of view 1 and, with no backup to
     // wait for, its forward goes out at once.
     assert_eq!(sent, vec![(NodeId(0), View(1), forward(1, 1, stamp(1, 1)))]);
-    assert_eq!(
-        events,
-        vec![NodeEvent::Promoted {
-            manager: BACKUP,
-            view: View(1)
-        }]
-    );
+    assert_eq!(events, backup_promoted_to_view_1());
     assert_eq!(backup.reach().map(|r| r.stamp), Some(stamp(1, 1)));
     assert_eq!(
         backup.settled_view(),
@@ -221,12 +207,8 @@ fn a_log_claimed_at_hand_over_does_not_cover_another_life_of_the_successor() {
     // The backup holds entry 1 and leads view 1; the original primary's third life
     // (incarnation 2) rejoins and catches up, and the backup hands view 2 over to
     // it, claiming its own log begins view 2 as incarnation 2 will lead it.
-    let mut acting = backup_holding_first_read();
-    take_over_view_1(&mut acting);
     let successor = Incarnation(2);
-    let asked_at = view_1_established_at() + 1;
-    let ask = snapshot_request(successor);
-    deliver(&mut acting, PRIMARY, 1, ask, asked_at);
+    let (mut acting, asked_at) = acting_primary_asked_by(successor);
     let handed_over_at = asked_at + 1;
     let ack = replicate_ack(successor, 1);
     let (sent, events) = deliver(&mut acting, PRIMARY, 1, ack, handed_over_at);

@@ -132,11 +132,7 @@ impl Model for FtIvy {
         let options = ProcessOptions::replicated(&self.config, self.timing.process_retry_ticks());
         let ft = self.timing;
         vec![State {
-            processes: self
-                .config
-                .process_ids()
-                .map(|id| Process::new(id, &self.config, options.clone()))
-                .collect(),
+            processes: Process::all(&self.config, &options),
             managers: vec![
                 FtManager::new(&self.config, self.config.manager(), ft),
                 FtManager::new(&self.config, self.config.backup_manager(), ft),

@@ -68,3 +68,17 @@ pub fn table_rows<'a>(lines: &[&'a str], at: &mut usize, header: &[&str]) -> Vec
     }
     rows
 }
+
+/// Checks that a run given `args` failed as a usage error should: exit code 2, one
+/// non-empty line on standard error and no panic, nothing on standard output.
+pub fn assert_usage_error(output: &std::process::Output, args: &dyn std::fmt::Debug) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines.len() == 1 && !lines[0].trim().is_empty(),
+        "{args:?}: {stderr}"
+    );
+    assert!(output.stdout.is_empty(), "{args:?}");
+}

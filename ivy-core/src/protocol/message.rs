@@ -10,10 +10,9 @@
 //! managers. The view they are about is the envelope's.
 
 use crate::protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
+use crate::protocol::operation::OperationKind;
 use crate::protocol::page::PageBuffer;
 use crate::replication::{LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
-use serde::Serialize;
-use std::fmt;
 
 /// One message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -195,106 +194,51 @@ pub enum Message {
     },
 }
 
-/// The type of a message, without its fields: what the trace prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[allow(missing_docs)] // each kind is documented on its `Message` variant
-pub enum MessageKind {
-    ReadRequest,
-    ReadForward,
-    ReadPage,
-    ReadConfirmation,
-    WriteRequest,
-    Invalidate,
-    InvalidateConfirmation,
-    WriteForward,
-    WritePage,
-    WriteConfirmation,
-    NewView,
-    ViewPromise,
-    Replicate,
-    ReplicateAck,
-    Heartbeat,
-    HeartbeatAck,
-    SnapshotRequest,
-    Snapshot,
-    HandOver,
-}
-
-impl MessageKind {
-    /// The ten kinds of the central-manager protocol, in protocol order.
-    pub const PROTOCOL: [MessageKind; 10] = [
-        MessageKind::ReadRequest,
-        MessageKind::ReadForward,
-        MessageKind::ReadPage,
-        MessageKind::ReadConfirmation,
-        MessageKind::WriteRequest,
-        MessageKind::Invalidate,
-        MessageKind::InvalidateConfirmation,
-        MessageKind::WriteForward,
-        MessageKind::WritePage,
-        MessageKind::WriteConfirmation,
-    ];
-
-    /// The name the trace prints.
-    pub fn name(self) -> &'static str {
-        match self {
-            MessageKind::ReadRequest => "ReadRequest",
-            MessageKind::ReadForward => "ReadForward",
-            MessageKind::ReadPage => "ReadPage",
-            MessageKind::ReadConfirmation => "ReadConfirmation",
-            MessageKind::WriteRequest => "WriteRequest",
-            MessageKind::Invalidate => "Invalidate",
-            MessageKind::InvalidateConfirmation => "InvalidateConfirmation",
-            MessageKind::WriteForward => "WriteForward",
-            MessageKind::WritePage => "WritePage",
-            MessageKind::WriteConfirmation => "WriteConfirmation",
-            MessageKind::NewView => "NewView",
-            MessageKind::ViewPromise => "ViewPromise",
-            MessageKind::Replicate => "Replicate",
-            MessageKind::ReplicateAck => "ReplicateAck",
-            MessageKind::Heartbeat => "Heartbeat",
-            MessageKind::HeartbeatAck => "HeartbeatAck",
-            MessageKind::SnapshotRequest => "SnapshotRequest",
-            MessageKind::Snapshot => "Snapshot",
-            MessageKind::HandOver => "HandOver",
+impl Message {
+    /// A process's confirmation to the manager that its `kind` fault on `page`,
+    /// `request`, was granted at `version`.
+    pub fn confirmation(
+        kind: OperationKind,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+    ) -> Message {
+        match kind {
+            OperationKind::Read => Message::ReadConfirmation {
+                page,
+                request,
+                version,
+            },
+            OperationKind::Write => Message::WriteConfirmation {
+                page,
+                request,
+                version,
+            },
         }
     }
 
-    /// Whether the kind is a liveness signal, which traces leave out unless asked.
-    pub fn is_heartbeat(self) -> bool {
-        matches!(self, MessageKind::Heartbeat | MessageKind::HeartbeatAck)
-    }
-}
-
-impl fmt::Display for MessageKind {
-    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.pad(self.name())
-    }
-}
-
-impl Message {
-    /// The message's type.
-    pub fn kind(&self) -> MessageKind {
-        match self {
-            Message::ReadRequest { .. } => MessageKind::ReadRequest,
-            Message::ReadForward { .. } => MessageKind::ReadForward,
-            Message::ReadPage { .. } => MessageKind::ReadPage,
-            Message::ReadConfirmation { .. } => MessageKind::ReadConfirmation,
-            Message::WriteRequest { .. } => MessageKind::WriteRequest,
-            Message::Invalidate { .. } => MessageKind::Invalidate,
-            Message::InvalidateConfirmation { .. } => MessageKind::InvalidateConfirmation,
-            Message::WriteForward { .. } => MessageKind::WriteForward,
-            Message::WritePage { .. } => MessageKind::WritePage,
-            Message::WriteConfirmation { .. } => MessageKind::WriteConfirmation,
-            Message::NewView { .. } => MessageKind::NewView,
-            Message::ViewPromise { .. } => MessageKind::ViewPromise,
-            Message::Replicate { .. } => MessageKind::Replicate,
-            Message::ReplicateAck { .. } => MessageKind::ReplicateAck,
-            Message::Heartbeat { .. } => MessageKind::Heartbeat,
-            Message::HeartbeatAck { .. } => MessageKind::HeartbeatAck,
-            Message::SnapshotRequest { .. } => MessageKind::SnapshotRequest,
-            Message::Snapshot { .. } => MessageKind::Snapshot,
-            Message::HandOver { .. } => MessageKind::HandOver,
+    /// The manager's forward to the owner of `page` for the `kind` fault `request`
+    /// of transaction version `version`, begun by the log entry at `stamp`.
+    pub fn forward(
+        kind: OperationKind,
+        page: PageId,
+        request: RequestId,
+        version: PageVersion,
+        stamp: Viewstamp,
+    ) -> Message {
+        match kind {
+            OperationKind::Read => Message::ReadForward {
+                page,
+                request,
+                version,
+                stamp,
+            },
+            OperationKind::Write => Message::WriteForward {
+                page,
+                request,
+                version,
+                stamp,
+            },
         }
     }
 

@@ -11,6 +11,7 @@ pub mod directory;
 pub mod ids;
 pub mod manager;
 pub mod message;
+pub mod message_kind;
 pub mod node;
 pub mod operation;
 pub mod page;

@@ -1,7 +1,8 @@
 //! What drivers record of a run: one record per message handled, in handling order.
 
 use crate::protocol::ids::{NodeId, PageId, View};
-use crate::protocol::message::{Envelope, MessageKind};
+use crate::protocol::message::Envelope;
+use crate::protocol::message_kind::MessageKind;
 use serde::Serialize;
 
 /// One handled message, as the trace prints it.

@@ -85,14 +85,7 @@ impl<M: ManagerNode> Simulation<M> {
     ) -> Result<bool, SimulationError> {
         let found = (0..self.in_flight.len())
             .find(|&i| self.can_deliver(&self.in_flight[i]) && matches(&self.in_flight[i]));
-        let Some(position) = found else {
-            return Ok(false);
-        };
-        self.begin_hand_step()?;
-        let envelope = self.in_flight.remove(position);
-        let touched = self.arrive(envelope, false);
-        self.end_hand_step(touched)?;
-        Ok(true)
+        self.deliver_found(found)
     }
 
     /// Delivers the newest message in flight that can arrive, ahead of every older
@@ -101,7 +94,12 @@ impl<M: ManagerNode> Simulation<M> {
         let found = (0..self.in_flight.len())
             .rev()
             .find(|&i| self.can_deliver(&self.in_flight[i]));
-        let Some(position) = found else {
+        self.deliver_found(found)
+    }
+
+    /// Delivers the message in flight at `position`, if one was found.
+    fn deliver_found(&mut self, position: Option<usize>) -> Result<bool, SimulationError> {
+        let Some(position) = position else {
             return Ok(false);
         };
         self.begin_hand_step()?;

@@ -121,10 +121,7 @@ impl<M: ManagerNode> Simulation<M> {
             Some(ticks) => ProcessOptions::replicated(config, ticks),
         };
         assert_eq!(managers.len(), process_options.managers.len());
-        let processes: Vec<Process> = config
-            .process_ids()
-            .map(|id| Process::new(id, config, process_options.clone()))
-            .collect();
+        let processes = Process::all(config, &process_options);
         let remaining: Vec<_> = workload
             .into_lists()
             .into_iter()

@@ -12,6 +12,7 @@ use ivy_core::{
     Outbox, PageId, PageVersion, RequestId, SystemConfig, View, Viewstamp,
 };
 use ivy_ft::{FtManager, FtOptions, RoleKind};
+use std::ops::Range;
 
 pub const PRIMARY: NodeId = NodeId(3);
 pub const BACKUP: NodeId = NodeId(4);
@@ -150,18 +151,38 @@ pub fn first_life(stamp: Viewstamp) -> LogPosition {
     }
 }
 
+/// The replication of the primary's first entry (process 1's read admitted) to
+/// backup incarnation `to`, which acts on it if `act`.
+pub fn replicate_first_read(to: Incarnation, act: bool) -> Message {
+    Message::Replicate {
+        incarnation: to,
+        first_index: 1,
+        entries: vec![admit(1, 1)],
+        act,
+    }
+}
+
 /// The backup once it applied the primary's first entry (process 1's read admitted),
 /// without acting on it, at tick 0.
 pub fn backup_holding_first_read() -> FtManager {
     let mut backup = manager(BACKUP);
-    let replicate = Message::Replicate {
-        incarnation: FIRST,
-        first_index: 1,
-        entries: vec![admit(1, 1)],
-        act: false,
-    };
-    deliver(&mut backup, PRIMARY, 0, replicate, 0);
+    deliver(
+        &mut backup,
+        PRIMARY,
+        0,
+        replicate_first_read(FIRST, false),
+        0,
+    );
     backup
+}
+
+/// Each of `processes` promises view 1 to `manager` at `at`, reporting nothing
+/// obeyed.
+pub fn promise_nothing_obeyed(manager: &mut FtManager, processes: Range<u32>, at: u64) {
+    for process in processes {
+        let nothing_obeyed = promise(Viewstamp::ZERO);
+        deliver(manager, NodeId(process), 1, nothing_obeyed, at);
+    }
 }
 
 /// A primary's heartbeat, naming the backup incarnation it replicates to.
@@ -225,12 +246,16 @@ fn drain(out: Outbox) -> Sent {
 /// `view_1_established_at()`.
 pub fn take_over_view_1(backup: &mut FtManager) {
     tick(backup, silent_at());
-    let promised_at = view_1_established_at();
-    for process in 0..3 {
-        let nothing_obeyed = promise(Viewstamp::ZERO);
-        deliver(backup, NodeId(process), 1, nothing_obeyed, promised_at);
-    }
+    promise_nothing_obeyed(backup, 0..3, view_1_established_at());
     assert_eq!(backup.role(), RoleKind::Primary);
+}
+
+/// What the backup reports once it establishes view 1.
+pub fn backup_promoted_to_view_1() -> Vec<NodeEvent> {
+    vec![NodeEvent::Promoted {
+        manager: BACKUP,
+        view: View(1),
+    }]
 }
 
 /// The backup after its primary went silent: it leads view 1 (see
@@ -239,4 +264,17 @@ pub fn backup_leading_view_1() -> FtManager {
     let mut backup = manager(BACKUP);
     take_over_view_1(&mut backup);
     backup
+}
+
+/// The backup holding process 1's read, leading view 1 (see `take_over_view_1`),
+/// once `successor` (a later life of the original primary) asked it for a
+/// snapshot; returns it and the tick of the request. The successor's
+/// acknowledgement of entry 1, delivered next, makes it hand view 2 over.
+pub fn acting_primary_asked_by(successor: Incarnation) -> (FtManager, u64) {
+    let mut acting = backup_holding_first_read();
+    take_over_view_1(&mut acting);
+    let asked_at = view_1_established_at() + 1;
+    let ask = snapshot_request(successor);
+    deliver(&mut acting, PRIMARY, 1, ask, asked_at);
+    (acting, asked_at)
 }

@@ -4,7 +4,7 @@ use super::{PageEntry, Process};
 use crate::protocol::ids::{PageId, PageVersion, RequestId};
 use crate::protocol::message::Message;
 use crate::protocol::node::Outbox;
-use crate::protocol::operation::Operation;
+use crate::protocol::operation::{Operation, OperationKind};
 use crate::protocol::page::{Access, PageBuffer};
 use std::collections::BTreeMap;
 
@@ -87,24 +87,17 @@ impl Process {
         data: PageBuffer,
         out: &mut Outbox,
     ) {
-        if self.is_pending(request, page) {
+        let pending = self.is_pending(request, page);
+        if pending {
             let entry = &mut self.pages[page.index()];
             advance(entry, &mut self.handoffs, page, version);
             let value = data.value();
             entry.access = Access::Read;
             entry.data = Some(data);
             self.complete(value, out);
-        } else if !self.has_completed(request) {
-            return; // not our fault: a malformed message changes nothing
         }
-        self.reply_to_manager(
-            Message::ReadConfirmation {
-                page,
-                request,
-                version,
-            },
-            out,
-        );
+        let confirmation = Message::confirmation(OperationKind::Read, page, request, version);
+        self.confirm_if_ours(pending, request, confirmation, out);
     }
 
     /// A copy holder drops its copy and confirms.
@@ -207,7 +200,8 @@ impl Process {
         data: Option<PageBuffer>,
         out: &mut Outbox,
     ) {
-        if self.is_pending(request, page) {
+        let pending = self.is_pending(request, page);
+        if pending {
             let entry = &mut self.pages[page.index()];
             if data.is_none() && !entry.is_owner {
                 return; // malformed: only the owner is granted an upgrade in place
@@ -219,17 +213,25 @@ impl Process {
                 entry.data = data;
             }
             self.complete_write(page, out);
-        } else if !self.has_completed(request) {
-            return; // not our fault: a malformed message changes nothing
         }
-        self.reply_to_manager(
-            Message::WriteConfirmation {
-                page,
-                request,
-                version,
-            },
-            out,
-        );
+        let confirmation = Message::confirmation(OperationKind::Write, page, request, version);
+        self.confirm_if_ours(pending, request, confirmation, out);
+    }
+
+    /// Confirms a grant to the manager if it answered this process's fault: the one
+    /// pending (`was_pending`), or one completed before (the confirmation was lost
+    /// and the grant resent). A grant for a fault that is not ours (a malformed
+    /// message) changes nothing.
+    fn confirm_if_ours(
+        &mut self,
+        was_pending: bool,
+        request: RequestId,
+        confirmation: Message,
+        out: &mut Outbox,
+    ) {
+        if was_pending || self.has_completed(request) {
+            self.reply_to_manager(confirmation, out);
+        }
     }
 
     /// Stores the pending write's value, now that this process owns the page with

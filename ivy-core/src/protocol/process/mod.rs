@@ -114,6 +114,12 @@ pub struct Process {
 }
 
 impl Process {
+    /// Every process of the system of `config`, in id order, in its initial state.
+    pub fn all(config: &SystemConfig, options: &ProcessOptions) -> Vec<Process> {
+        let new = |id| Process::new(id, config, options.clone());
+        config.process_ids().map(new).collect()
+    }
+
     /// Process `id` in its initial state: owner with ReadWrite of the pages
     /// `p` with `p % processes == id`, Nil elsewhere.
     pub fn new(id: NodeId, config: &SystemConfig, options: ProcessOptions) -> Process {
