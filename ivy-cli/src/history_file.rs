@@ -1,6 +1,7 @@
-//! The `--history` file, replaced only by a complete history: the run writes a
-//! temporary file beside it and renames it over the target at the end, so a run that
-//! stalls, fails or is interrupted never leaves an existing file truncated.
+//! The `--history` file, replaced only by a complete history: at the end of the run
+//! the history goes to a temporary file beside it, renamed over the target, so a run
+//! that stalls, fails or is interrupted never leaves an existing file truncated, and
+//! leaves no temporary file behind (none exists while the run is under way).
 
 use crate::output::write_history;
 use ivy_core::HistoryEntry;
@@ -8,16 +9,16 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// A history file being prepared: a temporary file beside the target.
+/// A history file to write at the end of a run, through a temporary file beside it.
 pub struct HistoryFile {
     target: PathBuf,
     temporary: PathBuf,
-    file: Option<File>,
 }
 
 impl HistoryFile {
-    /// Creates the temporary file beside `target` (so a bad directory fails before
-    /// the run starts); the target itself is untouched until [`HistoryFile::commit`].
+    /// Checks that a file can be created beside `target` (so a bad directory fails
+    /// before the run starts), and leaves nothing there: an interrupted run leaves no
+    /// trace. The target itself is untouched until [`HistoryFile::commit`].
     pub fn create(target: &Path) -> Result<HistoryFile, String> {
         let shown = target.display();
         let name = target
@@ -26,38 +27,40 @@ impl HistoryFile {
         let mut temporary_name = std::ffi::OsString::from(".");
         temporary_name.push(name);
         temporary_name.push(format!(".{}.tmp", std::process::id()));
-        let temporary = target.with_file_name(temporary_name);
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temporary)
-            .map_err(|error| format!("cannot write history file {shown}: {error}"))?;
-        Ok(HistoryFile {
+        let history = HistoryFile {
             target: target.to_path_buf(),
-            temporary,
-            file: Some(file),
+            temporary: target.with_file_name(temporary_name),
+        };
+        history
+            .open_temporary()
+            .map_err(|error| format!("cannot write history file {shown}: {error}"))?;
+        fs::remove_file(&history.temporary)
+            .map_err(|error| format!("cannot write history file {shown}: {error}"))?;
+        Ok(history)
+    }
+
+    /// Writes `history` to the temporary file and moves it over the target; on
+    /// failure the temporary file is removed and the target left as it was.
+    pub fn commit(self, history: &[HistoryEntry]) -> Result<(), String> {
+        let shown = self.target.display().to_string();
+        let written = self.open_temporary().and_then(|file| {
+            let mut writer = BufWriter::new(file);
+            write_history(&mut writer, history)?;
+            writer.flush()?;
+            writer.get_ref().sync_data()?;
+            fs::rename(&self.temporary, &self.target)
+        });
+        written.map_err(|error| {
+            let _ = fs::remove_file(&self.temporary);
+            format!("cannot write history file {shown}: {error}")
         })
     }
 
-    /// Writes `history` and moves it over the target.
-    pub fn commit(mut self, history: &[HistoryEntry]) -> Result<(), String> {
-        let shown = self.target.display().to_string();
-        let file = self.file.take().expect("a history file commits once");
-        let mut writer = BufWriter::new(file);
-        write_history(&mut writer, history)
-            .and_then(|()| writer.flush())
-            .and_then(|()| writer.get_ref().sync_data())
-            .and_then(|()| fs::rename(&self.temporary, &self.target))
-            .map_err(|error| format!("cannot write history file {shown}: {error}"))
-    }
-}
-
-impl Drop for HistoryFile {
-    /// Removes the temporary file unless it became the target.
-    fn drop(&mut self) {
-        if self.file.is_some() {
-            let _ = fs::remove_file(&self.temporary);
-        }
+    fn open_temporary(&self) -> std::io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&self.temporary)
     }
 }
 
@@ -107,6 +110,16 @@ mod tests {
         fs::write(&target, "old\n").unwrap();
         drop(HistoryFile::create(&target).unwrap());
         assert_eq!(fs::read_to_string(&target).unwrap(), "old\n");
+        assert_eq!(fs::read_dir(&directory).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn nothing_is_left_beside_the_target_while_the_run_is_under_way() {
+        let directory = directory("under-way");
+        let target = directory.join("h.jsonl");
+        let file = HistoryFile::create(&target).unwrap();
+        assert_eq!(fs::read_dir(&directory).unwrap().count(), 0);
+        file.commit(&[entry()]).unwrap();
         assert_eq!(fs::read_dir(&directory).unwrap().count(), 1);
     }
 

@@ -1,7 +1,7 @@
 //! Output a user can trust: a JSON Lines trace is pure JSON Lines, a Mermaid trace is
 //! one diagram, the summary counts what it says, and the history file and the exit
 //! code survive a reader that goes away, a closed or full standard output, and a
-//! failed run.
+//! failed run or an interrupt.
 
 use serde_json::Value;
 use std::fs;
@@ -222,13 +222,49 @@ fn a_failed_run_leaves_an_existing_history_file_as_it_was() {
     ]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(fs::read_to_string(&path).unwrap(), "an earlier history\n");
+    assert_eq!(leftovers_beside(&path), 0, "no temporary file stays behind");
+    fs::remove_file(&path).unwrap();
+}
+
+/// How many temporary files of the history file `path` lie beside it.
+fn leftovers_beside(path: &std::path::Path) -> usize {
     let directory = path.parent().unwrap();
     let name = path.file_name().unwrap().to_str().unwrap();
-    let leftovers = fs::read_dir(directory)
+    let names = fs::read_dir(directory)
         .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok());
+    names
         .filter(|file| file.starts_with(&format!(".{name}")))
-        .count();
-    assert_eq!(leftovers, 0, "no temporary file stays behind");
+        .count()
+}
+
+#[test]
+fn an_interrupted_run_leaves_the_history_file_as_it_was_and_nothing_beside_it() {
+    let path = history_path("interrupted");
+    fs::write(&path, "an earlier history\n").unwrap();
+    let history = path.to_str().unwrap();
+    let args = [
+        "basic",
+        "--requests",
+        "5000000",
+        "--quiet",
+        "--history",
+        history,
+    ];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ivy"))
+        .args(args)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let interrupt = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "interrupted, not finished: {status:?}");
+    assert_eq!(fs::read_to_string(&path).unwrap(), "an earlier history\n");
+    assert_eq!(leftovers_beside(&path), 0, "no temporary file stays behind");
     fs::remove_file(&path).unwrap();
 }

@@ -117,7 +117,7 @@ impl<M: RuntimeManager> Worker<M> {
             manager: id,
             was_primary,
         }));
-        self.refresh_deadline(slot);
+        self.deadline_may_have_moved(slot);
         self.publish(slot);
     }
 
@@ -134,7 +134,7 @@ impl<M: RuntimeManager> Worker<M> {
             let id = manager.node.id();
             self.record(TraceItem::Event(RunEvent::Revived { manager: id }));
         }
-        self.refresh_deadline(slot);
+        self.deadline_may_have_moved(slot);
         self.publish(slot);
     }
 

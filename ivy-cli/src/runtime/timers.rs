@@ -1,7 +1,8 @@
-//! A worker's timers: each hosted node's next deadline, kept per slot and refreshed
-//! whenever the node handled something (every handler call ends in `route`, and a
-//! crash or revival refreshes its slot), so that neither firing due timers nor
-//! choosing how long to sleep asks every node again on every loop turn.
+//! A worker's timers: each hosted node's next deadline, kept per slot. A slot is
+//! marked stale whenever its node handled something (every handler call ends in
+//! `route`; a crash or revival marks it too), and a stale slot asks its node again at
+//! most once per loop turn, when timers are fired or the worker chooses how long to
+//! sleep; a slot whose node did nothing keeps its answer.
 
 use super::worker::{Hosted, Worker};
 use super::RuntimeManager;
@@ -14,6 +15,7 @@ impl<M: RuntimeManager> Worker<M> {
     pub(super) fn fire_due_timers(&mut self) {
         self.now_ticks = self.shared.now_ns() / 1_000_000;
         let now_ticks = self.now_ticks;
+        self.refresh_stale_deadlines();
         for slot in 0..self.hosted.len() {
             if self.deadlines[slot].is_none_or(|at_ticks| at_ticks > now_ticks) {
                 continue;
@@ -32,21 +34,34 @@ impl<M: RuntimeManager> Worker<M> {
         }
     }
 
-    /// Notes when the node in `slot` next needs to be woken (never, if it is a
-    /// crashed manager).
-    pub(super) fn refresh_deadline(&mut self, slot: usize) {
-        let deadline = match &self.hosted[slot] {
-            Hosted::Process(process) => process.client.process.next_deadline().map(|d| d.at_ticks),
-            Hosted::Manager(manager) if !manager.down => {
-                manager.node.next_deadline().map(|d| d.at_ticks)
+    /// Notes that the node in `slot` may have changed its next deadline.
+    pub(super) fn deadline_may_have_moved(&mut self, slot: usize) {
+        self.stale_deadlines[slot] = true;
+    }
+
+    /// Asks every node whose deadline may have moved when it next needs to be woken
+    /// (never, if it is a crashed manager).
+    fn refresh_stale_deadlines(&mut self) {
+        for slot in 0..self.hosted.len() {
+            if !std::mem::take(&mut self.stale_deadlines[slot]) {
+                continue;
             }
-            Hosted::Manager(_) => None,
-        };
-        self.deadlines[slot] = deadline;
+            self.deadlines[slot] = match &self.hosted[slot] {
+                Hosted::Process(process) => {
+                    let deadline = process.client.process.next_deadline();
+                    deadline.map(|deadline| deadline.at_ticks)
+                }
+                Hosted::Manager(manager) if !manager.down => {
+                    manager.node.next_deadline().map(|d| d.at_ticks)
+                }
+                Hosted::Manager(_) => None,
+            };
+        }
     }
 
     /// When the earliest timer of a hosted live node is due, if any is set.
-    pub(super) fn next_deadline(&self) -> Option<Instant> {
+    pub(super) fn next_deadline(&mut self) -> Option<Instant> {
+        self.refresh_stale_deadlines();
         let earliest = self.deadlines.iter().flatten().min()?;
         let start = *self.shared.start.get().expect("started");
         Some(start + Duration::from_millis(*earliest))

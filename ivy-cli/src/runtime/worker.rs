@@ -51,8 +51,10 @@ pub(super) struct Worker<M> {
     pub(super) hosted: Vec<Hosted<M>>,
     /// For every node id, its slot in `hosted` if this worker hosts it.
     slot_of: Vec<Option<usize>>,
-    /// For every slot, the tick at which its node next needs to be woken.
+    /// For every slot, the tick at which its node next needs to be woken, and whether
+    /// that may have moved since it was asked.
     pub(super) deadlines: Vec<Option<u64>>,
+    pub(super) stale_deadlines: Vec<bool>,
     pub(super) local: VecDeque<Envelope>,
     pub(super) outbox: Outbox,
     /// The time in ticks, read once per batch of inputs rather than per message.
@@ -76,6 +78,7 @@ impl<M: RuntimeManager> Worker<M> {
             hosted: Vec::new(),
             slot_of: vec![None; node_count],
             deadlines: Vec::new(),
+            stale_deadlines: Vec::new(),
             local: VecDeque::new(),
             outbox: Outbox::new(),
             now_ticks: 0,
@@ -92,6 +95,7 @@ impl<M: RuntimeManager> Worker<M> {
             reported_done: false,
         })));
         self.deadlines.push(None);
+        self.stale_deadlines.push(true);
     }
 
     pub(super) fn host_manager(&mut self, node: M, index: usize) {
@@ -104,6 +108,7 @@ impl<M: RuntimeManager> Worker<M> {
             generation: 0,
         }));
         self.deadlines.push(None);
+        self.stale_deadlines.push(true);
     }
 
     pub(super) fn record(&mut self, item: TraceItem) {
@@ -117,9 +122,7 @@ impl<M: RuntimeManager> Worker<M> {
     pub(super) fn run(mut self) -> Finished<M> {
         self.shared.start_barrier.wait();
         self.publish_all();
-        for slot in 0..self.hosted.len() {
-            self.refresh_deadline(slot);
-        }
+
         loop {
             self.fire_due_timers();
             if self.shared.handling.kill_waits {
@@ -253,7 +256,7 @@ impl<M: RuntimeManager> Worker<M> {
         }
         self.outbox.events = events;
         self.outbox.events.clear();
-        self.refresh_deadline(slot);
+        self.deadline_may_have_moved(slot);
     }
 
     fn finish(self) -> Finished<M> {
