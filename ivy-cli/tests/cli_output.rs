@@ -257,8 +257,10 @@ fn an_interrupted_run_leaves_the_history_file_as_it_was_and_nothing_beside_it() 
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
+    // SIGTERM rather than SIGINT: a shell starting the tests in the background makes
+    // its children ignore SIGINT. Neither signal has a handler in `ivy`.
     let interrupt = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-TERM", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(interrupt.success());
