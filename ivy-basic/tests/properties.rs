@@ -110,7 +110,8 @@ proptest! {
         let (report, manager) = simulate(&case);
         for (index, record) in manager.directory().records().iter().enumerate() {
             prop_assert!(record.copy_set.is_empty());
-            let entry = &report.processes[record.owner.index()].pages()[index];
+            let owner = &report.processes[record.owner.index()];
+            let entry = owner.page(PageId(index as u32)).expect("a page");
             prop_assert_eq!(entry.access(), Access::ReadWrite);
             // The owner holds the last value written to the page, or 0 if none was.
             let last_write = report

@@ -21,8 +21,8 @@ pub struct Cli {
 /// The systems `ivy` can run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run Ivy with one central manager, one thread per node, and print the
-    /// manager's and processes' page tables before and after, and the message trace.
+    /// Run Ivy with one central manager, and print the manager's and processes' page
+    /// tables before and after, and the message trace.
     Basic(RunArgs),
     /// Run Ivy with a primary and a backup manager that replicate every change, fail
     /// over when heartbeats stop, and rejoin by state transfer; crash and revive them
@@ -116,10 +116,11 @@ pub struct RunArgs {
     pub quiet: bool,
 
     /// Run the nodes as actors on K worker threads (node i on worker i % K), so that
-    /// messages between nodes of one worker need no thread wake-up; 0 runs one thread
-    /// per node.
-    #[arg(long, default_value_t = 0, value_name = "K")]
-    pub threads: usize,
+    /// messages between nodes of one worker need no thread wake-up [default: the
+    /// number of cores, at most one per node]; 0 runs one thread per node (the
+    /// reference program's shape, for comparison).
+    #[arg(long, value_name = "K")]
+    pub threads: Option<usize>,
 }
 
 /// `--ops`: which operations a workload draws.
@@ -165,10 +166,9 @@ impl RunArgs {
                 self.processes
             ));
         }
-        if self.threads > MAX_PROCESSES as usize {
+        if let Some(threads) = self.threads.filter(|&k| k > MAX_PROCESSES as usize) {
             return Err(format!(
-                "--threads must be at most {MAX_PROCESSES}, not {}",
-                self.threads
+                "--threads must be at most {MAX_PROCESSES}, not {threads}"
             ));
         }
         if self.page_size > MAX_PAGE_SIZE_BYTES {

@@ -11,19 +11,21 @@ use std::io::Write;
 
 /// Runs the basic system as `args` asks and prints its output to `out`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let (prepared, workload) = prepare(args)?;
+    let (prepared, workload) = prepare(args, 1)?;
     let config = prepared.config;
     let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
     let manager = CentralManager::new(&config);
-    let tables = vec![Table::manager("cm", manager.directory())];
-    prepared.write_initial(out, tables, &processes)?;
+    let table = std::iter::once_with(|| Table::manager("cm", manager.directory()));
+    prepared.write_initial(out, table, &processes)?;
     let outcome = runtime::run(processes, vec![manager], workload, runtime_options(args))
         .map_err(|error| CliError::Failed(error.to_string()))?;
     let manager = &outcome.managers[0].0;
     let ending = Ending {
         outcome: &outcome,
         live_managers: vec![manager],
-        manager_tables: vec![Table::manager("cm", manager.directory())],
+        manager_tables: Box::new(std::iter::once_with(|| {
+            Table::manager("cm", manager.directory())
+        })),
         report_slowest: false,
     };
     prepared.conclude(out, ending)

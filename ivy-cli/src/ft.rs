@@ -18,7 +18,7 @@ use std::time::Duration;
 /// Runs the fault-tolerant system as `args` asks and prints its output to `out`.
 pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let faults = fault_schedule(args)?;
-    let (prepared, workload) = prepare(&args.run)?;
+    let (prepared, workload) = prepare(&args.run, 2)?;
     let config = prepared.config;
     let ft_options = FtOptions::with_timing(args.heartbeat_ms, args.timeout_ms);
     let retry_ticks = ft_options.process_retry_ticks();
@@ -48,7 +48,9 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let ending = Ending {
         outcome: &outcome,
         live_managers,
-        manager_tables: manager_tables(outcome.managers.iter().map(|(m, down)| (m, *down))),
+        manager_tables: Box::new(manager_tables(
+            outcome.managers.iter().map(|(m, down)| (m, *down)),
+        )),
         report_slowest: true,
     };
     prepared.conclude(out, ending)?;
@@ -69,30 +71,31 @@ fn stall_after(timeout_ms: u64) -> Duration {
 
 /// `cm_Primary` then `cm_Backup`; a manager without live state gets a note saying
 /// why, and no rows.
-fn manager_tables<'a>(managers: impl Iterator<Item = (&'a FtManager, bool)>) -> Vec<Table> {
-    let mut tables: Vec<(u8, Table)> = managers
-        .map(|(manager, down)| {
-            let id = manager.id();
-            let directory = manager.serializer().map(PageSerializer::directory);
-            match (down, manager.role(), directory) {
-                (true, ..) => (2, Table::empty("cm_Backup", format!("down, cm {id}"))),
-                (false, RoleKind::Primary, Some(directory)) => {
-                    (0, Table::manager("cm_Primary", directory))
-                }
-                (false, RoleKind::Fencing, Some(directory)) => {
-                    let mut table = Table::manager("cm_Primary", directory);
-                    table.note = Some(format!("fencing, cm {id}"));
-                    (0, table)
-                }
-                (false, RoleKind::Backup, Some(directory)) => {
-                    (1, Table::manager("cm_Backup", directory))
-                }
-                (false, ..) => (1, Table::empty("cm_Backup", format!("recovering, cm {id}"))),
+fn manager_tables<'a>(
+    managers: impl Iterator<Item = (&'a FtManager, bool)>,
+) -> impl Iterator<Item = Table> + 'a {
+    let order = |&(manager, down): &(&FtManager, bool)| match (down, manager.role()) {
+        (false, RoleKind::Primary | RoleKind::Fencing) if manager.serializer().is_some() => 0,
+        (true, _) => 2,
+        _ => 1,
+    };
+    let mut managers: Vec<(&FtManager, bool)> = managers.collect();
+    managers.sort_by_key(order);
+    managers.into_iter().map(|(manager, down)| {
+        let id = manager.id();
+        let directory = manager.serializer().map(PageSerializer::directory);
+        match (down, manager.role(), directory) {
+            (true, ..) => Table::empty("cm_Backup", format!("down, cm {id}")),
+            (false, RoleKind::Primary, Some(directory)) => Table::manager("cm_Primary", directory),
+            (false, RoleKind::Fencing, Some(directory)) => {
+                let mut table = Table::manager("cm_Primary", directory);
+                table.note = Some(format!("fencing, cm {id}"));
+                table
             }
-        })
-        .collect();
-    tables.sort_by_key(|(order, _)| *order);
-    tables.into_iter().map(|(_, table)| table).collect()
+            (false, RoleKind::Backup, Some(directory)) => Table::manager("cm_Backup", directory),
+            (false, ..) => Table::empty("cm_Backup", format!("recovering, cm {id}")),
+        }
+    })
 }
 
 /// Checks the fault options against each other and the workload, and orders them by

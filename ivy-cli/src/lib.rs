@@ -5,6 +5,7 @@
 
 pub mod args;
 pub mod basic;
+pub mod budget;
 pub mod error;
 pub mod ft;
 pub mod history_file;

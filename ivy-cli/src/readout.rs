@@ -3,7 +3,7 @@
 //! (beside a JSON Lines trace) or as Mermaid comments (beside a Mermaid diagram).
 
 use crate::args::TraceFormat;
-use ivy_core::{Directory, Node, Process};
+use ivy_core::{Directory, Node, PageId, Process};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -71,7 +71,7 @@ impl Table {
 
     /// A process's page table under `process_<id>`.
     pub fn process(process: &Process) -> Table {
-        let rows = process.pages().iter().enumerate().map(|(page, entry)| {
+        let rows = process.pages().map(|(PageId(page), entry)| {
             vec![
                 Cell::new(page, json!(page)),
                 Cell::new(entry.is_owner(), json!(entry.is_owner())),
@@ -167,7 +167,7 @@ pub fn write_readout(
     out: &mut dyn Write,
     format: TraceFormat,
     stage: &str,
-    tables: &[Table],
+    tables: impl IntoIterator<Item = Table>,
 ) -> io::Result<()> {
     for table in tables {
         match format {
@@ -180,11 +180,6 @@ pub fn write_readout(
         }
     }
     Ok(())
-}
-
-/// The process tables of a readout, in process order.
-pub fn process_tables(processes: &[Process]) -> impl Iterator<Item = Table> + '_ {
-    processes.iter().map(Table::process)
 }
 
 #[cfg(test)]
@@ -201,7 +196,7 @@ mod tests {
             Table::process(&process),
         ];
         let mut out = Vec::new();
-        write_readout(&mut out, format, "initial", &tables).unwrap();
+        write_readout(&mut out, format, "initial", tables).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -257,7 +252,7 @@ Page      isOwner   Access
     fn a_table_without_rows_says_why() {
         let mut out = Vec::new();
         let table = Table::empty("cm_Backup", "down, cm 5".to_string());
-        write_readout(&mut out, TraceFormat::Table, "final", &[table]).unwrap();
+        write_readout(&mut out, TraceFormat::Table, "final", [table]).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "cm_Backup (down, cm 5):\n");
     }
 }

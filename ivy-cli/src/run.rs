@@ -4,6 +4,7 @@
 //! summary), so that a failed output never costs the history or the verdict.
 
 use crate::args::{RunArgs, TraceFormat};
+use crate::budget;
 use crate::error::CliError;
 use crate::history_file::HistoryFile;
 use crate::output::{write_summary, write_trace, Summary};
@@ -35,14 +36,16 @@ pub struct Ending<'a, M> {
     pub outcome: &'a RunOutcome<M>,
     /// The live managers with state, each of which must agree with the processes.
     pub live_managers: Vec<&'a dyn DirectoryView>,
-    /// The final readout's manager tables (the process tables follow them).
-    pub manager_tables: Vec<Table>,
+    /// The final readout's manager tables (the process tables follow them), built
+    /// one at a time as they are written.
+    pub manager_tables: Box<dyn Iterator<Item = Table> + 'a>,
     /// Whether the summary reports the slowest operation (fault tolerance).
     pub report_slowest: bool,
 }
 
-/// Validates `args`, draws the workload and creates the history file.
-pub fn prepare(args: &RunArgs) -> Result<(Prepared, Workload), CliError> {
+/// Validates `args` for a system of `managers` managers (refusing a run that cannot
+/// fit in memory), draws the workload and checks the history file can be written.
+pub fn prepare(args: &RunArgs, managers: u64) -> Result<(Prepared, Workload), CliError> {
     let config = args.system_config().map_err(CliError::Usage)?;
     if args.requests > MAX_REQUESTS {
         return Err(CliError::Usage(format!(
@@ -50,6 +53,7 @@ pub fn prepare(args: &RunArgs) -> Result<(Prepared, Workload), CliError> {
             args.requests
         )));
     }
+    budget::check(args, managers).map_err(CliError::Usage)?;
     let history_file = match &args.history {
         Some(path) => Some(HistoryFile::create(path).map_err(CliError::Usage)?),
         None => None,
@@ -71,20 +75,20 @@ pub fn prepare(args: &RunArgs) -> Result<(Prepared, Workload), CliError> {
 }
 
 impl Prepared {
-    /// Writes the initial readout: `manager_tables`, then every process's table.
+    /// Writes the initial readout: `manager_tables`, then every process's table, one
+    /// table at a time (a table is built only to be written, and not at all with
+    /// `--quiet`).
     pub fn write_initial(
         &self,
         out: &mut dyn Write,
-        manager_tables: Vec<Table>,
+        manager_tables: impl Iterator<Item = Table>,
         processes: &[Process],
     ) -> std::io::Result<()> {
         if self.quiet {
             return Ok(());
         }
-        let tables = manager_tables
-            .into_iter()
-            .chain(processes.iter().map(Table::process));
-        write_readout(out, self.format, "initial", &tables.collect::<Vec<_>>())
+        let tables = manager_tables.chain(processes.iter().map(Table::process));
+        write_readout(out, self.format, "initial", tables)
     }
 
     /// Ends a finished run: writes the history file, checks the outcome, then prints
@@ -101,8 +105,8 @@ impl Prepared {
             let (processes, managers) = (self.config.processes, outcome.managers.len() as u32);
             write_trace(out, self.format, &outcome.trace, processes, managers)?;
             let processes = outcome.processes.iter().map(Table::process);
-            let tables: Vec<Table> = ending.manager_tables.into_iter().chain(processes).collect();
-            write_readout(out, self.format, "final", &tables)?;
+            let tables = ending.manager_tables.chain(processes);
+            write_readout(out, self.format, "final", tables)?;
         }
         let (requests, reads, writes) = self.counts;
         let summary = Summary {
@@ -132,7 +136,18 @@ pub fn runtime_options(args: &RunArgs) -> RuntimeOptions {
         deadline: deadline_for(args.requests),
         faults: BTreeMap::new(),
         settle_timeout: Duration::from_secs(10),
-        threads: (args.threads > 0).then_some(args.threads),
+        threads: workers(args.threads),
+    }
+}
+
+/// How many actor workers `--threads` asks for: by default one per core (the runtime
+/// never starts more workers than nodes); `None` (`--threads 0`): a thread per node.
+fn workers(threads: Option<usize>) -> Option<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+    match threads {
+        None => Some(cores),
+        Some(0) => None,
+        Some(threads) => Some(threads),
     }
 }
 

@@ -71,10 +71,11 @@ pub fn lost_state<M: ManagerNode>(
         .filter(|(manager, down)| !down && manager.state().is_some())
         .map(|(manager, _)| manager)
         .collect();
-    let pages = processes.first()?.pages().len();
+    let pages = processes.first()?.page_count();
     let lost_page = (0..pages).find_map(|index| {
         let page = PageId(index as u32);
-        let versions = processes.iter().map(|p| p.pages()[index].version());
+        let entries = processes.iter().filter_map(|p| p.page(page));
+        let versions = entries.map(|entry| entry.version());
         let newest = versions.max()?;
         let known = holders.iter().filter_map(|m| m.state()).any(|held| {
             let fault = held.active_fault(page).map(|fault| fault.version);

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use std::fmt;
 use std::num::NonZeroU32;
+use std::sync::Arc;
 
 /// What a process may do with its copy of a page.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -27,10 +28,12 @@ impl fmt::Display for Access {
 }
 
 /// The bytes of one page. A page that was never written is all zeroes and takes no
-/// memory until its first write, so systems with very many pages stay cheap.
+/// memory until its first write, so systems with very many pages stay cheap; and
+/// copies share their bytes until one of them is written (copy on write), so that a
+/// read copy, or the copy an owner keeps of a page it hands over, costs no page.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PageBuffer {
-    bytes: Option<Box<[u8]>>,
+    bytes: Option<Arc<[u8]>>,
     /// Non-zero, so that an absent copy (`Option<PageBuffer>`) costs no extra word.
     size_bytes: NonZeroU32,
 }
@@ -62,12 +65,17 @@ impl PageBuffer {
         }
     }
 
-    /// Stores `value` in the page.
+    /// Stores `value` in the page (copying the bytes first if another copy shares
+    /// them).
     pub fn store(&mut self, value: u64) {
         let size_bytes = self.size_bytes();
-        let bytes = self
+        let shared = self
             .bytes
-            .get_or_insert_with(|| vec![0u8; size_bytes].into_boxed_slice());
+            .get_or_insert_with(|| vec![0u8; size_bytes].into());
+        if Arc::get_mut(shared).is_none() {
+            *shared = Arc::from(&shared[..]);
+        }
+        let bytes = Arc::get_mut(shared).expect("the only copy of its bytes");
         bytes[..8].copy_from_slice(&value.to_le_bytes());
     }
 
@@ -104,6 +112,21 @@ mod tests {
         assert_eq!(page.value(), 42);
         assert_eq!(page.bytes().len(), 16);
         assert_eq!(page.clone().value(), 42);
+    }
+
+    #[test]
+    fn a_copy_shares_its_bytes_until_one_side_writes() {
+        let mut page = PageBuffer::zeroed(4096);
+        page.store(7);
+        let mut copy = page.clone();
+        let same_bytes = |a: &PageBuffer, b: &PageBuffer| match (&a.bytes, &b.bytes) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        assert!(same_bytes(&page, &copy));
+        copy.store(8);
+        assert!(!same_bytes(&page, &copy));
+        assert_eq!((page.value(), copy.value()), (7, 8));
     }
 
     #[test]

@@ -62,7 +62,9 @@ impl Process {
         version: PageVersion,
         out: &mut Outbox,
     ) {
-        let entry = &mut self.pages[page.index()];
+        let Some(entry) = self.pages.get_mut(page) else {
+            return; // no such page: `handle_message` lets none through
+        };
         if version < entry.version || !entry.is_owner {
             return; // stale: this transaction is over, or we no longer own the page
         }
@@ -89,7 +91,9 @@ impl Process {
     ) {
         let pending = self.is_pending(request, page);
         if pending {
-            let entry = &mut self.pages[page.index()];
+            let Some(entry) = self.pages.get_mut(page) else {
+                return; // no such page: `handle_message` lets none through
+            };
             advance(entry, &mut self.handoffs, page, version);
             let value = data.value();
             entry.access = Access::Read;
@@ -108,7 +112,9 @@ impl Process {
         version: PageVersion,
         out: &mut Outbox,
     ) {
-        let entry = &mut self.pages[page.index()];
+        let Some(entry) = self.pages.get_mut(page) else {
+            return; // no such page: `handle_message` lets none through
+        };
         if version < entry.version || entry.is_owner {
             return; // stale: the owner is never in the copy set
         }
@@ -138,7 +144,9 @@ impl Process {
             return self.handle_upgrade_grant(page, request, version, out);
         }
         let retain_handoff = self.options.retain_handoff;
-        let entry = &mut self.pages[page.index()];
+        let Some(entry) = self.pages.get_mut(page) else {
+            return; // no such page: `handle_message` lets none through
+        };
         if version < entry.version {
             return; // stale
         }
@@ -202,7 +210,9 @@ impl Process {
     ) {
         let pending = self.is_pending(request, page);
         if pending {
-            let entry = &mut self.pages[page.index()];
+            let Some(entry) = self.pages.get_mut(page) else {
+                return; // no such page: `handle_message` lets none through
+            };
             if data.is_none() && !entry.is_owner {
                 return; // malformed: only the owner is granted an upgrade in place
             }
@@ -241,7 +251,9 @@ impl Process {
         let Operation::Write { value, .. } = pending.operation else {
             unreachable!("complete_write on a read fault");
         };
-        let entry = &mut self.pages[page.index()];
+        let Some(entry) = self.pages.get_mut(page) else {
+            return; // no such page: `handle_message` lets none through
+        };
         entry
             .data
             .as_mut()

@@ -8,11 +8,12 @@
 
 mod handlers;
 mod options;
+mod page_table;
 #[cfg(test)]
 mod tests;
 
 use crate::protocol::config::SystemConfig;
-use crate::protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
+use crate::protocol::ids::{Incarnation, NodeId, PageId, RequestId, View};
 use crate::protocol::message::{Envelope, Message};
 use crate::protocol::node::{Deadline, Node, Outbox};
 use crate::protocol::operation::{Completion, Operation};
@@ -22,42 +23,8 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 pub use options::ProcessOptions;
-
-/// A process's knowledge of one page.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PageEntry {
-    access: Access,
-    is_owner: bool,
-    version: PageVersion,
-    data: Option<PageBuffer>,
-}
-
-impl PageEntry {
-    /// What this process may do with the page.
-    pub fn access(&self) -> Access {
-        self.access
-    }
-
-    /// Whether this process owns the page.
-    pub fn is_owner(&self) -> bool {
-        self.is_owner
-    }
-
-    /// The latest page version this process took part in.
-    pub fn version(&self) -> PageVersion {
-        self.version
-    }
-
-    /// The value in this process's copy, if it has a valid one.
-    pub fn value(&self) -> Option<u64> {
-        self.data.as_ref().map(PageBuffer::value)
-    }
-
-    /// This process's copy of the page, if it has a valid one.
-    pub fn data(&self) -> Option<&PageBuffer> {
-        self.data.as_ref()
-    }
-}
+pub use page_table::PageEntry;
+use page_table::PageTable;
 
 /// The fault a process is waiting on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -104,7 +71,7 @@ pub struct Process {
     /// The newest viewstamp of a manager command this process obeyed, with the
     /// incarnation it had promised that view to.
     accepted: LogPosition,
-    pages: Vec<PageEntry>,
+    pages: PageTable,
     next_sequence: u64,
     last_completed_sequence: u64,
     pending: Option<PendingFault>,
@@ -125,25 +92,13 @@ impl Process {
     pub fn new(id: NodeId, config: &SystemConfig, options: ProcessOptions) -> Process {
         assert!(config.is_process(id), "{id} is not a process id");
         assert!(!options.managers.is_empty(), "a process needs a manager");
-        let pages = config
-            .page_ids()
-            .map(|page| {
-                let owns = config.initial_owner(page) == id;
-                PageEntry {
-                    access: if owns { Access::ReadWrite } else { Access::Nil },
-                    is_owner: owns,
-                    version: PageVersion(0),
-                    data: owns.then(|| PageBuffer::zeroed(config.page_size_bytes)),
-                }
-            })
-            .collect();
         Process {
             id,
             options,
             view: View(0),
             promised_to: Incarnation(0),
             accepted: LogPosition::ZERO,
-            pages,
+            pages: PageTable::new(id, config),
             next_sequence: 1,
             last_completed_sequence: 0,
             pending: None,
@@ -153,12 +108,17 @@ impl Process {
 
     /// The process's view of `page`, or `None` if there is no such page.
     pub fn page(&self, page: PageId) -> Option<&PageEntry> {
-        self.pages.get(page.index())
+        self.pages.get(page)
     }
 
-    /// Every page entry, in page order.
-    pub fn pages(&self) -> &[PageEntry] {
-        &self.pages
+    /// Every page and this process's entry for it, in page order.
+    pub fn pages(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
+        self.pages.iter()
+    }
+
+    /// How many pages the system has.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
     }
 
     /// The fault this process waits on, if any.
@@ -200,21 +160,17 @@ impl Process {
         }
         let page = operation.page();
         let pages = self.pages.len() as u32;
-        let entry = self
-            .pages
-            .get_mut(page.index())
-            .ok_or(StartError::UnknownPage { page, pages })?;
-        match (operation, entry.access) {
+        let entry = self.pages.get(page);
+        let access = entry.ok_or(StartError::UnknownPage { page, pages })?.access;
+        match (operation, access) {
             (Operation::Read { .. }, Access::Read | Access::ReadWrite) => {
-                let value = entry.value().expect("a valid copy has data");
-                self.report(operation, value, None, out);
+                let value = entry.and_then(PageEntry::value);
+                self.report(operation, value.expect("a valid copy has data"), None, out);
             }
             (Operation::Write { value, .. }, Access::ReadWrite) => {
-                entry
-                    .data
-                    .as_mut()
-                    .expect("the owner has data")
-                    .store(value);
+                let entry = self.pages.get_mut(page).expect("the page exists");
+                let data = entry.data.as_mut().expect("the owner has data");
+                data.store(value);
                 self.report(operation, value, None, out);
             }
             _ => self.send_fault(operation, now_ticks, out),
@@ -340,7 +296,7 @@ impl Node for Process {
             }
         }
         match envelope.message.page() {
-            Some(page) if page.index() < self.pages.len() => {}
+            Some(page) if self.pages.contains(page) => {}
             _ => return, // no such page, or a control message: nothing changes
         }
         self.dispatch(envelope.message, out);

@@ -66,7 +66,11 @@ impl PageTable {
     /// The initial page table of process `id`.
     pub(super) fn new(id: NodeId, config: &SystemConfig) -> PageTable {
         let entry = |owned: bool| PageEntry {
-            access: if owned { Access::ReadWrite } else { Access::Nil },
+            access: if owned {
+                Access::ReadWrite
+            } else {
+                Access::Nil
+            },
             is_owner: owned,
             version: PageVersion(0),
             data: owned.then(|| PageBuffer::zeroed(config.page_size_bytes)),
@@ -96,7 +100,11 @@ impl PageTable {
         if !self.contains(page) {
             return None;
         }
-        Some(self.touched.get(&page).unwrap_or_else(|| self.initial(page)))
+        Some(
+            self.touched
+                .get(&page)
+                .unwrap_or_else(|| self.initial(page)),
+        )
     }
 
     /// The entry of `page` to change, if it exists (from now on it is kept).
@@ -115,7 +123,12 @@ impl PageTable {
     pub(super) fn iter(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
         (0..self.page_count).map(move |index| {
             let page = PageId(index);
-            (page, self.touched.get(&page).unwrap_or_else(|| self.initial(page)))
+            (
+                page,
+                self.touched
+                    .get(&page)
+                    .unwrap_or_else(|| self.initial(page)),
+            )
         })
     }
 
@@ -170,7 +183,10 @@ mod tests {
         let table = PageTable::new(NodeId(1), &config);
         assert_eq!(table.len(), 1_000_000);
         assert!(table.get(PageId(4)).is_some_and(PageEntry::is_owner));
-        assert_eq!(table.get(PageId(5)).map(PageEntry::access), Some(Access::Nil));
+        assert_eq!(
+            table.get(PageId(5)).map(PageEntry::access),
+            Some(Access::Nil)
+        );
         assert_eq!(table.get(PageId(1_000_000)), None);
         assert!(table.touched.is_empty());
     }
@@ -183,7 +199,10 @@ mod tests {
         let entry = table.get_mut(PageId(2)).expect("a page");
         entry.access = Access::Read;
         assert_ne!(table, fresh);
-        assert_eq!(table.iter().nth(2).map(|(_, e)| e.access), Some(Access::Read));
+        assert_eq!(
+            table.iter().nth(2).map(|(_, e)| e.access),
+            Some(Access::Read)
+        );
         table.get_mut(PageId(2)).expect("a page").access = Access::ReadWrite;
         assert_eq!(table, fresh);
         assert_eq!(hash_of(&table), hash_of(&fresh));

@@ -4,6 +4,7 @@
 //! ReadWrite, and the manager is node 3.
 
 use super::*;
+use crate::protocol::ids::PageVersion;
 use crate::protocol::operation::OperationKind;
 use crate::replication::Viewstamp;
 
