@@ -65,7 +65,7 @@ impl Shared {
     }
 
     fn send_to_manager(&self, index: usize, input: Input) {
-        let _ = self.senders[self.first_manager + index].send(input);
+        let _ = self.inbox_of(self.first_manager + index).send(input);
     }
 }
 

@@ -14,6 +14,7 @@
 mod board;
 mod clients;
 mod faults;
+mod inbox;
 mod kills;
 mod outcome;
 mod timers;
@@ -147,7 +148,8 @@ pub enum RuntimeError {
 }
 
 pub(crate) enum Input {
-    Deliver(Envelope),
+    /// Messages for nodes of this worker, all sent by one worker in one loop turn.
+    Deliver(Vec<Envelope>),
     /// Crash the manager with this index (among the managers), as the kill due at
     /// `request` asks.
     Crash {
@@ -160,7 +162,10 @@ pub(crate) enum Input {
 }
 
 pub(crate) struct Shared {
-    senders: Vec<Sender<Input>>,
+    /// Each worker's inbox (node `i` lives on worker `i % workers.len()`).
+    workers: Vec<Sender<Input>>,
+    /// Whether an idle worker spins briefly before it parks (actors with a core each).
+    spin_before_parking: bool,
     start: OnceLock<Instant>,
     start_barrier: Barrier,
     trace_sequence: AtomicU64,
@@ -179,6 +184,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The inbox of the worker hosting node `index`.
+    fn inbox_of(&self, index: usize) -> &Sender<Input> {
+        &self.workers[index % self.workers.len()]
+    }
+
     fn now_ns(&self) -> u64 {
         self.start.get().expect("started").elapsed().as_nanos() as u64
     }
@@ -212,18 +222,16 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
 ) -> Result<RunOutcome<M>, RuntimeError> {
     let node_count = processes.len() + managers.len();
     let worker_count = options.threads.unwrap_or(node_count).clamp(1, node_count);
-    let (worker_senders, receivers): (Vec<_>, Vec<_>) =
-        (0..worker_count).map(|_| unbounded()).unzip();
-    // Every node's inbox is its worker's.
-    let senders = (0..node_count)
-        .map(|id| worker_senders[id % worker_count].clone())
-        .collect();
+    let (workers, receivers): (Vec<_>, Vec<_>) = (0..worker_count).map(|_| unbounded()).unzip();
+    let cores = thread::available_parallelism().map_or(1, |cores| cores.get());
+    let spin_before_parking = options.threads.is_some() && worker_count <= cores;
     let deadline = options.deadline;
     let settle_timeout = options.settle_timeout;
     let schedule = Mutex::new(FaultSchedule::new(options.faults.clone()));
     let has_faults = !options.faults.is_empty();
     let shared = Arc::new(Shared {
-        senders,
+        workers,
+        spin_before_parking,
         start: OnceLock::new(),
         start_barrier: Barrier::new(worker_count + 1),
         trace_sequence: AtomicU64::new(0),
@@ -270,7 +278,7 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
     let stalled = watch.wait_for_processes(&done_receiver, process_count);
     let elapsed = start.elapsed();
     let settled = stalled || shared.board.wait_until_settled(settle_timeout);
-    for sender in &shared.senders {
+    for sender in &shared.workers {
         let _ = sender.send(Input::Stop);
     }
     let finished = join_all(threads)?;

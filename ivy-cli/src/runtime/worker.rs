@@ -4,14 +4,14 @@
 //! time into ticks (one per millisecond), and starts each process's next operation as
 //! soon as the process is idle.
 
+use super::inbox::Wake;
 use super::{Input, RunCounts, RuntimeManager, Shared};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{Receiver, Sender};
 use ivy_core::driver::{Client, RunEvent, TraceItem};
 use ivy_core::{Envelope, HistoryEntry, Node, NodeId, Operation, Outbox, Process, TraceRecord};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// A process, the operations it has left, and whether it told the runtime it is done.
 pub(super) struct ProcessSlot {
@@ -45,7 +45,7 @@ pub(super) struct Finished<M> {
 }
 
 pub(super) struct Worker<M> {
-    inbox: Receiver<Input>,
+    pub(super) inbox: Receiver<Input>,
     pub(super) shared: Arc<Shared>,
     pub(super) done: Sender<NodeId>,
     pub(super) hosted: Vec<Hosted<M>>,
@@ -56,12 +56,18 @@ pub(super) struct Worker<M> {
     pub(super) deadlines: Vec<Option<u64>>,
     pub(super) stale_deadlines: Vec<bool>,
     pub(super) local: VecDeque<Envelope>,
+    /// Messages for each other worker's nodes, sent at the end of the loop turn.
+    pub(super) outgoing: Vec<Vec<Envelope>>,
     pub(super) outbox: Outbox,
     /// The time in ticks, read once per batch of inputs rather than per message.
     pub(super) now_ticks: u64,
     trace: Vec<(u64, TraceItem)>,
     pub(super) history: Vec<HistoryEntry>,
     pub(super) counts: RunCounts,
+    /// Completions not yet added to the shared count.
+    pub(super) unpublished_completions: u64,
+    /// While set, the time completions are recorded at (read after they happened).
+    pub(super) completion_clock: Option<u64>,
 }
 
 impl<M: RuntimeManager> Worker<M> {
@@ -71,6 +77,7 @@ impl<M: RuntimeManager> Worker<M> {
         done: Sender<NodeId>,
         node_count: usize,
     ) -> Worker<M> {
+        let shared_workers = shared.workers.len();
         Worker {
             inbox,
             shared,
@@ -80,16 +87,22 @@ impl<M: RuntimeManager> Worker<M> {
             deadlines: Vec::new(),
             stale_deadlines: Vec::new(),
             local: VecDeque::new(),
+            outgoing: vec![Vec::new(); shared_workers],
             outbox: Outbox::new(),
             now_ticks: 0,
             trace: Vec::new(),
             history: Vec::new(),
             counts: RunCounts::default(),
+            unpublished_completions: 0,
+            completion_clock: None,
         }
     }
 
     pub(super) fn host_process(&mut self, node: Process, operations: Vec<(u64, Operation)>) {
         self.slot_of[node.id().index()] = Some(self.hosted.len());
+        if self.shared.options.record_history {
+            self.history.reserve(operations.len());
+        }
         self.hosted.push(Hosted::Process(Box::new(ProcessSlot {
             client: Client::new(node, operations),
             reported_done: false,
@@ -134,42 +147,31 @@ impl<M: RuntimeManager> Worker<M> {
                 self.idle_managers();
                 self.drain_local();
             }
+            self.flush_outgoing();
+            self.publish_completed();
             if self.can_start_more() {
                 continue;
             }
-            // Sleep until the next message or the earliest deadline; with no timer
-            // set (a basic system), only a message wakes the worker.
-            let deadline = self.next_deadline();
-            let wake = match waiting_for_faults {
-                true => {
-                    let soon = Instant::now() + Duration::from_micros(200);
-                    Some(deadline.map_or(soon, |deadline| deadline.min(soon)))
+            match self.next_input(waiting_for_faults) {
+                Wake::Input(input) => {
+                    if !self.handle_inputs(input) {
+                        break;
+                    }
                 }
-                false => deadline,
-            };
-            let received = match wake {
-                None => self
-                    .inbox
-                    .recv()
-                    .map_err(|_| RecvTimeoutError::Disconnected),
-                Some(wake) => self.inbox.recv_deadline(wake),
-            };
-            match received {
-                Ok(Input::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(input) => {
-                    // The wait may have been long: the input is handled at its own time.
-                    self.now_ticks = self.shared.now_ns() / 1_000_000;
-                    self.handle_input(input)
-                }
-                Err(RecvTimeoutError::Timeout) => self.counts.timed_wakeups += 1,
+                Wake::Stop => break,
+                Wake::TimedOut => self.counts.timed_wakeups += 1,
             }
         }
         self.finish()
     }
 
-    fn handle_input(&mut self, input: Input) {
+    pub(super) fn handle_input(&mut self, input: Input) {
         match input {
-            Input::Deliver(envelope) => self.deliver(envelope),
+            Input::Deliver(envelopes) => {
+                for envelope in envelopes {
+                    self.deliver(envelope);
+                }
+            }
             Input::Crash { index, request } => self.crash(index, request),
             Input::Revive(index) => self.revive(index),
             Input::Stop => {}
@@ -237,11 +239,12 @@ impl<M: RuntimeManager> Worker<M> {
     /// records the completions and events of the node in `slot`.
     pub(super) fn route(&mut self, slot: usize) {
         for envelope in self.outbox.messages.drain(..) {
-            if self.slot_of[envelope.to.index()].is_some() {
+            let to = envelope.to.index();
+            if self.slot_of[to].is_some() {
                 self.local.push_back(envelope);
             } else {
-                // A worker that already stopped needs nothing more.
-                let _ = self.shared.senders[envelope.to.index()].send(Input::Deliver(envelope));
+                let worker = to % self.outgoing.len();
+                self.outgoing[worker].push(envelope);
             }
         }
         if !self.outbox.completions.is_empty() {

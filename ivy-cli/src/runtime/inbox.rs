@@ -1,0 +1,110 @@
+//! How a worker waits for its next input, and sends what it batched. Messages for
+//! another worker's nodes travel in batches: one hand-off per destination worker per
+//! loop turn, not one per message. When the workers are no more than the cores, a
+//! worker first spins briefly on its inbox (crossbeam's `Backoff`: a few spins, then
+//! a few yields), since a reply often comes within microseconds and parking and
+//! waking a thread costs more; then it parks until an input or its earliest deadline.
+
+use super::worker::Worker;
+use super::{Input, RuntimeManager};
+use crossbeam_channel::{RecvTimeoutError, TryRecvError};
+use crossbeam_utils::Backoff;
+use std::time::{Duration, Instant};
+
+/// Why a worker woke.
+pub(super) enum Wake {
+    /// An input arrived.
+    Input(Input),
+    /// The runtime stopped it (or every sender is gone).
+    Stop,
+    /// The wait ran out: a deadline is due, or faults may have been injected.
+    TimedOut,
+}
+
+/// How long an idle worker polls its inbox before it parks, when it has a core.
+const SPIN_BEFORE_PARKING: Duration = Duration::from_micros(SPIN_MICROS);
+const SPIN_MICROS: u64 = 1_000;
+
+/// How many more queued inputs a worker handles in the turn of the one that woke it.
+const MORE_INPUTS_PER_TURN: usize = 64;
+
+impl<M: RuntimeManager> Worker<M> {
+    /// Hands each destination worker the messages this turn produced for it.
+    pub(super) fn flush_outgoing(&mut self) {
+        for worker in 0..self.outgoing.len() {
+            if self.outgoing[worker].is_empty() {
+                continue;
+            }
+            let batch = std::mem::take(&mut self.outgoing[worker]);
+            // A worker that already stopped needs nothing more.
+            let _ = self.shared.workers[worker].send(Input::Deliver(batch));
+        }
+    }
+
+    /// Waits for the next input: spinning briefly first if the workers have a core
+    /// each, then parked until an input arrives or the earliest deadline (sooner,
+    /// every 200 µs, while a process waits for a fault to be injected).
+    pub(super) fn next_input(&mut self, waiting_for_faults: bool) -> Wake {
+        if self.shared.spin_before_parking {
+            let spin_until = Instant::now() + SPIN_BEFORE_PARKING;
+            let backoff = Backoff::new();
+            loop {
+                match self.inbox.try_recv() {
+                    Ok(input) => return Wake::of(input),
+                    Err(TryRecvError::Disconnected) => return Wake::Stop,
+                    Err(TryRecvError::Empty) => {}
+                }
+                if backoff.is_completed() && Instant::now() >= spin_until {
+                    break;
+                }
+                backoff.snooze();
+            }
+        }
+        let deadline = self.next_deadline();
+        let wake = match waiting_for_faults {
+            true => {
+                let soon = Instant::now() + Duration::from_micros(200);
+                Some(deadline.map_or(soon, |deadline| deadline.min(soon)))
+            }
+            false => deadline,
+        };
+        let received = match wake {
+            None => self
+                .inbox
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+            Some(wake) => self.inbox.recv_deadline(wake),
+        };
+        match received {
+            Ok(input) => Wake::of(input),
+            Err(RecvTimeoutError::Disconnected) => Wake::Stop,
+            Err(RecvTimeoutError::Timeout) => Wake::TimedOut,
+        }
+    }
+
+    /// Handles `input` and the inputs queued behind it (up to a bound, so that timers
+    /// and operations get their turn); returns false once told to stop.
+    pub(super) fn handle_inputs(&mut self, input: Input) -> bool {
+        // The wait may have been long: the inputs are handled at their own time.
+        self.now_ticks = self.shared.now_ns() / 1_000_000;
+        let mut next = Some(input);
+        for _ in 0..=MORE_INPUTS_PER_TURN {
+            match next.take() {
+                Some(Input::Stop) => return false,
+                Some(input) => self.handle_input(input),
+                None => return true,
+            }
+            next = self.inbox.try_recv().ok();
+        }
+        true
+    }
+}
+
+impl Wake {
+    fn of(input: Input) -> Wake {
+        match input {
+            Input::Stop => Wake::Stop,
+            input => Wake::Input(input),
+        }
+    }
+}
