@@ -101,6 +101,7 @@ pub fn unrecorded_options() -> RuntimeOptions {
         faults: BTreeMap::new(),
         settle_timeout: Duration::from_secs(10),
         threads: None,
+        progress: None,
     }
 }
 

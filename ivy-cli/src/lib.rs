@@ -10,6 +10,7 @@ pub mod error;
 pub mod ft;
 pub mod history_file;
 pub mod output;
+pub mod progress;
 pub mod readout;
 pub mod run;
 pub mod runtime;

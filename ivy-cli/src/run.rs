@@ -8,6 +8,7 @@ use crate::budget;
 use crate::error::CliError;
 use crate::history_file::HistoryFile;
 use crate::output::{write_summary, write_trace, Summary};
+use crate::progress;
 use crate::readout::{write_readout, Table};
 use crate::runtime::{RunOutcome, RuntimeOptions};
 use ivy_core::driver;
@@ -137,6 +138,7 @@ pub fn runtime_options(args: &RunArgs) -> RuntimeOptions {
         faults: BTreeMap::new(),
         settle_timeout: Duration::from_secs(10),
         threads: workers(args.threads),
+        progress: progress::hook_for(args),
     }
 }
 

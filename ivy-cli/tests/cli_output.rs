@@ -270,3 +270,28 @@ fn an_interrupted_run_leaves_the_history_file_as_it_was_and_nothing_beside_it() 
     assert_eq!(leftovers_beside(&path), 0, "no temporary file stays behind");
     fs::remove_file(&path).unwrap();
 }
+
+/// A run long enough for a progress bar (over a second in the test profile).
+const LONG_RUN: &str = "basic --requests 1500000 --trace none";
+
+#[test]
+fn a_long_run_shows_progress_on_a_terminal_and_nothing_elsewhere() {
+    let binary = env!("CARGO_BIN_EXE_ivy");
+    // On a terminal (a pseudo-terminal from util-linux's `script`).
+    let on_terminal = Command::new("script")
+        .args(["-qec", &format!("{binary} {LONG_RUN}"), "/dev/null"])
+        .output();
+    match on_terminal {
+        Ok(output) => {
+            let shown = String::from_utf8_lossy(&output.stdout);
+            assert!(output.status.success(), "{shown}");
+            assert!(shown.contains("/1500000 operations"), "no bar: {shown}");
+        }
+        Err(error) => eprintln!("skipped the terminal half: no `script` ({error})"),
+    }
+    // Not a terminal: standard error stays empty.
+    let args: Vec<&str> = LONG_RUN.split(' ').collect();
+    let output = ivy(&args);
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}

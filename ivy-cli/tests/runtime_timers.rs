@@ -18,6 +18,7 @@ fn options(threads: Option<usize>) -> RuntimeOptions {
         faults: BTreeMap::new(),
         settle_timeout: Duration::from_secs(10),
         threads,
+        progress: None,
     }
 }
 

@@ -18,13 +18,16 @@ mod inbox;
 mod kills;
 mod outcome;
 mod timers;
+mod watch;
 mod worker;
 
 pub use ivy_core::driver::{FaultAction, KillRole, MissReason, MissedKill, TraceItem};
 pub use outcome::RunCounts;
+pub use watch::ProgressHook;
+use watch::Watch;
 
 use board::ManagerBoard;
-use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use crossbeam_channel::{unbounded, Sender};
 use faults::SharedClocks;
 use ivy_basic::CentralManager;
 use ivy_core::driver::{lost_state, FaultSchedule, KillBook, Missing};
@@ -78,6 +81,9 @@ pub struct RuntimeOptions {
     /// Run the nodes as actors on this many worker threads (node `i` on worker
     /// `i % threads`); `None`: one thread per node.
     pub threads: Option<usize>,
+    /// Told how many operations have completed, a few times a second, and once more
+    /// when the processes are done.
+    pub progress: Option<ProgressHook>,
 }
 
 /// How kills happen, and when a run that makes no progress is stopped.
@@ -274,6 +280,8 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         deadline: start + deadline,
         stall_after: handling.stall_after,
         completed: &shared.completed,
+        total,
+        progress: shared.options.progress.clone(),
     };
     let stalled = watch.wait_for_processes(&done_receiver, process_count);
     let elapsed = start.elapsed();
@@ -313,41 +321,4 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         return Err(RuntimeError::Unsettled(settle_timeout));
     }
     Ok(outcome)
-}
-
-/// When to give up waiting for the processes.
-struct Watch<'a> {
-    deadline: Instant,
-    stall_after: Option<Duration>,
-    completed: &'a AtomicU64,
-}
-
-impl Watch<'_> {
-    /// Waits until every process has reported all its operations done; returns
-    /// whether the deadline passed first, or no operation completed for
-    /// `stall_after`.
-    fn wait_for_processes(&self, done: &Receiver<NodeId>, processes: usize) -> bool {
-        let mut remaining = processes;
-        let mut progress = (self.completed.load(Ordering::Relaxed), Instant::now());
-        while remaining > 0 {
-            let now = Instant::now();
-            let mut wake = self.deadline;
-            if let Some(stall_after) = self.stall_after {
-                let completed = self.completed.load(Ordering::Relaxed);
-                if completed != progress.0 {
-                    progress = (completed, now);
-                }
-                if now >= progress.1 + stall_after {
-                    return true;
-                }
-                wake = wake.min(now + stall_after.min(Duration::from_millis(50)));
-            }
-            match done.recv_deadline(wake) {
-                Ok(_) => remaining -= 1,
-                Err(RecvTimeoutError::Timeout) if Instant::now() < self.deadline => {}
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return true,
-            }
-        }
-        false
-    }
 }
