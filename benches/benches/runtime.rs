@@ -1,10 +1,11 @@
-//! Throughput of the threaded runtime: random reads, writes and mixed operations on
-//! 4, 10 and 64 processes (100 pages), the basic and the fault-tolerant system side by
-//! side; the latency of one uncontended read fault; and the floor every runtime pays,
-//! the cost of waking a parked thread through a channel (one hop, and a ring of three
-//! hops, the length of a read fault's critical path); and the actor runtime, nodes on
-//! fewer worker threads than nodes, against a thread per node; the reference
-//! program's workload; and a system of 64 processes and a million pages.
+//! Throughput of the threaded runtime in its default mode (actors, a worker per
+//! core): random reads, writes and mixed operations on 4, 10 and 64 processes (100
+//! pages), the basic and the fault-tolerant system side by side; the latency of one
+//! uncontended read fault (a thread per node); the floor every runtime pays, the cost
+//! of waking a parked thread through a channel (one hop, and a ring of three hops,
+//! the length of a read fault's critical path); one and two workers against a thread
+//! per node; the reference program's workload, on a quiet machine and on one loaded
+//! by a spinning thread per core; and a system of 64 processes and a million pages.
 
 use criterion::{
     criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode, Throughput,
@@ -12,6 +13,8 @@ use criterion::{
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use ivy_benches::{Run, System};
 use ivy_core::OperationMix;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const REQUESTS: u64 = 20_000;
@@ -124,22 +127,26 @@ fn channel_hops(criterion: &mut Criterion) {
 }
 
 /// Thread per node against the actor runtime on one and two workers (this machine has
-/// two cores): 20,000 writes on 10 processes and 100 pages.
+/// two cores): 20,000 writes, and 20,000 reads, on 10 processes and 100 pages.
 fn actor_runtime(criterion: &mut Criterion) {
     let mut group = criterion.benchmark_group("runtime threads");
     group.sampling_mode(SamplingMode::Flat);
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(4));
     group.throughput(Throughput::Elements(REQUESTS));
-    for system in [System::Basic, System::Ft] {
+    let workloads = [("", OperationMix::Write), (" reads", OperationMix::Read)];
+    for ((suffix, mix), system) in workloads
+        .into_iter()
+        .flat_map(|workload| [System::Basic, System::Ft].map(|system| (workload, system)))
+    {
         for (label, threads) in [
             ("per node", None),
             ("1 worker", Some(1)),
             ("2 workers", Some(2)),
         ] {
-            let mut run = Run::new(10, 100, REQUESTS, OperationMix::Write);
+            let mut run = Run::new(10, 100, REQUESTS, mix);
             run.threads = threads;
-            let id = BenchmarkId::new(system.name(), label);
+            let id = BenchmarkId::new(format!("{}{suffix}", system.name()), label);
             group.bench_with_input(id, &run, |bencher, run| {
                 bencher.iter_custom(|iters| (0..iters).map(|_| run.execute(system).0).sum())
             });
@@ -149,7 +156,9 @@ fn actor_runtime(criterion: &mut Criterion) {
 }
 
 /// The reference program's own workload: 100,000 random reads or writes by 10
-/// processes on 100 pages (its authors report 10 to 18 µs per operation).
+/// processes on 100 pages (its authors report 10 to 18 µs per operation); and the
+/// writes again on a machine loaded by a spinning thread per core, which the benchmark
+/// starts before and stops after.
 fn reference_workload(criterion: &mut Criterion) {
     let mut group = criterion.benchmark_group("reference workload");
     group.sampling_mode(SamplingMode::Flat);
@@ -168,7 +177,48 @@ fn reference_workload(criterion: &mut Criterion) {
             });
         }
     }
+    let load = Load::start();
+    let run = Run::new(10, 100, requests, OperationMix::Write);
+    let id = BenchmarkId::new("basic", "writes, loaded");
+    group.bench_with_input(id, &run, |bencher, run| {
+        bencher.iter_custom(|iters| (0..iters).map(|_| run.execute(System::Basic).0).sum())
+    });
+    drop(load);
     group.finish();
+}
+
+/// A CPU-bound thread per core, spinning until dropped.
+struct Load {
+    stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start() -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+        let threads = (0..cores)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut spins: u64 = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        spins = std::hint::black_box(spins.wrapping_add(1));
+                    }
+                })
+            })
+            .collect();
+        Load { stop, threads }
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Scale: 64 processes and a million pages, 20,000 mixed operations (the time of the

@@ -44,8 +44,15 @@ pub struct Run {
     pub ft: FtOptions,
     /// Kills and revivals by request number (fault-tolerant system only).
     pub faults: BTreeMap<u64, Vec<FaultAction>>,
-    /// Worker threads for the actor runtime; `None`: one thread per node.
+    /// Worker threads for the actor runtime; `None`: one thread per node. By default
+    /// the CLI's default: a worker per core.
     pub threads: Option<usize>,
+}
+
+/// The default mode's worker count: one per core (the runtime starts no more workers
+/// than nodes).
+pub fn default_workers() -> Option<usize> {
+    Some(std::thread::available_parallelism().map_or(1, |cores| cores.get()))
 }
 
 impl Run {
@@ -58,7 +65,7 @@ impl Run {
             mix,
             ft: FtOptions::default(),
             faults: BTreeMap::new(),
-            threads: None,
+            threads: default_workers(),
         }
     }
 

@@ -184,15 +184,63 @@ fn render_targets(results: &[Result]) -> String {
         };
         let _ = writeln!(out, "| {target} | {measured} | {verdict} |");
     };
-    for ops in ["reads", "writes"] {
-        let basic = find(results, "reference workload", &format!("basic, {ops}"))
+    // The reference program's cost per operation on this kind of machine: 10 to 14
+    // µs per read and 11 to 18 µs per write quiet (the fastest taken), and 74 µs per
+    // write while other work ran (7.4 s for 100,000, measured by issue 11's author).
+    for (ops, reference_ns) in [("reads", 10_000.0), ("writes", 11_000.0)] {
+        let ours = find(results, "reference workload", &format!("basic, {ops}"))
             .and_then(Result::per_element_ns);
+        let times = ours.map(|ns| reference_ns / ns);
         row(
-            &format!("the reference's 100,000 {ops} (10 processes, 100 pages): at most 5 µs per operation"),
-            basic.map_or("-".to_string(), time),
-            basic.map(|ns| ns <= 5_000.0),
+            &format!("default mode, the reference's 100,000 {ops}: at least 10 times the reference ({} per operation)", time(reference_ns)),
+            ours.zip(times).map_or("-".to_string(), |(ns, t)| format!("{} ({t:.1} times)", time(ns))),
+            times.map(|t| t >= 10.0),
         );
     }
+    let loaded = find(results, "reference workload", "basic, writes, loaded")
+        .and_then(Result::per_element_ns);
+    let times = loaded.map(|ns| 74_000.0 / ns);
+    row(
+        "default mode, the reference's writes on a machine loaded by a spinning thread per core: at least 3 times the reference loaded (74 µs per write)",
+        loaded.zip(times).map_or("-".to_string(), |(ns, t)| format!("{} ({t:.1} times)", time(ns))),
+        times.map(|t| t >= 3.0),
+    );
+    for (label, suffix, strictly) in [("writes", "", false), ("reads", " reads", true)] {
+        for system in ["basic", "ft"] {
+            let workers = |count: &str| {
+                find(
+                    results,
+                    "runtime threads",
+                    &format!("{system}{suffix}, {count}"),
+                )
+                .map(|result| result.median_ns)
+            };
+            let ratio = workers("2 workers")
+                .zip(workers("1 worker"))
+                .map(|(two, one)| two / one);
+            let (bound, verb) = match strictly {
+                true => ("faster than", "below 1"),
+                false => ("at least as fast as", "at most 1"),
+            };
+            row(
+                &format!("{system} {label}: two workers {bound} one (2 workers / 1 worker {verb})"),
+                ratio.map_or("-".to_string(), |r| format!("{r:.2}")),
+                ratio.map(|r| if strictly { r < 1.0 } else { r <= 1.0 }),
+            );
+        }
+    }
+    let write_op =
+        find(results, "reference workload", "basic, writes").and_then(Result::per_element_ns);
+    let protocol = find(results, "write fault", "1 copies to invalidate").map(|r| r.median_ns);
+    let ratio = write_op.zip(protocol).map(|(op, fault)| op / fault);
+    row(
+        "default mode per write / the protocol's write fault (1 copy): at most 3",
+        match (write_op, protocol, ratio) {
+            (Some(o), Some(p), Some(r)) => format!("{} / {} = {r:.2}", time(o), time(p)),
+            _ => "-".to_string(),
+        },
+        ratio.map(|r| r <= 3.0),
+    );
     for (ops, noun) in [("read", "reads"), ("write", "writes"), ("mixed", "mixed")] {
         for processes in [4, 10, 64] {
             let group = format!("runtime {ops}");
@@ -202,9 +250,9 @@ fn render_targets(results: &[Result]) -> String {
                 .zip(ft)
                 .map(|(b, f)| (100.0 * f.median_ns / b.median_ns).round() / 100.0);
             row(
-                &format!("ft / basic, {noun}, {processes} processes: at most 1.5"),
+                &format!("ft / basic, {noun}, {processes} processes: at most 1.3"),
                 ratio.map_or("-".to_string(), |r| format!("{r:.2}")),
-                ratio.map(|r| r <= 1.5),
+                ratio.map(|r| r <= 1.3),
             );
         }
     }
