@@ -84,12 +84,12 @@ fn json_lines(stdout: &str) -> (Vec<Value>, Value) {
 
 #[test]
 fn the_ft_summary_counts_heartbeats_apart_as_the_trace_leaves_them_out() {
-    // The backup's rejoining takes milliseconds: heartbeats (1 ms) flow meanwhile,
-    // though a fast run may end first; a few tries find one with heartbeats.
+    // A run of a few milliseconds: heartbeats (1 ms) flow meanwhile, though a fast
+    // run may end first; a few tries find one with heartbeats.
     let run = [
         "ft",
         "--requests",
-        "40",
+        "2000",
         "--heartbeat-ms",
         "1",
         "--timeout-ms",

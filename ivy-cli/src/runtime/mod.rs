@@ -192,7 +192,16 @@ pub(crate) struct Shared {
 impl Shared {
     /// The inbox of the worker hosting node `index`.
     fn inbox_of(&self, index: usize) -> &Sender<Input> {
-        &self.workers[index % self.workers.len()]
+        &self.workers[self.worker_of(index)]
+    }
+
+    /// Which worker hosts node `index`: process `i` on worker `i % K`, and, when there
+    /// are fewer workers than processes, every manager on the worker after the last
+    /// process's, together (a replicated pair
+    /// exchanges a message for every fault: placed together, replication never
+    /// crosses cores).
+    fn worker_of(&self, index: usize) -> usize {
+        worker_of(index, self.first_manager, self.workers.len())
     }
 
     fn now_ns(&self) -> u64 {
@@ -264,10 +273,11 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         .zip(workload.into_numbered_lists())
         .enumerate()
     {
-        workers[id % worker_count].host_process(process, operations);
+        workers[worker_of(id, process_count, worker_count)].host_process(process, operations);
     }
     for (index, manager) in managers.into_iter().enumerate() {
-        workers[(process_count + index) % worker_count].host_manager(manager, index);
+        let worker = worker_of(process_count + index, process_count, worker_count);
+        workers[worker].host_manager(manager, index);
     }
     let threads: Vec<JoinHandle<Finished<M>>> = workers
         .into_iter()
@@ -321,4 +331,14 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         return Err(RuntimeError::Unsettled(settle_timeout));
     }
     Ok(outcome)
+}
+
+/// The worker of node `index` among `workers`, in a system of `processes` processes
+/// (see `Shared::worker_of`); with more workers than processes (a thread per node),
+/// node `i` on worker `i`.
+fn worker_of(index: usize, processes: usize, workers: usize) -> usize {
+    match workers > processes {
+        true => index % workers,
+        false => index.min(processes) % workers,
+    }
 }

@@ -1,5 +1,5 @@
 //! A worker thread hosting one node (the thread-per-node runtime) or several (the
-//! actor runtime, `--threads K`): it receives from its inbox, delivers messages
+//! actor runtime, the default): it receives from its inbox, delivers messages
 //! between its own nodes through a local queue (no channel, no wake-up), turns elapsed
 //! time into ticks (one per millisecond), and starts each process's next operation as
 //! soon as the process is idle.
@@ -243,7 +243,7 @@ impl<M: RuntimeManager> Worker<M> {
             if self.slot_of[to].is_some() {
                 self.local.push_back(envelope);
             } else {
-                let worker = to % self.outgoing.len();
+                let worker = self.shared.worker_of(to);
                 self.outgoing[worker].push(envelope);
             }
         }

@@ -1,8 +1,10 @@
-//! A process's page table, stored sparsely: every page starts in the initial layout
-//! (owned with ReadWrite by process `p % processes`, Nil elsewhere), and the table
-//! keeps an entry only for a page this process has touched since. Its memory grows
-//! with what the run did, not with processes x pages, and creating it costs nothing
-//! per page: 64 processes and a million pages fit in a few megabytes.
+//! A process's page table. Every page starts in the initial layout (owned with
+//! ReadWrite by process `p % processes`, Nil elsewhere). A small system keeps every
+//! entry in a vector (a lookup is an index: the simulator and the model checkers look
+//! up pages after every step); a large one keeps an entry only for a page this process
+//! has touched, so its memory grows with what the run did, not with processes x pages,
+//! and creating it costs nothing per page: 64 processes and a million pages fit in a
+//! few megabytes.
 //!
 //! Equality and hashing are by what the table says, page by page: an entry that went
 //! back to its initial state counts as untouched (the model checkers compare states).
@@ -49,6 +51,9 @@ impl PageEntry {
     }
 }
 
+/// Systems with at most this many pages keep every entry.
+const DENSE_UP_TO_PAGES: u32 = 4096;
+
 /// Every page as one process sees it.
 #[derive(Clone, Debug)]
 pub(super) struct PageTable {
@@ -58,8 +63,16 @@ pub(super) struct PageTable {
     /// The initial entry of a page this process owns, and of one it does not.
     owned: PageEntry,
     not_owned: PageEntry,
+    entries: Entries,
+}
+
+/// Where the entries live.
+#[derive(Clone, Debug)]
+enum Entries {
+    /// Every page's entry, by page.
+    Dense(Vec<PageEntry>),
     /// The pages touched since the start, by page.
-    touched: BTreeMap<PageId, PageEntry>,
+    Sparse(BTreeMap<PageId, PageEntry>),
 }
 
 impl PageTable {
@@ -75,13 +88,20 @@ impl PageTable {
             version: PageVersion(0),
             data: owned.then(|| PageBuffer::zeroed(config.page_size_bytes)),
         };
+        let entries = match config.pages <= DENSE_UP_TO_PAGES {
+            true => {
+                let initial = |page| entry(config.initial_owner(page) == id);
+                Entries::Dense(config.page_ids().map(initial).collect())
+            }
+            false => Entries::Sparse(BTreeMap::new()),
+        };
         PageTable {
             page_count: config.pages,
             processes: config.processes,
             id,
             owned: entry(true),
             not_owned: entry(false),
-            touched: BTreeMap::new(),
+            entries,
         }
     }
 
@@ -97,14 +117,11 @@ impl PageTable {
 
     /// The entry of `page`, if it exists.
     pub(super) fn get(&self, page: PageId) -> Option<&PageEntry> {
-        if !self.contains(page) {
-            return None;
+        match &self.entries {
+            Entries::Dense(entries) => entries.get(page.index()),
+            Entries::Sparse(_) if !self.contains(page) => None,
+            Entries::Sparse(touched) => Some(touched.get(&page).unwrap_or(self.initial(page))),
         }
-        Some(
-            self.touched
-                .get(&page)
-                .unwrap_or_else(|| self.initial(page)),
-        )
     }
 
     /// The entry of `page` to change, if it exists (from now on it is kept).
@@ -116,20 +133,18 @@ impl PageTable {
             true => &self.owned,
             false => &self.not_owned,
         };
-        Some(self.touched.entry(page).or_insert_with(|| initial.clone()))
+        match &mut self.entries {
+            Entries::Dense(entries) => entries.get_mut(page.index()),
+            Entries::Sparse(touched) => {
+                Some(touched.entry(page).or_insert_with(|| initial.clone()))
+            }
+        }
     }
 
     /// Every page and its entry, in page order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
-        (0..self.page_count).map(move |index| {
-            let page = PageId(index);
-            (
-                page,
-                self.touched
-                    .get(&page)
-                    .unwrap_or_else(|| self.initial(page)),
-            )
-        })
+        let pages = (0..self.page_count).map(PageId);
+        pages.filter_map(|page| Some((page, self.get(page)?)))
     }
 
     fn initial(&self, page: PageId) -> &PageEntry {
@@ -139,10 +154,13 @@ impl PageTable {
         }
     }
 
-    /// The touched entries that differ from their initial state, in page order.
-    fn changes(&self) -> impl Iterator<Item = (&PageId, &PageEntry)> + '_ {
-        let touched = self.touched.iter();
-        touched.filter(|(page, entry)| *entry != self.initial(**page))
+    /// The entries that differ from their initial state, in page order.
+    fn changes(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
+        let entries: Box<dyn Iterator<Item = (PageId, &PageEntry)>> = match &self.entries {
+            Entries::Dense(entries) => Box::new((0..self.page_count).map(PageId).zip(entries)),
+            Entries::Sparse(touched) => Box::new(touched.iter().map(|(page, e)| (*page, e))),
+        };
+        entries.filter(|(page, entry)| *entry != self.initial(*page))
     }
 }
 
@@ -188,13 +206,20 @@ mod tests {
             Some(Access::Nil)
         );
         assert_eq!(table.get(PageId(1_000_000)), None);
-        assert!(table.touched.is_empty());
+        assert!(matches!(&table.entries, Entries::Sparse(touched) if touched.is_empty()));
     }
 
     #[test]
     fn an_entry_back_in_its_initial_state_compares_and_hashes_as_untouched() {
-        let config = SystemConfig::new(2, 4, 8).expect("a valid size");
-        let fresh = PageTable::new(NodeId(0), &config);
+        let small = SystemConfig::new(2, 4, 8).expect("a valid size");
+        let large = SystemConfig::new(2, DENSE_UP_TO_PAGES + 1, 8).expect("a valid size");
+        for config in [small, large] {
+            back_in_its_initial_state(&config);
+        }
+    }
+
+    fn back_in_its_initial_state(config: &SystemConfig) {
+        let fresh = PageTable::new(NodeId(0), config);
         let mut table = fresh.clone();
         let entry = table.get_mut(PageId(2)).expect("a page");
         entry.access = Access::Read;
@@ -206,6 +231,6 @@ mod tests {
         table.get_mut(PageId(2)).expect("a page").access = Access::ReadWrite;
         assert_eq!(table, fresh);
         assert_eq!(hash_of(&table), hash_of(&fresh));
-        assert_eq!(table.get_mut(PageId(9)), None);
+        assert_eq!(table.get_mut(PageId(config.pages)), None);
     }
 }
