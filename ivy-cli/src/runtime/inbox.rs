@@ -1,9 +1,11 @@
 //! How a worker waits for its next input, and sends what it batched. Messages for
 //! another worker's nodes travel in batches: one hand-off per destination worker per
-//! loop turn, not one per message. When the workers are no more than the cores, a
-//! worker first spins briefly on its inbox (crossbeam's `Backoff`: a few spins, then
-//! a few yields), since a reply often comes within microseconds and parking and
-//! waking a thread costs more; then it parks until an input or its earliest deadline.
+//! loop turn, not one per message. When the workers are no more than the cores, an
+//! idle worker first polls its inbox for up to a millisecond, or until its earliest
+//! deadline if that is sooner (crossbeam's `Backoff`: a few spins, then yields, so a
+//! loaded machine gets the core back), since a reply often comes within microseconds
+//! and parking and waking a thread costs more (a futex wake-up was 31% of a two-worker
+//! run's time); then it parks until an input or its earliest deadline.
 
 use super::worker::Worker;
 use super::{Input, RuntimeManager};
@@ -22,8 +24,7 @@ pub(super) enum Wake {
 }
 
 /// How long an idle worker polls its inbox before it parks, when it has a core.
-const SPIN_BEFORE_PARKING: Duration = Duration::from_micros(SPIN_MICROS);
-const SPIN_MICROS: u64 = 1_000;
+const SPIN_BEFORE_PARKING: Duration = Duration::from_millis(1);
 
 /// How many more queued inputs a worker handles in the turn of the one that woke it.
 const MORE_INPUTS_PER_TURN: usize = 64;
@@ -41,12 +42,15 @@ impl<M: RuntimeManager> Worker<M> {
         }
     }
 
-    /// Waits for the next input: spinning briefly first if the workers have a core
-    /// each, then parked until an input arrives or the earliest deadline (sooner,
-    /// every 200 µs, while a process waits for a fault to be injected).
+    /// Waits for the next input: polling briefly first if the workers have a core
+    /// each (never past the earliest deadline), then parked until an input arrives or
+    /// the earliest deadline (sooner, every 200 µs, while a process waits for a fault
+    /// to be injected).
     pub(super) fn next_input(&mut self, waiting_for_faults: bool) -> Wake {
+        let deadline = self.next_deadline();
         if self.shared.spin_before_parking {
             let spin_until = Instant::now() + SPIN_BEFORE_PARKING;
+            let spin_until = deadline.map_or(spin_until, |due| due.min(spin_until));
             let backoff = Backoff::new();
             loop {
                 match self.inbox.try_recv() {
@@ -60,7 +64,6 @@ impl<M: RuntimeManager> Worker<M> {
                 backoff.snooze();
             }
         }
-        let deadline = self.next_deadline();
         let wake = match waiting_for_faults {
             true => {
                 let soon = Instant::now() + Duration::from_micros(200);
