@@ -116,6 +116,13 @@ impl Process {
         self.pages.iter()
     }
 
+    /// The pages this process has touched, in a large system, whose page table keeps
+    /// only those (every other page is as in the initial layout); `None` in a small
+    /// one, whose table keeps every page.
+    pub fn touched_pages(&self) -> Option<impl Iterator<Item = PageId> + '_> {
+        self.pages.touched()
+    }
+
     /// How many pages the system has.
     pub fn page_count(&self) -> usize {
         self.pages.len()

@@ -141,6 +141,15 @@ impl PageTable {
         }
     }
 
+    /// The pages touched since the start, where only those are kept (a large
+    /// system); `None` where every page's entry is kept.
+    pub(super) fn touched(&self) -> Option<impl Iterator<Item = PageId> + '_> {
+        match &self.entries {
+            Entries::Dense(_) => None,
+            Entries::Sparse(touched) => Some(touched.keys().copied()),
+        }
+    }
+
     /// Every page and its entry, in page order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
         let pages = (0..self.page_count).map(PageId);
