@@ -196,13 +196,6 @@ impl<M: ManagerNode> Simulation<M> {
         self.wake_at_ticks = Some(ticks);
     }
 
-    /// Whether the run is over: every operation completed, nothing in flight, no
-    /// manager paused (nor, unless driven by hand, down), and the live managers
-    /// settled in one view with a primary.
-    pub fn is_finished(&self) -> bool {
-        self.is_over()
-    }
-
     /// The processes.
     pub fn processes(&self) -> &[Process] {
         &self.processes

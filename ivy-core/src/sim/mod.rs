@@ -180,7 +180,7 @@ impl<M: ManagerNode> Simulation<M> {
 
     /// Like [`Simulation::run`], and also hands back the managers' final state.
     pub fn run_with_managers(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
-        while !self.is_over() {
+        while !self.is_finished() {
             let grace = self.lost_grace_steps();
             let grace_over = self
                 .lost
@@ -216,7 +216,10 @@ impl<M: ManagerNode> Simulation<M> {
         Ok((self.report, self.managers))
     }
 
-    fn is_over(&self) -> bool {
+    /// Whether the run is over: every operation completed, nothing in flight, no
+    /// manager paused (nor, unless driven by hand, down), and the live managers
+    /// settled in one view with a primary.
+    pub fn is_finished(&self) -> bool {
         if !(self.in_flight.is_empty() && self.ready.is_empty()) {
             return false;
         }
