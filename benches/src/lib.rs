@@ -109,6 +109,7 @@ pub fn unrecorded_options() -> RuntimeOptions {
         settle_timeout: Duration::from_secs(10),
         threads: None,
         progress: None,
+        inputs_per_turn: runtime::DEFAULT_INPUTS_PER_TURN,
     }
 }
 

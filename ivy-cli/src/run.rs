@@ -10,7 +10,7 @@ use crate::history_file::HistoryFile;
 use crate::output::{write_summary, write_trace, Summary};
 use crate::progress;
 use crate::readout::{write_readout, Table};
-use crate::runtime::{RunOutcome, RuntimeOptions};
+use crate::runtime::{self, RunOutcome, RuntimeOptions};
 use ivy_core::driver;
 use ivy_core::{DirectoryView, HistoryEntry, OperationKind, Process, SystemConfig, Workload};
 use std::collections::BTreeMap;
@@ -139,6 +139,7 @@ pub fn runtime_options(args: &RunArgs) -> RuntimeOptions {
         settle_timeout: Duration::from_secs(10),
         threads: workers(args.threads),
         progress: progress::hook_for(args),
+        inputs_per_turn: runtime::DEFAULT_INPUTS_PER_TURN,
     }
 }
 

@@ -19,6 +19,7 @@ fn options(threads: Option<usize>) -> RuntimeOptions {
         settle_timeout: Duration::from_secs(10),
         threads,
         progress: None,
+        inputs_per_turn: runtime::DEFAULT_INPUTS_PER_TURN,
     }
 }
 

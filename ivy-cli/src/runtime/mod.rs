@@ -84,7 +84,14 @@ pub struct RuntimeOptions {
     /// Told how many operations have completed, a few times a second, and once more
     /// when the processes are done.
     pub progress: Option<ProgressHook>,
+    /// How many inputs a worker handles in a row before it fires its timers and
+    /// starts operations again (at least 1; [`DEFAULT_INPUTS_PER_TURN`]).
+    pub inputs_per_turn: usize,
 }
+
+/// How many inputs a worker handles in a row by default: enough to empty a busy
+/// inbox, few enough that a due timer or an idle process waits little.
+pub const DEFAULT_INPUTS_PER_TURN: usize = 64;
 
 /// How kills happen, and when a run that makes no progress is stopped.
 #[derive(Clone, Copy, Debug, Default)]

@@ -142,6 +142,7 @@ impl<M: RuntimeManager> Worker<M> {
                 self.retry_waiting_kills();
             }
             let waiting_for_faults = self.start_operations();
+            self.flush_outgoing();
             self.drain_local();
             if self.inbox.is_empty() {
                 self.idle_managers();
@@ -178,7 +179,7 @@ impl<M: RuntimeManager> Worker<M> {
         }
     }
 
-    fn drain_local(&mut self) {
+    pub(super) fn drain_local(&mut self) {
         while let Some(envelope) = self.local.pop_front() {
             self.deliver(envelope);
         }
