@@ -44,5 +44,6 @@ pub use protocol::operation::{Completion, Operation, OperationKind};
 pub use protocol::page::{Access, PageBuffer};
 pub use protocol::process::{PageEntry, Process, ProcessOptions, ProcessTimer, StartError};
 pub use protocol::trace::TraceRecord;
+pub use protocol::well_formed::Malformed;
 pub use replication::{HeldFault, LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
 pub use workload::{OperationMix, Workload};

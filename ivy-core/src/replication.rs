@@ -6,6 +6,7 @@
 use crate::protocol::directory::Directory;
 use crate::protocol::ids::{Incarnation, PageId, PageVersion, RequestId, View};
 use crate::protocol::operation::OperationKind;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The position of an entry in the replication log; entries are numbered from 1, and
@@ -27,7 +28,9 @@ pub type LogIndex = u64;
 /// entry obeyed in earlier views, and a view is led by one incarnation only (see
 /// [`crate::Message::NewView`]). The basic central manager keeps no log and stamps
 /// [`Viewstamp::ZERO`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Viewstamp {
     /// A view whose primary's log holds the entry.
     pub view: View,
@@ -56,7 +59,9 @@ impl fmt::Display for Viewstamp {
 /// manager that hands its role over claims the next view's log before the new
 /// primary has it, and an earlier life of that primary may have taken the view
 /// already: the incarnation tells the two logs apart.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct LogPosition {
     /// The view and index.
     pub stamp: Viewstamp,
@@ -91,7 +96,7 @@ impl fmt::Display for LogPosition {
 }
 
 /// One change to the manager's state, as the backup applies it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LogEntry {
     /// A fault request was admitted: it began on a free page, or queued behind the
     /// page's transaction.
@@ -118,7 +123,7 @@ pub enum LogEntry {
 }
 
 /// A fault the manager holds: the transaction serving a page, or one queued behind it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HeldFault {
     /// The page.
     pub page: PageId,
@@ -134,7 +139,7 @@ pub struct HeldFault {
 /// A manager's whole replicated state. Re-admitting `held` in order onto `directory`
 /// rebuilds every transaction and queue exactly, because a transaction's shape follows
 /// from the directory record when it begins.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ManagerSnapshot {
     /// Owner, copy set and version of every page.
     pub directory: Directory,

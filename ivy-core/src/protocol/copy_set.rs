@@ -1,13 +1,33 @@
 //! The set of processes holding read-only copies of a page.
 
 use crate::protocol::ids::NodeId;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Processes holding Read copies of a page, kept sorted. An empty set allocates
-/// nothing, so a manager with a million idle pages pays for none of them.
-#[derive(Clone, Default, PartialEq, Eq, Hash)]
+/// nothing, so a manager with a million idle pages pays for none of them. On the wire
+/// it is the list of members; a list that is not strictly increasing is refused.
+#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "Vec<NodeId>", try_from = "Vec<NodeId>")]
 pub struct CopySet {
     members: Vec<NodeId>,
+}
+
+impl From<CopySet> for Vec<NodeId> {
+    fn from(set: CopySet) -> Vec<NodeId> {
+        set.members
+    }
+}
+
+impl TryFrom<Vec<NodeId>> for CopySet {
+    type Error = &'static str;
+
+    fn try_from(members: Vec<NodeId>) -> Result<CopySet, Self::Error> {
+        match members.windows(2).all(|pair| pair[0] < pair[1]) {
+            true => Ok(CopySet { members }),
+            false => Err("a copy set's members must be strictly increasing"),
+        }
+    }
 }
 
 impl CopySet {

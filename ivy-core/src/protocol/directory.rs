@@ -5,9 +5,10 @@ use crate::protocol::config::SystemConfig;
 use crate::protocol::copy_set::CopySet;
 use crate::protocol::ids::{NodeId, PageId, PageVersion, RequestId};
 use crate::protocol::operation::OperationKind;
+use serde::{Deserialize, Serialize};
 
 /// What the manager records about one page.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PageRecord {
     /// The process that owns the page.
     pub owner: NodeId,
@@ -18,7 +19,7 @@ pub struct PageRecord {
 }
 
 /// The manager's table of page records, one per page.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Directory {
     records: Vec<PageRecord>,
 }

@@ -13,9 +13,10 @@ use crate::protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, 
 use crate::protocol::operation::OperationKind;
 use crate::protocol::page::PageBuffer;
 use crate::replication::{LogEntry, LogIndex, LogPosition, ManagerSnapshot, Viewstamp};
+use serde::{Deserialize, Serialize};
 
 /// One message.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Message {
     /// Requester → manager: the requester faulted reading `page`.
     ReadRequest {
@@ -294,7 +295,7 @@ impl Message {
 }
 
 /// A message in transit, with its sender, receiver and the sender's view.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Envelope {
     /// The sending node.
     pub from: NodeId,

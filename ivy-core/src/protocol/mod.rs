@@ -17,3 +17,4 @@ pub mod operation;
 pub mod page;
 pub mod process;
 pub mod trace;
+pub mod well_formed;

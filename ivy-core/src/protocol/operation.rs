@@ -2,10 +2,10 @@
 //! shared pages and their completions.
 
 use crate::protocol::ids::{NodeId, PageId, RequestId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Whether an operation reads or writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OperationKind {
     /// A read of the page's value.

@@ -1,6 +1,6 @@
 //! Page contents and access rights.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -85,6 +85,41 @@ impl PageBuffer {
             None => std::borrow::Cow::Owned(vec![0u8; self.size_bytes()]),
             Some(bytes) => std::borrow::Cow::Borrowed(bytes),
         }
+    }
+}
+
+/// A page on the wire: its size, and its bytes unless it was never written.
+#[derive(Serialize, Deserialize)]
+struct WirePage<Bytes> {
+    size_bytes: u32,
+    bytes: Option<Bytes>,
+}
+
+impl Serialize for PageBuffer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes = self.bytes.as_deref().map(serde_bytes::Bytes::new);
+        let size_bytes = self.size_bytes.get();
+        WirePage { size_bytes, bytes }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PageBuffer {
+    /// Refuses a page smaller than the smallest page, or whose bytes are not its size.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PageBuffer, D::Error> {
+        use serde::de::Error;
+        let wire = WirePage::<serde_bytes::ByteBuf>::deserialize(deserializer)?;
+        let size_bytes = usize::try_from(wire.size_bytes).map_err(D::Error::custom)?;
+        if size_bytes < crate::protocol::config::MIN_PAGE_SIZE_BYTES {
+            return Err(D::Error::custom("a page smaller than the smallest page"));
+        }
+        let mut page = PageBuffer::zeroed(size_bytes);
+        if let Some(bytes) = wire.bytes {
+            if bytes.len() != size_bytes {
+                return Err(D::Error::custom("a page whose bytes are not its size"));
+            }
+            page.bytes = Some(Arc::from(bytes.into_vec()));
+        }
+        Ok(page)
     }
 }
 
