@@ -7,16 +7,22 @@
 //! - [`handshake`]: every connection begins with a hello (protocol version, cluster,
 //!   node id) and a mutual HMAC-SHA256 challenge and response with the cluster key;
 //! - [`transport`]: a connection per peer a node sends to, opened on first use and
-//!   re-opened with backoff; bad input closes the one connection that carried it.
+//!   re-opened with backoff; bad input closes the one connection that carried it;
+//! - [`runner`]: the event loop of one node over the transport: messages, timers, the
+//!   process's operations, and reports of what completed.
 //!
 //! Everything is generic over the stream, so tests drive it over real sockets and over
 //! turmoil's simulated network alike.
 
 pub mod handshake;
+mod receiving;
+pub mod runner;
+mod sending;
 pub mod streams;
 pub mod transport;
 pub mod wire;
 
 pub use handshake::{ClusterKey, HandshakeError, Identity};
+pub use runner::{Clock, Report, Role, Runner};
 pub use transport::{Acceptor, Dialer, NetCounters, NetOptions, TcpDialer, Transport, UnknownPeer};
 pub use wire::{Frame, Hello, WireError, PROTOCOL_VERSION};

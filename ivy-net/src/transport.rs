@@ -10,21 +10,19 @@
 //! The transport is generic over how streams are made ([`Dialer`], [`Acceptor`]), so
 //! that a simulated network (turmoil's) drives the same code as real TCP.
 
-use crate::handshake::{handshake, Identity};
+use crate::handshake::Identity;
+use crate::receiving::accept_loop;
+use crate::sending::link;
 pub use crate::streams::{Acceptor, Dialer, TcpDialer};
-use crate::wire::{codec, Frame};
-use futures::{SinkExt, StreamExt};
+use crate::wire::{codec, max_frame_bytes};
 use ivy_core::{Envelope, NodeId, SystemConfig};
 use std::collections::BTreeMap;
-use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
-use tokio_util::bytes::Bytes;
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
-use tracing::{debug, info, warn};
+use tokio_util::codec::LengthDelimitedCodec;
+use tracing::warn;
 
 /// What the transport needs to know besides who this node is.
 #[derive(Clone, Debug)]
@@ -41,6 +39,12 @@ pub struct NetOptions {
     pub reconnect_max: Duration,
     /// Messages kept for a peer that cannot be reached; more are dropped (logged).
     pub queue_limit: usize,
+    /// How often a receiver acknowledges what it received on a connection.
+    pub ack_interval: Duration,
+    /// How long a sender waits for an acknowledgement of frames it sent before it
+    /// takes the connection for dead and opens another (a network can swallow a
+    /// connection's data without closing it).
+    pub stall_timeout: Duration,
 }
 
 impl NetOptions {
@@ -53,6 +57,8 @@ impl NetOptions {
             reconnect_min: Duration::from_millis(5),
             reconnect_max: Duration::from_millis(500),
             queue_limit: 65_536,
+            ack_interval: Duration::from_millis(20),
+            stall_timeout: Duration::from_secs(1),
         }
     }
 }
@@ -68,12 +74,23 @@ pub struct NetCounters {
     pub dropped_messages: AtomicU64,
     /// Connections opened to peers (the first and every reconnection).
     pub connections_opened: AtomicU64,
+    /// Connections given up because the peer stopped acknowledging.
+    pub stalled_connections: AtomicU64,
 }
 
-struct Shared {
-    identity: Identity,
-    options: NetOptions,
-    counters: Arc<NetCounters>,
+pub(crate) struct Shared {
+    pub(crate) identity: Identity,
+    pub(crate) options: NetOptions,
+    pub(crate) counters: Arc<NetCounters>,
+}
+
+impl Shared {
+    /// The framing of this cluster's connections.
+    pub(crate) fn codec(&self) -> LengthDelimitedCodec {
+        let system = &self.options.system;
+        let max = max_frame_bytes(system.page_size_bytes, system.pages, system.processes);
+        codec(max)
+    }
 }
 
 /// A node's end of the network: [`Transport::send`] to peers; what peers send
@@ -145,200 +162,4 @@ impl<D: Dialer> Transport<D> {
         }
         Ok(())
     }
-}
-
-/// The task that owns the connection to `peer`: connects when there is something to
-/// send, sends what is queued, and reconnects with backoff when the connection fails.
-async fn link<D: Dialer>(
-    shared: Arc<Shared>,
-    dialer: D,
-    peer: NodeId,
-    address: String,
-    mut queued: mpsc::Receiver<Envelope>,
-) {
-    let options = &shared.options;
-    let mut delay = options.reconnect_min;
-    let mut waiting: Option<Envelope> = None;
-    loop {
-        let first = match waiting.take() {
-            Some(envelope) => envelope,
-            None => match queued.recv().await {
-                Some(envelope) => envelope,
-                None => return, // the transport is gone
-            },
-        };
-        let framed = match connect(&shared, &dialer, peer, &address).await {
-            Ok(framed) => framed,
-            Err(error) => {
-                debug!(peer = %peer, %address, %error, "cannot connect; retrying");
-                waiting = Some(first);
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(options.reconnect_max);
-                continue;
-            }
-        };
-        delay = options.reconnect_min;
-        shared
-            .counters
-            .connections_opened
-            .fetch_add(1, Ordering::Relaxed);
-        info!(peer = %peer, %address, "connected");
-        match pump(framed, first, &mut queued).await {
-            Ok(()) => return, // the transport is gone
-            Err(error) => info!(peer = %peer, %error, "connection lost; reconnecting"),
-        }
-    }
-}
-
-/// Sends `first` and then whatever is queued, writing all that is ready before each
-/// flush; returns when the transport is gone, or the connection failed or was closed
-/// by the peer (what was written to it since may be lost, as on any network). The
-/// peer never writes on this connection, so anything readable is its end closing,
-/// which is noticed before the next message rather than by a failed write after it.
-async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
-    mut framed: Framed<S, LengthDelimitedCodec>,
-    first: Envelope,
-    queued: &mut mpsc::Receiver<Envelope>,
-) -> io::Result<()> {
-    let mut next = first;
-    loop {
-        framed.feed(Frame::Message(next).to_bytes()).await?;
-        while let Ok(more) = queued.try_recv() {
-            framed.feed(Frame::Message(more).to_bytes()).await?;
-        }
-        SinkExt::<Bytes>::flush(&mut framed).await?;
-        next = tokio::select! {
-            biased;
-            _ = framed.next() => {
-                return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "closed by the peer"));
-            }
-            queued = queued.recv() => match queued {
-                Some(envelope) => envelope,
-                None => return Ok(()),
-            },
-        };
-    }
-}
-
-/// Opens a connection to `peer` and runs the hello on it.
-async fn connect<D: Dialer>(
-    shared: &Shared,
-    dialer: &D,
-    peer: NodeId,
-    address: &str,
-) -> Result<Framed<D::Stream, LengthDelimitedCodec>, String> {
-    let stream = dialer
-        .connect(address)
-        .await
-        .map_err(|error| error.to_string())?;
-    let mut framed = Framed::new(stream, frame_codec(&shared.options));
-    let identity = &shared.identity;
-    let hello = handshake(&mut framed, identity, Some(peer));
-    match tokio::time::timeout(shared.options.handshake_timeout, hello).await {
-        Ok(Ok(_)) => Ok(framed),
-        Ok(Err(error)) => {
-            shared
-                .counters
-                .refused_connections
-                .fetch_add(1, Ordering::Relaxed);
-            warn!(peer = %peer, %error, "hello refused");
-            Err(error.to_string())
-        }
-        Err(_) => Err("the hello timed out".to_string()),
-    }
-}
-
-fn frame_codec(options: &NetOptions) -> LengthDelimitedCodec {
-    let system = &options.system;
-    let max = crate::wire::max_frame_bytes(system.page_size_bytes, system.pages, system.processes);
-    codec(max)
-}
-
-/// Accepts connections until the runtime stops, serving each in its own task.
-async fn accept_loop<A: Acceptor>(
-    shared: Arc<Shared>,
-    mut acceptor: A,
-    inbox: mpsc::UnboundedSender<Envelope>,
-) {
-    loop {
-        match acceptor.accept().await {
-            Ok(stream) => {
-                tokio::spawn(serve(shared.clone(), stream, inbox.clone()));
-            }
-            Err(error) => {
-                warn!(%error, "accept failed");
-                tokio::time::sleep(shared.options.reconnect_min).await;
-            }
-        }
-    }
-}
-
-/// Receives on one accepted connection: the hello, then messages, until the peer
-/// closes it or sends a bad frame.
-async fn serve<S>(shared: Arc<Shared>, stream: S, inbox: mpsc::UnboundedSender<Envelope>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send,
-{
-    let mut framed = Framed::new(stream, frame_codec(&shared.options));
-    let identity = &shared.identity;
-    let hello = handshake(&mut framed, identity, None);
-    let peer = match tokio::time::timeout(shared.options.handshake_timeout, hello).await {
-        Ok(Ok(peer)) => peer,
-        Ok(Err(error)) => {
-            shared
-                .counters
-                .refused_connections
-                .fetch_add(1, Ordering::Relaxed);
-            return warn!(%error, "refused a connection");
-        }
-        Err(_) => {
-            shared
-                .counters
-                .refused_connections
-                .fetch_add(1, Ordering::Relaxed);
-            return warn!("refused a connection: no hello in time");
-        }
-    };
-    info!(peer = %peer, "accepted");
-    while let Some(body) = framed.next().await {
-        let refusal = match body {
-            Err(error) => format!("unreadable frame: {error}"),
-            Ok(body) => match check(&shared, peer, Frame::decode(&body)) {
-                Ok(envelope) => match inbox.send(envelope) {
-                    Ok(()) => continue,
-                    Err(_) => return, // the node has stopped
-                },
-                Err(refusal) => refusal,
-            },
-        };
-        shared.counters.bad_frames.fetch_add(1, Ordering::Relaxed);
-        return warn!(peer = %peer, %refusal, "closing the connection");
-    }
-    info!(peer = %peer, "closed by the peer");
-}
-
-/// The envelope a frame from `peer` carries, if it is a message from `peer` to this
-/// node that the system could have sent.
-fn check(
-    shared: &Shared,
-    peer: NodeId,
-    frame: Result<Frame, crate::wire::WireError>,
-) -> Result<Envelope, String> {
-    let envelope = match frame {
-        Ok(Frame::Message(envelope)) => envelope,
-        Ok(_) => return Err("a handshake frame after the handshake".to_string()),
-        Err(error) => return Err(error.to_string()),
-    };
-    let me = shared.identity.node;
-    if envelope.from != peer || envelope.to != me {
-        let (from, to) = (envelope.from, envelope.to);
-        return Err(format!(
-            "a message from {from} to {to} on the link {peer} -> {me}"
-        ));
-    }
-    let options = &shared.options;
-    envelope
-        .check_well_formed(&options.system, options.managers)
-        .map_err(|malformed| malformed.to_string())?;
-    Ok(envelope)
 }

@@ -31,6 +31,11 @@ pub enum Frame {
     },
     /// A protocol message, after the handshake.
     Message(Envelope),
+    /// Receiver → sender: how many messages it has received on this connection.
+    Ack {
+        /// The count, cumulative.
+        received: u64,
+    },
 }
 
 /// Who a node says it is.

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod sim;
+
 use ivy_core::{Envelope, Message, NodeId, PageId, RequestId, SystemConfig, View};
 use ivy_net::{ClusterKey, Identity, NetOptions};
 use std::collections::BTreeSet;

@@ -1,0 +1,214 @@
+//! One node, driven over the network: the async event loop that feeds a sans-IO node
+//! (a process with its share of the workload, or a manager) what arrives from its
+//! peers and what time brings, sends what it says, and reports each completed
+//! operation to whoever launched it. A tick is a millisecond of the runner's clock,
+//! which the caller supplies (real time in an OS process, simulated time under
+//! turmoil), as are the timestamps of the history it reports.
+
+use crate::streams::Dialer;
+use crate::transport::Transport;
+use ivy_core::driver::Client;
+use ivy_core::{Envelope, HistoryEntry, Node, NodeEvent, Outbox};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+/// Nanoseconds on a clock every node of a run shares (the history's time base).
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// What a runner hosts.
+pub enum Role<M> {
+    /// A process and the operations it has left.
+    Process(Box<Client>),
+    /// A manager.
+    Manager(M),
+}
+
+/// What a runner tells whoever launched it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// An operation of this process completed.
+    Completed(HistoryEntry),
+    /// This manager changed role or view.
+    Event(NodeEvent),
+    /// This process has completed all its operations (it goes on serving its pages).
+    Done,
+}
+
+/// The event loop of one node.
+pub struct Runner<M, D: Dialer> {
+    role: Role<M>,
+    transport: Transport<D>,
+    inbox: mpsc::UnboundedReceiver<Envelope>,
+    clock: Clock,
+    reports: mpsc::UnboundedSender<Report>,
+    outbox: Outbox,
+    /// Messages this node sent itself.
+    local: VecDeque<Envelope>,
+    reported_done: bool,
+}
+
+impl<M: Node, D: Dialer> Runner<M, D> {
+    /// A runner of `role`, receiving from `inbox` (the transport's) and reporting to
+    /// `reports`.
+    pub fn new(
+        role: Role<M>,
+        transport: Transport<D>,
+        inbox: mpsc::UnboundedReceiver<Envelope>,
+        clock: Clock,
+        reports: mpsc::UnboundedSender<Report>,
+    ) -> Runner<M, D> {
+        Runner {
+            role,
+            transport,
+            inbox,
+            clock,
+            reports,
+            outbox: Outbox::new(),
+            local: VecDeque::new(),
+            reported_done: false,
+        }
+    }
+
+    /// Runs until `stop` completes (or the transport is gone); returns the node.
+    pub async fn run(mut self, stop: impl Future<Output = ()>) -> Role<M> {
+        tokio::pin!(stop);
+        loop {
+            self.fire_due_timers();
+            self.start_operations();
+            while let Some(envelope) = self.local.pop_front() {
+                self.deliver(envelope);
+            }
+            let wait = self.time_to_next_deadline();
+            tokio::select! {
+                biased;
+                () = &mut stop => return self.role,
+                received = self.inbox.recv() => match received {
+                    Some(envelope) => self.deliver_all(envelope),
+                    None => return self.role,
+                },
+                () = sleep_for(wait) => {}
+            }
+        }
+    }
+
+    fn now_ns(&self) -> u64 {
+        (self.clock)()
+    }
+
+    fn now_ticks(&self) -> u64 {
+        self.now_ns() / 1_000_000
+    }
+
+    /// Handles `first` and everything queued behind it, then lets the node send what
+    /// it batched.
+    fn deliver_all(&mut self, first: Envelope) {
+        self.deliver(first);
+        while let Ok(envelope) = self.inbox.try_recv() {
+            self.deliver(envelope);
+        }
+        let now_ticks = self.now_ticks();
+        match &mut self.role {
+            Role::Process(client) => client.process.handle_idle(now_ticks, &mut self.outbox),
+            Role::Manager(manager) => manager.handle_idle(now_ticks, &mut self.outbox),
+        }
+        self.route();
+    }
+
+    fn deliver(&mut self, envelope: Envelope) {
+        let now_ticks = self.now_ticks();
+        match &mut self.role {
+            Role::Process(client) => {
+                client
+                    .process
+                    .handle_message(envelope, now_ticks, &mut self.outbox)
+            }
+            Role::Manager(manager) => manager.handle_message(envelope, now_ticks, &mut self.outbox),
+        }
+        self.route();
+    }
+
+    fn fire_due_timers(&mut self) {
+        let now_ticks = self.now_ticks();
+        match &mut self.role {
+            Role::Process(client) => client
+                .process
+                .handle_due_timers(now_ticks, &mut self.outbox),
+            Role::Manager(manager) => manager.handle_due_timers(now_ticks, &mut self.outbox),
+        };
+        self.route();
+    }
+
+    /// Issues the process's operations while it is idle (local hits complete at
+    /// once, so several may go in a row).
+    fn start_operations(&mut self) {
+        loop {
+            let (now_ns, now_ticks) = (self.now_ns(), self.now_ticks());
+            let Role::Process(client) = &mut self.role else {
+                return;
+            };
+            match client.issue_next(now_ns, now_ticks, &mut self.outbox) {
+                Ok(Some(_)) => self.route(),
+                Ok(None) => break,
+                Err(error) => {
+                    warn!(%error, "an operation names no page of the system; skipped");
+                    break;
+                }
+            }
+        }
+        if let Role::Process(client) = &self.role {
+            if client.is_finished() && !self.reported_done {
+                self.reported_done = true;
+                info!(process = %client.id(), "all operations completed");
+                let _ = self.reports.send(Report::Done);
+            }
+        }
+    }
+
+    /// Sends the outbox's messages and reports its completions and events.
+    fn route(&mut self) {
+        let me = match &self.role {
+            Role::Process(client) => client.id(),
+            Role::Manager(manager) => manager.id(),
+        };
+        for envelope in self.outbox.messages.drain(..) {
+            if envelope.to == me {
+                self.local.push_back(envelope);
+            } else if let Err(error) = self.transport.send(envelope) {
+                warn!(%error, "message for a node outside the cluster dropped");
+            }
+        }
+        let now_ns = self.now_ns();
+        for completion in self.outbox.completions.drain(..) {
+            if let Role::Process(client) = &self.role {
+                let entry = client.history_entry(&completion, now_ns);
+                let _ = self.reports.send(Report::Completed(entry));
+            }
+        }
+        for event in self.outbox.events.drain(..) {
+            info!(?event, "manager event");
+            let _ = self.reports.send(Report::Event(event));
+        }
+    }
+
+    /// How long until the node's earliest timer is due; `None` if none is set.
+    fn time_to_next_deadline(&self) -> Option<Duration> {
+        let deadline = match &self.role {
+            Role::Process(client) => client.process.next_deadline().map(|d| d.at_ticks),
+            Role::Manager(manager) => manager.next_deadline().map(|d| d.at_ticks),
+        }?;
+        let due_ns = deadline.saturating_mul(1_000_000);
+        Some(Duration::from_nanos(due_ns.saturating_sub(self.now_ns())))
+    }
+}
+
+/// Sleeps for `wait`, or forever if there is nothing to wait for.
+async fn sleep_for(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,167 @@
+//! A cluster on turmoil's simulated network, running the real transport and runner.
+
+use ivy_core::driver::Client;
+use ivy_core::{
+    HistoryEntry, ManagerNode, NodeId, Process, ProcessOptions, SystemConfig, Workload,
+};
+use ivy_net::{Acceptor, Dialer, NetOptions, Report, Role, Runner, Transport};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
+
+/// The port every node listens on, on its own simulated host.
+pub const PORT: u16 = 7000;
+
+/// turmoil's simulated TCP as the transport's streams.
+#[derive(Clone, Copy, Debug)]
+pub struct SimDialer;
+
+impl Dialer for SimDialer {
+    type Stream = turmoil::net::TcpStream;
+
+    async fn connect(&self, address: &str) -> io::Result<Self::Stream> {
+        turmoil::net::TcpStream::connect(address).await
+    }
+}
+
+/// turmoil's simulated listener.
+pub struct SimListener(pub turmoil::net::TcpListener);
+
+impl Acceptor for SimListener {
+    type Stream = turmoil::net::TcpStream;
+
+    async fn accept(&mut self) -> io::Result<Self::Stream> {
+        Ok(self.0.accept().await?.0)
+    }
+}
+
+/// The host name of node `id`.
+pub fn host(id: NodeId) -> String {
+    format!("node{}", id.0)
+}
+
+/// Every node's address.
+pub fn addresses(nodes: u32) -> BTreeMap<NodeId, String> {
+    (0..nodes)
+        .map(|id| (NodeId(id), format!("{}:{PORT}", host(NodeId(id)))))
+        .collect()
+}
+
+/// The history's clock under simulation: the simulation's elapsed time.
+pub fn clock() -> ivy_net::Clock {
+    Arc::new(|| turmoil::sim_elapsed().map_or(0, |elapsed| elapsed.as_nanos() as u64))
+}
+
+/// What the hosts leave behind: each node's final state, and everything reported.
+pub struct Gathered<M> {
+    pub finals: Rc<RefCell<BTreeMap<NodeId, Role<M>>>>,
+    pub reports: mpsc::UnboundedReceiver<(NodeId, Report)>,
+    pub report_sender: mpsc::UnboundedSender<(NodeId, Report)>,
+    pub stop: watch::Sender<bool>,
+}
+
+impl<M> Gathered<M> {
+    pub fn new() -> Gathered<M> {
+        let (report_sender, reports) = mpsc::unbounded_channel();
+        Gathered {
+            finals: Rc::new(RefCell::new(BTreeMap::new())),
+            reports,
+            report_sender,
+            stop: watch::channel(false).0,
+        }
+    }
+}
+
+/// Registers a host running node `id` (a process with `operations`, or the manager
+/// `make_manager` builds), which serves until told to stop and leaves its final state.
+pub fn add_node<M>(
+    sim: &mut turmoil::Sim<'_>,
+    gathered: &Gathered<M>,
+    system: SystemConfig,
+    managers: u32,
+    id: NodeId,
+    role: impl Fn() -> Role<M> + 'static,
+) where
+    M: ManagerNode + 'static,
+{
+    let finals = gathered.finals.clone();
+    let reports = gathered.report_sender.clone();
+    let stop = gathered.stop.subscribe();
+    let nodes = system.processes + managers;
+    sim.host(host(id).as_str(), move || {
+        let (finals, reports, mut stop) = (finals.clone(), reports.clone(), stop.clone());
+        let role = role();
+        async move {
+            let listener = turmoil::net::TcpListener::bind(("0.0.0.0", PORT)).await?;
+            let identity = ivy_net::Identity {
+                cluster: "turmoil".to_string(),
+                node: id,
+                key: ivy_net::ClusterKey::new(vec![5; 32]).unwrap(),
+                members: (0..nodes).map(NodeId).collect::<BTreeSet<_>>(),
+            };
+            let options = NetOptions::new(system, managers);
+            let acceptor = SimListener(listener);
+            let (transport, inbox) =
+                Transport::start(identity, addresses(nodes), options, SimDialer, acceptor);
+            let (report_sender, mut own_reports) = mpsc::unbounded_channel();
+            let forward = tokio::spawn(async move {
+                while let Some(report) = own_reports.recv().await {
+                    let _ = reports.send((id, report));
+                }
+            });
+            let runner = Runner::new(role, transport, inbox, clock(), report_sender);
+            let stopped = async move {
+                let _ = stop.wait_for(|stop| *stop).await;
+            };
+            let last = runner.run(stopped).await;
+            forward.abort();
+            finals.borrow_mut().insert(id, last);
+            Ok(())
+        }
+    });
+}
+
+/// A process role: process `id` of `system` with its operations of `workload`.
+pub fn process_role<M>(
+    system: &SystemConfig,
+    options: &ProcessOptions,
+    workload: &Workload,
+    id: NodeId,
+) -> impl Fn() -> Role<M> + 'static {
+    let (system, options) = (*system, options.clone());
+    let operations = workload.clone().into_numbered_lists()[id.index()].clone();
+    move || {
+        let process = Process::new(id, &system, options.clone());
+        Role::Process(Box::new(Client::new(process, operations.clone())))
+    }
+}
+
+/// Splits the final states into processes (in id order) and managers.
+pub fn split<M>(finals: BTreeMap<NodeId, Role<M>>) -> (Vec<Process>, Vec<M>) {
+    let mut processes = Vec::new();
+    let mut managers = Vec::new();
+    for (_, role) in finals {
+        match role {
+            Role::Process(client) => processes.push(client.process),
+            Role::Manager(manager) => managers.push(manager),
+        }
+    }
+    (processes, managers)
+}
+
+/// The completed operations among `reports`, and how many processes said they are done.
+pub fn history(reports: &[(NodeId, Report)]) -> (Vec<HistoryEntry>, usize) {
+    let mut history = Vec::new();
+    let mut done = 0;
+    for (_, report) in reports {
+        match report {
+            Report::Completed(entry) => history.push(*entry),
+            Report::Done => done += 1,
+            Report::Event(_) => {}
+        }
+    }
+    (history, done)
+}
