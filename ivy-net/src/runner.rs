@@ -8,13 +8,13 @@
 use crate::streams::Dialer;
 use crate::transport::Transport;
 use ivy_core::driver::Client;
-use ivy_core::{Envelope, HistoryEntry, Node, NodeEvent, Outbox};
+use ivy_core::{Envelope, HistoryEntry, ManagerNode, Node, NodeEvent, Outbox, View};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tracing::{info, warn};
+use tracing::{info, trace, warn};
 
 /// Nanoseconds on a clock every node of a run shares (the history's time base).
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -36,6 +36,15 @@ pub enum Report {
     Event(NodeEvent),
     /// This process has completed all its operations (it goes on serving its pages).
     Done,
+    /// This manager's authority and settled view changed (see
+    /// [`ivy_core::ManagerNode`]): a run ends once the live managers are
+    /// [`ivy_core::settled_together`] after the processes are done.
+    Status {
+        /// Whose log its state follows and whether it is an established primary.
+        authority: Option<(View, bool)>,
+        /// The view it has nothing left to do in, if any.
+        settled: Option<View>,
+    },
 }
 
 /// The event loop of one node.
@@ -49,9 +58,11 @@ pub struct Runner<M, D: Dialer> {
     /// Messages this node sent itself.
     local: VecDeque<Envelope>,
     reported_done: bool,
+    /// The manager's status last reported.
+    reported_status: Option<Report>,
 }
 
-impl<M: Node, D: Dialer> Runner<M, D> {
+impl<M: ManagerNode, D: Dialer> Runner<M, D> {
     /// A runner of `role`, receiving from `inbox` (the transport's) and reporting to
     /// `reports`.
     pub fn new(
@@ -70,6 +81,7 @@ impl<M: Node, D: Dialer> Runner<M, D> {
             outbox: Outbox::new(),
             local: VecDeque::new(),
             reported_done: false,
+            reported_status: None,
         }
     }
 
@@ -120,6 +132,8 @@ impl<M: Node, D: Dialer> Runner<M, D> {
 
     fn deliver(&mut self, envelope: Envelope) {
         let now_ticks = self.now_ticks();
+        let (from, to, kind) = (envelope.from, envelope.to, envelope.message.kind());
+        trace!(now_ticks, %from, %to, ?kind, view = envelope.view.0, "delivered");
         match &mut self.role {
             Role::Process(client) => {
                 client
@@ -191,6 +205,16 @@ impl<M: Node, D: Dialer> Runner<M, D> {
         for event in self.outbox.events.drain(..) {
             info!(?event, "manager event");
             let _ = self.reports.send(Report::Event(event));
+        }
+        if let Role::Manager(manager) = &self.role {
+            let status = Report::Status {
+                authority: manager.authority(),
+                settled: manager.settled_view(),
+            };
+            if self.reported_status.as_ref() != Some(&status) {
+                self.reported_status = Some(status.clone());
+                let _ = self.reports.send(status);
+            }
         }
     }
 

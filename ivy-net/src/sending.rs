@@ -115,13 +115,21 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
             if sent == acknowledged {
                 waiting_since = Instant::now();
             }
-            sink.feed(Frame::Message(envelope).to_bytes()).await?;
-            sent += 1;
-            while let Ok(more) = queued.try_recv() {
-                sink.feed(Frame::Message(more).to_bytes()).await?;
-                sent += 1;
+            // A write blocks while the peer reads nothing (its buffers are full), so
+            // the stall timeout bounds the writing too.
+            let write = async {
+                sink.feed(Frame::Message(envelope).to_bytes()).await?;
+                let mut written = 1;
+                while let Ok(more) = queued.try_recv() {
+                    sink.feed(Frame::Message(more).to_bytes()).await?;
+                    written += 1;
+                }
+                sink.flush().await.map(|()| written)
+            };
+            match tokio::time::timeout_at(waiting_since + stall_timeout, write).await {
+                Ok(written) => sent += written?,
+                Err(_) => return Err(stalled(shared)),
             }
-            sink.flush().await?;
         }
         let stalled_at = waiting_since + stall_timeout;
         tokio::select! {
@@ -144,11 +152,19 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
                 None => return Ok(()),
             },
             () = tokio::time::sleep_until(stalled_at), if sent > acknowledged => {
-                shared.counters.stalled_connections.fetch_add(1, Ordering::Relaxed);
-                return Err(dead("no acknowledgement within the stall timeout"));
+                return Err(stalled(shared));
             }
         }
     }
+}
+
+/// Counts a stalled connection and says why it ended.
+fn stalled(shared: &Shared) -> io::Error {
+    shared
+        .counters
+        .stalled_connections
+        .fetch_add(1, Ordering::Relaxed);
+    dead("no acknowledgement within the stall timeout")
 }
 
 fn dead(reason: &'static str) -> io::Error {

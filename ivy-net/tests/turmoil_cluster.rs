@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::sim::{add_node, history, process_role, split, Gathered};
+use common::sim::{add_node, gather, history, process_role, split, Gathered};
 use ivy_basic::CentralManager;
 use ivy_core::driver::check_outcome;
 use ivy_core::{DirectoryView, ManagerNode, OperationMix, ProcessOptions, SystemConfig, Workload};
@@ -58,10 +58,15 @@ fn run_basic(seed: u64) -> Result<(), String> {
     let reported = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let (finals_seen, reported_seen) = (finals.clone(), reported.clone());
     sim.client("launcher", async move {
-        while history(&reported_seen.borrow()).1 < 3 {
-            let report = reports.recv().await.expect("the hosts are running");
-            reported_seen.borrow_mut().push(report);
-        }
+        let managers = [system.manager()];
+        gather(
+            &mut reports,
+            &reported_seen,
+            3,
+            &managers,
+            Duration::from_secs(30),
+        )
+        .await;
         stop.send(true)?;
         while finals_seen.borrow().len() < 4 {
             tokio::time::sleep(Duration::from_millis(1)).await;

@@ -50,7 +50,7 @@ pub fn request(from: u32, to: u32, sequence: u64) -> Envelope {
 /// Shows the transport's logs in a failing test's output (`RUST_LOG` filters them).
 pub fn logs() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_test_writer()

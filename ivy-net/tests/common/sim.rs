@@ -102,7 +102,13 @@ pub fn add_node<M>(
                 key: ivy_net::ClusterKey::new(vec![5; 32]).unwrap(),
                 members: (0..nodes).map(NodeId).collect::<BTreeSet<_>>(),
             };
-            let options = NetOptions::new(system, managers);
+            // Liveness on the scale of the protocol's timeouts (milliseconds), so a
+            // connection a partition swallowed is replaced soon after the repair.
+            let options = NetOptions {
+                ack_interval: std::time::Duration::from_millis(2),
+                stall_timeout: std::time::Duration::from_millis(25),
+                ..NetOptions::new(system, managers)
+            };
             let acceptor = SimListener(listener);
             let (transport, inbox) =
                 Transport::start(identity, addresses(nodes), options, SimDialer, acceptor);
@@ -160,8 +166,51 @@ pub fn history(reports: &[(NodeId, Report)]) -> (Vec<HistoryEntry>, usize) {
         match report {
             Report::Completed(entry) => history.push(*entry),
             Report::Done => done += 1,
-            Report::Event(_) => {}
+            Report::Event(_) | Report::Status { .. } => {}
         }
     }
     (history, done)
+}
+
+/// Whether every manager's latest status among `reports` says they have settled
+/// together (the run may end once the processes are done).
+pub fn managers_settled(reports: &[(NodeId, Report)], managers: &[NodeId]) -> bool {
+    let latest = managers.iter().map(|manager| {
+        let status = reports
+            .iter()
+            .rev()
+            .find_map(|(from, report)| match report {
+                Report::Status { authority, settled } if from == manager => {
+                    Some((*authority, *settled))
+                }
+                _ => None,
+            });
+        status.unwrap_or((None, None))
+    });
+    ivy_core::settled_together(latest).is_some()
+}
+
+/// Waits (in simulated time) until the processes are done and the managers settled,
+/// or `give_up` passed, gathering every report into `reported`.
+pub async fn gather(
+    reports: &mut mpsc::UnboundedReceiver<(NodeId, Report)>,
+    reported: &RefCell<Vec<(NodeId, Report)>>,
+    processes: usize,
+    managers: &[NodeId],
+    give_up: std::time::Duration,
+) {
+    let give_up = tokio::time::sleep(give_up);
+    tokio::pin!(give_up);
+    let finished = |reported: &[(NodeId, Report)]| {
+        history(reported).1 == processes && managers_settled(reported, managers)
+    };
+    while !finished(&reported.borrow()) {
+        tokio::select! {
+            report = reports.recv() => match report {
+                Some(report) => reported.borrow_mut().push(report),
+                None => return,
+            },
+            () = &mut give_up => return,
+        }
+    }
 }
