@@ -28,6 +28,31 @@ pub enum Command {
     /// over when heartbeats stop, and rejoin by state transfer; crash and revive them
     /// at chosen requests.
     Ft(FtArgs),
+    /// Run one node of a cluster (a process or a manager) as this OS process, over TCP,
+    /// as the cluster file describes; serve until SIGTERM or SIGINT.
+    Node(NodeArgs),
+}
+
+/// `ivy node`: which cluster, and which node of it.
+#[derive(Debug, Args, Clone)]
+pub struct NodeArgs {
+    /// The cluster file (TOML): the cluster's name and key, the run, every node.
+    #[arg(long, value_name = "FILE")]
+    pub cluster: PathBuf,
+
+    /// This node's id in the cluster file.
+    #[arg(long, value_name = "N")]
+    pub id: u32,
+
+    /// A manager's incarnation: 0 starts with the initial state; a larger number (one
+    /// per restart) starts blank and rejoins by snapshot.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub incarnation: u64,
+
+    /// What to log on standard error (`error`, `warn`, `info`, `debug`, or a
+    /// `RUST_LOG` filter); default `RUST_LOG`, else `info`.
+    #[arg(long, value_name = "LEVEL")]
+    pub log_level: Option<String>,
 }
 
 /// `ivy ft`: the basic options, plus faults and timing.

@@ -9,6 +9,7 @@ pub mod budget;
 pub mod error;
 pub mod ft;
 pub mod history_file;
+pub mod node;
 pub mod output;
 pub mod progress;
 pub mod readout;

@@ -8,7 +8,7 @@ use clap::Parser;
 use ivy_cli::args::{Cli, Command};
 use ivy_cli::error::CliError;
 use ivy_cli::sink::{stdout_file, Sink};
-use ivy_cli::{basic, ft};
+use ivy_cli::{basic, ft, node};
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Basic(args) => basic::run(args, &mut out),
         Command::Ft(args) => ft::run(args, &mut out),
+        Command::Node(args) => node::run(args, &mut out),
     };
     let output = out.finish();
     let error = match (result, output) {

@@ -2,6 +2,7 @@
 //! protocol crates stay free of I/O; this crate moves their [`ivy_core::Envelope`]s
 //! between OS processes, on one machine or many:
 //!
+//! - [`cluster`]: the cluster file (TOML) every node of a cluster reads;
 //! - [`wire`]: length-delimited frames holding a compact (postcard) encoding of an
 //!   envelope, page contents as raw bytes, with a size cap per frame;
 //! - [`handshake`]: every connection begins with a hello (protocol version, cluster,
@@ -14,6 +15,7 @@
 //! Everything is generic over the stream, so tests drive it over real sockets and over
 //! turmoil's simulated network alike.
 
+pub mod cluster;
 pub mod handshake;
 mod receiving;
 pub mod runner;
@@ -22,6 +24,7 @@ pub mod streams;
 pub mod transport;
 pub mod wire;
 
+pub use cluster::{ClusterError, ClusterSpec, NodeKind};
 pub use handshake::{ClusterKey, HandshakeError, Identity};
 pub use runner::{Clock, Report, Role, Runner};
 pub use transport::{Acceptor, Dialer, NetCounters, NetOptions, TcpDialer, Transport, UnknownPeer};

@@ -51,13 +51,13 @@ mod tests;
 
 use crate::protocol::ids::{NodeId, PageId};
 use crate::protocol::operation::{Completion, OperationKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// One completed operation. Times are in the driver's unit (nanoseconds in the
 /// threaded runtime, steps in the simulator); only their order matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// The process that performed the operation.
     pub process: NodeId,

@@ -1,0 +1,211 @@
+//! `ivy node --cluster FILE --id N`: runs one node of a cluster as this OS process,
+//! over TCP (`ivy-net`). A process node runs its share of the seeded workload, the
+//! same `Workload` the threaded runtime draws; every node writes what it reports as
+//! JSON lines on standard output (each completed operation, with times on the
+//! machine's monotonic clock so that histories from several OS processes of one
+//! machine merge; a process's end of work; a manager's role changes, and whether it
+//! has settled, stamped on the same clock), serves until it
+//! is sent SIGTERM or SIGINT, and then writes its final page table or directory.
+
+use crate::args::NodeArgs;
+use crate::error::CliError;
+use ivy_basic::CentralManager;
+use ivy_core::driver::Client;
+use ivy_core::{Incarnation, ManagerNode, NodeId, Process, ProcessOptions, Workload};
+use ivy_ft::{FtManager, FtOptions};
+use ivy_net::{ClusterSpec, Identity, NetOptions, Report, Role, Runner, TcpDialer, Transport};
+use serde_json::json;
+use std::io::Write;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Runs the node `args` names until it is told to stop.
+pub fn run(args: &NodeArgs, out: &mut impl Write) -> Result<(), CliError> {
+    let spec = ClusterSpec::read(&args.cluster).map_err(|error| {
+        CliError::Usage(format!("cluster file {}: {error}", args.cluster.display()))
+    })?;
+    let id = NodeId(args.id);
+    let Some(address) = spec.addresses.get(&id).cloned() else {
+        let count = spec.addresses.len();
+        return Err(CliError::Usage(format!(
+            "--id {id}: the cluster's ids are 0 to {}",
+            count - 1
+        )));
+    };
+    init_logs(args.log_level.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| CliError::Failed(format!("cannot start the runtime: {error}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&address)
+            .await
+            .map_err(|error| CliError::Usage(format!("cannot listen on {address}: {error}")))?;
+        match spec.managers {
+            1 => serve::<CentralManager>(&spec, id, args.incarnation, listener, out).await,
+            _ => serve::<FtManager>(&spec, id, args.incarnation, listener, out).await,
+        }
+    })
+}
+
+/// A manager `ivy node` can start: at the start of a run, or restarted blank.
+trait NodeManager: ManagerNode + Send + 'static {
+    fn start(spec: &ClusterSpec, id: NodeId, incarnation: u64) -> Self;
+}
+
+impl NodeManager for CentralManager {
+    fn start(spec: &ClusterSpec, _: NodeId, _: u64) -> Self {
+        CentralManager::new(&spec.system)
+    }
+}
+
+impl NodeManager for FtManager {
+    fn start(spec: &ClusterSpec, id: NodeId, incarnation: u64) -> Self {
+        let options = ft_options(spec);
+        match incarnation {
+            0 => FtManager::new(&spec.system, id, options),
+            _ => FtManager::restarted(&spec.system, id, options, Incarnation(incarnation)),
+        }
+    }
+}
+
+fn ft_options(spec: &ClusterSpec) -> FtOptions {
+    FtOptions::with_timing(spec.run.heartbeat_ms, spec.run.failover_timeout_ms)
+}
+
+async fn serve<M: NodeManager>(
+    spec: &ClusterSpec,
+    id: NodeId,
+    incarnation: u64,
+    listener: tokio::net::TcpListener,
+    out: &mut impl Write,
+) -> Result<(), CliError> {
+    let identity = Identity {
+        cluster: spec.name.clone(),
+        node: id,
+        key: spec.key.clone(),
+        members: spec.members(),
+    };
+    let options = NetOptions::new(spec.system, spec.managers);
+    let addresses = spec.addresses.clone();
+    let (transport, inbox) = Transport::start(identity, addresses, options, TcpDialer, listener);
+    let role: Role<M> = match spec.system.is_process(id) {
+        true => Role::Process(Box::new(client(spec, id))),
+        false => Role::Manager(M::start(spec, id, incarnation)),
+    };
+    let (reports, mut reported) = mpsc::unbounded_channel();
+    let runner = Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports);
+    let node = runner.run(stop_signal());
+    tokio::pin!(node);
+    let last = loop {
+        tokio::select! {
+            last = &mut node => break last,
+            Some(report) = reported.recv() => write_report(out, id, &report)?,
+        }
+    };
+    while let Ok(report) = reported.try_recv() {
+        write_report(out, id, &report)?;
+    }
+    write_final(out, id, &last)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Process `id` with its share of the cluster's workload.
+fn client(spec: &ClusterSpec, id: NodeId) -> Client {
+    let system = &spec.system;
+    let options = match spec.managers {
+        1 => ProcessOptions::single_manager(system),
+        _ => ProcessOptions::replicated(system, ft_options(spec).process_retry_ticks()),
+    };
+    let run = &spec.run;
+    let workload = Workload::generate(system, run.requests, spec.mix, run.seed);
+    let operations = workload.into_numbered_lists().swap_remove(id.index());
+    Client::new(Process::new(id, system, options), operations)
+}
+
+/// Nanoseconds on the machine's monotonic clock, which every OS process shares.
+fn monotonic_ns() -> u64 {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .expect("the monotonic clock is always readable");
+    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut terminate = signal(SignalKind::terminate()).expect("a signal handler");
+    let mut interrupt = signal(SignalKind::interrupt()).expect("a signal handler");
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+}
+
+fn write_report(out: &mut impl Write, id: NodeId, report: &Report) -> Result<(), CliError> {
+    let line = match report {
+        Report::Completed(entry) => json!({"node": id.0, "report": "completed", "entry": entry}),
+        Report::Done => json!({"node": id.0, "report": "done"}),
+        Report::Event(event) => json!({"node": id.0, "report": "event", "event": event}),
+        Report::Status { authority, settled } => json!({
+            "node": id.0, "report": "status", "at": monotonic_ns(),
+            "primary": authority.is_some_and(|(_, primary)| primary),
+            "settled_view": settled.map(|view| view.0),
+        }),
+    };
+    writeln!(out, "{line}")?;
+    out.flush()?;
+    Ok(())
+}
+
+fn write_final<M: ManagerNode>(
+    out: &mut impl Write,
+    id: NodeId,
+    last: &Role<M>,
+) -> Result<(), CliError> {
+    let line = match last {
+        Role::Process(client) => {
+            let pages: Vec<_> = client
+                .process
+                .pages()
+                .map(|(page, entry)| {
+                    json!({"page": page.0, "access": entry.access(), "owner": entry.is_owner(),
+                           "version": entry.version().0, "value": entry.value()})
+                })
+                .collect();
+            json!({"node": id.0, "report": "final", "pages": pages})
+        }
+        Role::Manager(manager) => {
+            let records: Option<Vec<_>> = manager.state().map(|state| {
+                let directory = state.directory();
+                (0..directory.page_count())
+                    .map(|page| {
+                        let record = directory.record(ivy_core::PageId(page));
+                        let copies: Vec<u32> = record.copy_set.iter().map(|node| node.0).collect();
+                        json!({"page": page, "owner": record.owner.0, "copy_set": copies,
+                               "version": record.version.0})
+                    })
+                    .collect()
+            });
+            json!({"node": id.0, "report": "final", "directory": records})
+        }
+    };
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+/// Logs to standard error: `--log-level`, else `RUST_LOG`, else `info`.
+fn init_logs(level: Option<&str>) -> Result<(), CliError> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(level) => EnvFilter::try_new(level)
+            .map_err(|error| CliError::Usage(format!("--log-level {level}: {error}")))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    Ok(())
+}
