@@ -53,6 +53,10 @@ pub struct NodeArgs {
     /// `RUST_LOG` filter); default `RUST_LOG`, else `info`.
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
+
+    /// Also report every message the node handles (for a trace).
+    #[arg(long)]
+    pub trace: bool,
 }
 
 /// `ivy ft`: the basic options, plus faults and timing.

@@ -5,15 +5,21 @@
 //! machine's monotonic clock so that histories from several OS processes of one
 //! machine merge; a process's end of work; a manager's role changes, and whether it
 //! has settled, stamped on the same clock), serves until it
-//! is sent SIGTERM or SIGINT, and then writes its final page table or directory.
+//! is sent SIGTERM or SIGINT, and then writes its final state (the process whole, or
+//! the manager's snapshot) and what it counted.
 
 use crate::args::NodeArgs;
 use crate::error::CliError;
 use ivy_basic::CentralManager;
 use ivy_core::driver::Client;
-use ivy_core::{Incarnation, ManagerNode, NodeId, Process, ProcessOptions, Workload};
+use ivy_core::{
+    Incarnation, LogPosition, ManagerNode, ManagerSnapshot, NodeId, Process, ProcessOptions,
+    Workload,
+};
 use ivy_ft::{FtManager, FtOptions};
-use ivy_net::{ClusterSpec, Identity, NetOptions, Report, Role, Runner, TcpDialer, Transport};
+use ivy_net::{
+    ClusterSpec, Identity, NetOptions, Report, Role, Runner, Stopped, TcpDialer, Transport,
+};
 use serde_json::json;
 use std::io::Write;
 use std::sync::Arc;
@@ -42,8 +48,11 @@ pub fn run(args: &NodeArgs, out: &mut impl Write) -> Result<(), CliError> {
             .await
             .map_err(|error| CliError::Usage(format!("cannot listen on {address}: {error}")))?;
         match spec.managers {
-            1 => serve::<CentralManager>(&spec, id, args.incarnation, listener, out).await,
-            _ => serve::<FtManager>(&spec, id, args.incarnation, listener, out).await,
+            1 => {
+                serve::<CentralManager>(&spec, id, args.incarnation, args.trace, listener, out)
+                    .await
+            }
+            _ => serve::<FtManager>(&spec, id, args.incarnation, args.trace, listener, out).await,
         }
     })
 }
@@ -51,11 +60,17 @@ pub fn run(args: &NodeArgs, out: &mut impl Write) -> Result<(), CliError> {
 /// A manager `ivy node` can start: at the start of a run, or restarted blank.
 trait NodeManager: ManagerNode + Send + 'static {
     fn start(spec: &ClusterSpec, id: NodeId, incarnation: u64) -> Self;
+    /// The manager's whole state, if it holds any.
+    fn snapshot(&self) -> Option<ManagerSnapshot>;
 }
 
 impl NodeManager for CentralManager {
     fn start(spec: &ClusterSpec, _: NodeId, _: u64) -> Self {
         CentralManager::new(&spec.system)
+    }
+
+    fn snapshot(&self) -> Option<ManagerSnapshot> {
+        Some(self.serializer().snapshot(LogPosition::ZERO))
     }
 }
 
@@ -67,6 +82,11 @@ impl NodeManager for FtManager {
             _ => FtManager::restarted(&spec.system, id, options, Incarnation(incarnation)),
         }
     }
+
+    fn snapshot(&self) -> Option<ManagerSnapshot> {
+        let reach = self.reach()?;
+        Some(self.serializer()?.snapshot(reach))
+    }
 }
 
 fn ft_options(spec: &ClusterSpec) -> FtOptions {
@@ -77,6 +97,7 @@ async fn serve<M: NodeManager>(
     spec: &ClusterSpec,
     id: NodeId,
     incarnation: u64,
+    trace: bool,
     listener: tokio::net::TcpListener,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
@@ -94,7 +115,8 @@ async fn serve<M: NodeManager>(
         false => Role::Manager(M::start(spec, id, incarnation)),
     };
     let (reports, mut reported) = mpsc::unbounded_channel();
-    let runner = Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports);
+    let runner =
+        Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports).with_trace(trace);
     let node = runner.run(stop_signal());
     tokio::pin!(node);
     let last = loop {
@@ -147,6 +169,9 @@ fn write_report(out: &mut impl Write, id: NodeId, report: &Report) -> Result<(),
         Report::Completed(entry) => json!({"node": id.0, "report": "completed", "entry": entry}),
         Report::Done => json!({"node": id.0, "report": "done"}),
         Report::Event(event) => json!({"node": id.0, "report": "event", "event": event}),
+        Report::Handled { record, at_ns } => {
+            json!({"node": id.0, "report": "handled", "record": record, "at": at_ns})
+        }
         Report::Status { authority, settled } => json!({
             "node": id.0, "report": "status", "at": monotonic_ns(),
             "primary": authority.is_some_and(|(_, primary)| primary),
@@ -158,36 +183,21 @@ fn write_report(out: &mut impl Write, id: NodeId, report: &Report) -> Result<(),
     Ok(())
 }
 
-fn write_final<M: ManagerNode>(
+/// The node's final state, whole (a process, or a manager's snapshot), and its
+/// counts: what `ivy cluster` checks and prints.
+fn write_final<M: NodeManager>(
     out: &mut impl Write,
     id: NodeId,
-    last: &Role<M>,
+    stopped: &Stopped<M>,
 ) -> Result<(), CliError> {
-    let line = match last {
+    let counts = stopped.counts;
+    let line = match &stopped.role {
         Role::Process(client) => {
-            let pages: Vec<_> = client
-                .process
-                .pages()
-                .map(|(page, entry)| {
-                    json!({"page": page.0, "access": entry.access(), "owner": entry.is_owner(),
-                           "version": entry.version().0, "value": entry.value()})
-                })
-                .collect();
-            json!({"node": id.0, "report": "final", "pages": pages})
+            json!({"node": id.0, "report": "final", "process": client.process, "counts": counts})
         }
         Role::Manager(manager) => {
-            let records: Option<Vec<_>> = manager.state().map(|state| {
-                let directory = state.directory();
-                (0..directory.page_count())
-                    .map(|page| {
-                        let record = directory.record(ivy_core::PageId(page));
-                        let copies: Vec<u32> = record.copy_set.iter().map(|node| node.0).collect();
-                        json!({"page": page, "owner": record.owner.0, "copy_set": copies,
-                               "version": record.version.0})
-                    })
-                    .collect()
-            });
-            json!({"node": id.0, "report": "final", "directory": records})
+            let snapshot = manager.snapshot();
+            json!({"node": id.0, "report": "final", "snapshot": snapshot, "counts": counts})
         }
     };
     writeln!(out, "{line}")?;

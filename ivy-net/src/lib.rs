@@ -26,6 +26,6 @@ pub mod wire;
 
 pub use cluster::{ClusterError, ClusterSpec, NodeKind};
 pub use handshake::{ClusterKey, HandshakeError, Identity};
-pub use runner::{Clock, Report, Role, Runner};
+pub use runner::{Clock, NodeCounts, Report, Role, Runner, Stopped};
 pub use transport::{Acceptor, Dialer, NetCounters, NetOptions, TcpDialer, Transport, UnknownPeer};
 pub use wire::{Frame, Hello, WireError, PROTOCOL_VERSION};

@@ -8,7 +8,8 @@
 use crate::streams::Dialer;
 use crate::transport::Transport;
 use ivy_core::driver::Client;
-use ivy_core::{Envelope, HistoryEntry, ManagerNode, Node, NodeEvent, Outbox, View};
+use ivy_core::{Envelope, HistoryEntry, ManagerNode, Node, NodeEvent, Outbox, TraceRecord, View};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Arc;
@@ -36,6 +37,13 @@ pub enum Report {
     Event(NodeEvent),
     /// This process has completed all its operations (it goes on serving its pages).
     Done,
+    /// The node handled a message (reported when the runner traces).
+    Handled {
+        /// The message, as the trace prints it.
+        record: TraceRecord,
+        /// When, on the runner's clock.
+        at_ns: u64,
+    },
     /// This manager's authority and settled view changed (see
     /// [`ivy_core::ManagerNode`]): a run ends once the live managers are
     /// [`ivy_core::settled_together`] after the processes are done.
@@ -45,6 +53,25 @@ pub enum Report {
         /// The view it has nothing left to do in, if any.
         settled: Option<View>,
     },
+}
+
+/// What a node handled and how its operations went, for the run's summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeCounts {
+    /// Messages handled, heartbeats apart.
+    pub messages: u64,
+    /// Heartbeats and their acknowledgements handled.
+    pub heartbeats: u64,
+    /// Operations of this process that completed without a fault.
+    pub local_hits: u64,
+}
+
+/// A stopped runner: the node's final state and its counts.
+pub struct Stopped<M> {
+    /// The node.
+    pub role: Role<M>,
+    /// What it counted.
+    pub counts: NodeCounts,
 }
 
 /// The event loop of one node.
@@ -60,6 +87,9 @@ pub struct Runner<M, D: Dialer> {
     reported_done: bool,
     /// The manager's status last reported.
     reported_status: Option<Report>,
+    /// Report every handled message.
+    tracing: bool,
+    counts: NodeCounts,
 }
 
 impl<M: ManagerNode, D: Dialer> Runner<M, D> {
@@ -82,11 +112,19 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             local: VecDeque::new(),
             reported_done: false,
             reported_status: None,
+            tracing: false,
+            counts: NodeCounts::default(),
         }
     }
 
+    /// Reports every message the node handles ([`Report::Handled`]), for a trace.
+    pub fn with_trace(mut self, tracing: bool) -> Runner<M, D> {
+        self.tracing = tracing;
+        self
+    }
+
     /// Runs until `stop` completes (or the transport is gone); returns the node.
-    pub async fn run(mut self, stop: impl Future<Output = ()>) -> Role<M> {
+    pub async fn run(mut self, stop: impl Future<Output = ()>) -> Stopped<M> {
         tokio::pin!(stop);
         loop {
             self.fire_due_timers();
@@ -97,13 +135,20 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             let wait = self.time_to_next_deadline();
             tokio::select! {
                 biased;
-                () = &mut stop => return self.role,
+                () = &mut stop => return self.stopped(),
                 received = self.inbox.recv() => match received {
                     Some(envelope) => self.deliver_all(envelope),
-                    None => return self.role,
+                    None => return self.stopped(),
                 },
                 () = sleep_for(wait) => {}
             }
+        }
+    }
+
+    fn stopped(self) -> Stopped<M> {
+        Stopped {
+            role: self.role,
+            counts: self.counts,
         }
     }
 
@@ -134,6 +179,15 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
         let now_ticks = self.now_ticks();
         let (from, to, kind) = (envelope.from, envelope.to, envelope.message.kind());
         trace!(now_ticks, %from, %to, ?kind, view = envelope.view.0, "delivered");
+        match kind.is_heartbeat() {
+            true => self.counts.heartbeats += 1,
+            false => self.counts.messages += 1,
+        }
+        if self.tracing && !kind.is_heartbeat() {
+            let record = TraceRecord::of(&envelope);
+            let at_ns = self.now_ns();
+            let _ = self.reports.send(Report::Handled { record, at_ns });
+        }
         match &mut self.role {
             Role::Process(client) => {
                 client
@@ -198,6 +252,7 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
         let now_ns = self.now_ns();
         for completion in self.outbox.completions.drain(..) {
             if let Role::Process(client) = &self.role {
+                self.counts.local_hits += u64::from(completion.fault.is_none());
                 let entry = client.history_entry(&completion, now_ns);
                 let _ = self.reports.send(Report::Completed(entry));
             }

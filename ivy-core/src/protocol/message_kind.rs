@@ -2,11 +2,11 @@
 //! [`Message::kind`].
 
 use super::message::Message;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The type of a message, without its fields: what the trace prints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[allow(missing_docs)] // each kind is documented on its `Message` variant
 pub enum MessageKind {
     ReadRequest,

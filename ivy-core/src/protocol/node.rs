@@ -7,7 +7,7 @@
 use crate::protocol::ids::{NodeId, View};
 use crate::protocol::message::{Envelope, Message};
 use crate::protocol::operation::Completion;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
 
 /// A moment a node asks to be woken at, and which of its timers that is.
@@ -82,7 +82,7 @@ pub fn earliest<T>(first: Option<Deadline<T>>, second: Option<Deadline<T>>) -> O
 }
 
 /// Something a manager reports that is not a message: a change of role or view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum NodeEvent {
     /// A manager established a view it leads: it is primary now.

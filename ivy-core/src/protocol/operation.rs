@@ -15,7 +15,7 @@ pub enum OperationKind {
 }
 
 /// An operation a process performs on shared memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Operation {
     /// Read the value stored in `page`.
     Read {

@@ -3,10 +3,10 @@
 use crate::protocol::ids::{NodeId, PageId, View};
 use crate::protocol::message::Envelope;
 use crate::protocol::message_kind::MessageKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One handled message, as the trace prints it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceRecord {
     /// The message type.
     #[serde(rename = "type")]

@@ -124,7 +124,7 @@ pub fn add_node<M>(
             };
             let last = runner.run(stopped).await;
             forward.abort();
-            finals.borrow_mut().insert(id, last);
+            finals.borrow_mut().insert(id, last.role);
             Ok(())
         }
     });
@@ -166,7 +166,7 @@ pub fn history(reports: &[(NodeId, Report)]) -> (Vec<HistoryEntry>, usize) {
         match report {
             Report::Completed(entry) => history.push(*entry),
             Report::Done => done += 1,
-            Report::Event(_) | Report::Status { .. } => {}
+            Report::Event(_) | Report::Status { .. } | Report::Handled { .. } => {}
         }
     }
     (history, done)

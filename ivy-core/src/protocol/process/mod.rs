@@ -19,6 +19,7 @@ use crate::protocol::node::{Deadline, Node, Outbox};
 use crate::protocol::operation::{Completion, Operation};
 use crate::protocol::page::{Access, PageBuffer};
 use crate::replication::LogPosition;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
@@ -27,7 +28,7 @@ pub use page_table::PageEntry;
 use page_table::PageTable;
 
 /// The fault a process is waiting on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PendingFault {
     /// The request sent.
     pub request: RequestId,
@@ -61,7 +62,7 @@ pub enum StartError {
 }
 
 /// One process of the DSM.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Process {
     id: NodeId,
     options: ProcessOptions,

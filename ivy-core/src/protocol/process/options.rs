@@ -3,9 +3,10 @@
 
 use crate::protocol::config::SystemConfig;
 use crate::protocol::ids::NodeId;
+use serde::{Deserialize, Serialize};
 
 /// How a process reaches its manager(s).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ProcessOptions {
     /// The managers; the primary of view `v` is `managers[v % managers.len()]`.
     pub managers: Vec<NodeId>,

@@ -12,11 +12,12 @@
 use crate::protocol::config::SystemConfig;
 use crate::protocol::ids::{NodeId, PageId, PageVersion};
 use crate::protocol::page::{Access, PageBuffer};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 /// A process's knowledge of one page.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PageEntry {
     pub(super) access: Access,
     pub(super) is_owner: bool,
@@ -55,7 +56,7 @@ impl PageEntry {
 const DENSE_UP_TO_PAGES: u32 = 4096;
 
 /// Every page as one process sees it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct PageTable {
     page_count: u32,
     processes: u32,
@@ -67,7 +68,7 @@ pub(super) struct PageTable {
 }
 
 /// Where the entries live.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 enum Entries {
     /// Every page's entry, by page.
     Dense(Vec<PageEntry>),
