@@ -31,6 +31,19 @@ pub enum Command {
     /// Run one node of a cluster (a process or a manager) as this OS process, over TCP,
     /// as the cluster file describes; serve until SIGTERM or SIGINT.
     Node(NodeArgs),
+    /// Run `basic` or `ft` as `ivy basic`/`ivy ft` do, with every node its own OS
+    /// process (`ivy node`) on 127.0.0.1 talking TCP, and print the same output.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+}
+
+/// `ivy cluster basic|ft`.
+#[derive(Debug, Subcommand, Clone)]
+pub enum ClusterCommand {
+    /// One central manager, every node an OS process.
+    Basic(RunArgs),
+    /// A primary and a backup manager, every node an OS process.
+    Ft(FtArgs),
 }
 
 /// `ivy node`: which cluster, and which node of it.

@@ -71,7 +71,7 @@ fn stall_after(timeout_ms: u64) -> Duration {
 
 /// `cm_Primary` then `cm_Backup`; a manager without live state gets a note saying
 /// why, and no rows.
-fn manager_tables<'a>(
+pub(crate) fn manager_tables<'a>(
     managers: impl Iterator<Item = (&'a FtManager, bool)>,
 ) -> impl Iterator<Item = Table> + 'a {
     let order = |&(manager, down): &(&FtManager, bool)| match (down, manager.role()) {

@@ -6,6 +6,7 @@
 pub mod args;
 pub mod basic;
 pub mod budget;
+pub mod cluster;
 pub mod error;
 pub mod ft;
 pub mod history_file;

@@ -5,10 +5,10 @@
 //! the threaded runtime that drives them, argument parsing and output.
 
 use clap::Parser;
-use ivy_cli::args::{Cli, Command};
+use ivy_cli::args::{Cli, ClusterCommand, Command};
 use ivy_cli::error::CliError;
 use ivy_cli::sink::{stdout_file, Sink};
-use ivy_cli::{basic, ft, node};
+use ivy_cli::{basic, cluster, ft, node};
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -27,6 +27,8 @@ fn main() -> ExitCode {
         Command::Basic(args) => basic::run(args, &mut out),
         Command::Ft(args) => ft::run(args, &mut out),
         Command::Node(args) => node::run(args, &mut out),
+        Command::Cluster(ClusterCommand::Basic(args)) => cluster::run_basic(args, &mut out),
+        Command::Cluster(ClusterCommand::Ft(args)) => cluster::run_ft(args, &mut out),
     };
     let output = out.finish();
     let error = match (result, output) {

@@ -43,7 +43,7 @@ pub fn run(args: &NodeArgs, out: &mut impl Write) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|error| CliError::Failed(format!("cannot start the runtime: {error}")))?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&address)
             .await
             .map_err(|error| CliError::Usage(format!("cannot listen on {address}: {error}")))?;
@@ -54,7 +54,10 @@ pub fn run(args: &NodeArgs, out: &mut impl Write) -> Result<(), CliError> {
             }
             _ => serve::<FtManager>(&spec, id, args.incarnation, args.trace, listener, out).await,
         }
-    })
+    });
+    // A read of standard input may still be waiting: leave it, do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 /// A manager `ivy node` can start: at the start of a run, or restarted blank.
@@ -119,14 +122,38 @@ async fn serve<M: NodeManager>(
         Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports).with_trace(trace);
     let node = runner.run(stop_signal());
     tokio::pin!(node);
+    // Whoever launched the node may ask on standard input, one line `status N` at a
+    // time, for the manager's status now (answered with `query` N).
+    let mut queries =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(tokio::io::stdin()));
+    let mut latest_status = Report::Status {
+        authority: None,
+        settled: None,
+    };
+    let mut asking = true;
     let last = loop {
         tokio::select! {
+            biased;
             last = &mut node => break last,
-            Some(report) = reported.recv() => write_report(out, id, &report)?,
+            Some(report) = reported.recv() => {
+                if let Report::Status { .. } = report {
+                    latest_status = report.clone();
+                }
+                write_report(out, id, &report, None)?;
+            }
+            query = queries.next_line(), if asking => match query {
+                Ok(Some(line)) => {
+                    let number = line.strip_prefix("status ").and_then(|n| n.parse::<u64>().ok());
+                    if let Some(number) = number {
+                        write_report(out, id, &latest_status, Some(number))?;
+                    }
+                }
+                _ => asking = false, // no launcher to answer
+            },
         }
     };
     while let Ok(report) = reported.try_recv() {
-        write_report(out, id, &report)?;
+        write_report(out, id, &report, None)?;
     }
     write_final(out, id, &last)?;
     out.flush()?;
@@ -164,7 +191,13 @@ async fn stop_signal() {
     }
 }
 
-fn write_report(out: &mut impl Write, id: NodeId, report: &Report) -> Result<(), CliError> {
+/// Writes `report` as a JSON line (a status with the `query` it answers, if any).
+fn write_report(
+    out: &mut impl Write,
+    id: NodeId,
+    report: &Report,
+    query: Option<u64>,
+) -> Result<(), CliError> {
     let line = match report {
         Report::Completed(entry) => json!({"node": id.0, "report": "completed", "entry": entry}),
         Report::Done => json!({"node": id.0, "report": "done"}),
@@ -175,7 +208,7 @@ fn write_report(out: &mut impl Write, id: NodeId, report: &Report) -> Result<(),
         Report::Status { authority, settled } => json!({
             "node": id.0, "report": "status", "at": monotonic_ns(),
             "primary": authority.is_some_and(|(_, primary)| primary),
-            "settled_view": settled.map(|view| view.0),
+            "settled_view": settled.map(|view| view.0), "query": query,
         }),
     };
     writeln!(out, "{line}")?;

@@ -175,6 +175,6 @@ fn check_outcome<M>(
 
 /// How long a run may take before it is declared stalled: generous, so that only a
 /// protocol bug (a lost or never-served fault) reaches it.
-fn deadline_for(requests: u64) -> Duration {
+pub(crate) fn deadline_for(requests: u64) -> Duration {
     Duration::from_secs(60) + Duration::from_micros(200) * requests.min(u32::MAX as u64) as u32
 }

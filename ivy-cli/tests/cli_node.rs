@@ -99,6 +99,7 @@ fn a_basic_cluster_of_os_processes_is_verified() {
                 &id.to_string(),
             ])
             .args(["--log-level", "warn"])
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

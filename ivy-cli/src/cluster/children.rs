@@ -1,0 +1,192 @@
+//! The nodes of an `ivy cluster` run as child OS processes: the cluster file they
+//! share (free loopback ports, a fresh random key), starting each as `ivy node`,
+//! reading what it reports (JSON lines on its standard output) on a thread per child,
+//! and stopping them. No child outlives the launcher: each asks the kernel for SIGKILL
+//! when its parent dies (`PR_SET_PDEATHSIG`), whatever ends the launcher (Ctrl-C, a
+//! kill, a panic), and dropping the set kills what is left and removes the file.
+
+use crate::args::{OpsArg, RunArgs};
+use crate::error::CliError;
+use ivy_core::NodeId;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+
+/// What a child's reader thread passes on.
+pub enum Line {
+    /// One report of node `.0`.
+    Report(NodeId, Value),
+    /// Node `.0` closed its output (it exited).
+    Closed(NodeId),
+}
+
+/// The running nodes.
+pub struct Children {
+    children: BTreeMap<NodeId, Child>,
+    directory: PathBuf,
+    cluster_file: PathBuf,
+    sender: mpsc::Sender<Line>,
+    /// Every report of every node, in the order they were read.
+    pub lines: mpsc::Receiver<Line>,
+    trace: bool,
+}
+
+impl Children {
+    /// Writes the cluster file of a run of `args` with `processes` processes and
+    /// `managers` managers (`timing`: heartbeat and failover timeout, for two).
+    pub fn prepare(
+        args: &RunArgs,
+        managers: u32,
+        timing: Option<(u64, u64)>,
+    ) -> Result<Children, CliError> {
+        let nodes = args.processes + managers;
+        let failed =
+            |what: &str, error: std::io::Error| CliError::Failed(format!("{what}: {error}"));
+        let directory = std::env::temp_dir().join(format!(
+            "ivy-cluster-{}-{}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&directory)
+            .map_err(|e| failed("cannot make a scratch directory", e))?;
+        let ports = free_ports(nodes as usize).map_err(|e| failed("no free port", e))?;
+        let key: String = (0..32)
+            .map(|_| format!("{:02x}", rand::random::<u8>()))
+            .collect();
+        let ops = match args.ops {
+            OpsArg::Read => "read",
+            OpsArg::Write => "write",
+            OpsArg::Mixed => "mixed",
+        };
+        let (heartbeat, timeout) = timing.unwrap_or((10, 50));
+        let mut text = format!(
+            "cluster = \"ivy-cluster\"\nkey = \"{key}\"\n\n[run]\npages = {}\npage_size = {}\n\
+             requests = {}\nops = \"{ops}\"\nseed = {}\nheartbeat_ms = {heartbeat}\n\
+             failover_timeout_ms = {timeout}\n",
+            args.pages, args.page_size, args.requests, args.seed
+        );
+        for (id, port) in ports.iter().enumerate() {
+            let kind = if (id as u32) < args.processes {
+                "process"
+            } else {
+                "manager"
+            };
+            text += &format!(
+                "\n[[nodes]]\nid = {id}\nkind = \"{kind}\"\naddress = \"127.0.0.1:{port}\"\n"
+            );
+        }
+        let cluster_file = directory.join("cluster.toml");
+        std::fs::write(&cluster_file, text)
+            .map_err(|e| failed("cannot write the cluster file", e))?;
+        let (sender, lines) = mpsc::channel();
+        Ok(Children {
+            children: BTreeMap::new(),
+            directory,
+            cluster_file,
+            sender,
+            lines,
+            trace: args.wants_trace(),
+        })
+    }
+
+    /// Starts node `id` as `ivy node` (a manager with `incarnation` > 0 blank).
+    pub fn spawn(&mut self, id: NodeId, incarnation: u64) -> Result<(), CliError> {
+        let exe = std::env::current_exe()
+            .map_err(|error| CliError::Failed(format!("cannot find the ivy binary: {error}")))?;
+        let mut command = Command::new(exe);
+        command
+            .arg("node")
+            .arg("--cluster")
+            .arg(&self.cluster_file)
+            .args([
+                "--id",
+                &id.0.to_string(),
+                "--incarnation",
+                &incarnation.to_string(),
+            ])
+            .args(["--log-level", "error"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        if self.trace {
+            command.arg("--trace");
+        }
+        // SAFETY: between fork and exec the child only calls prctl, which is
+        // async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(|| {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+            });
+        }
+        let mut child = command
+            .spawn()
+            .map_err(|error| CliError::Failed(format!("cannot start node {id}: {error}")))?;
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        let sender = self.sender.clone();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if let Ok(report) = serde_json::from_str(&line) {
+                    let _ = sender.send(Line::Report(id, report));
+                }
+            }
+            let _ = sender.send(Line::Closed(id));
+        });
+        self.children.insert(id, child);
+        Ok(())
+    }
+
+    /// Asks node `id` for its status now; it answers with a status line naming
+    /// `query`. A node that is gone is not asked.
+    pub fn ask_status(&mut self, id: NodeId, query: u64) {
+        if let Some(stdin) = self
+            .children
+            .get_mut(&id)
+            .and_then(|child| child.stdin.as_mut())
+        {
+            let _ = writeln!(stdin, "status {query}");
+        }
+    }
+
+    /// Asks every node to stop (SIGTERM: each writes its final state) and waits for
+    /// them; a node that had exited by itself, or fails to stop, is an error.
+    pub fn stop_all(&mut self) -> Result<(), CliError> {
+        for child in self.children.values() {
+            let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM);
+        }
+        let mut failure = None;
+        for (id, mut child) in std::mem::take(&mut self.children) {
+            match child.wait() {
+                Ok(status) if status.success() => {}
+                Ok(status) => failure = Some(format!("node {id} ended with {status}")),
+                Err(error) => failure = Some(format!("node {id}: {error}")),
+            }
+        }
+        failure.map_or(Ok(()), |failure| Err(CliError::Failed(failure)))
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in self.children.values_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.directory);
+    }
+}
+
+/// `count` ports free on 127.0.0.1 now (each bound to port 0, then released).
+fn free_ports(count: usize) -> std::io::Result<Vec<u16>> {
+    let listeners = (0..count)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    listeners
+        .iter()
+        .map(|listener| Ok(listener.local_addr()?.port()))
+        .collect()
+}
