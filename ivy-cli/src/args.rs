@@ -70,6 +70,11 @@ pub struct NodeArgs {
     /// Also report every message the node handles (for a trace).
     #[arg(long)]
     pub trace: bool,
+
+    /// Before issuing request N, report it and wait for `go N` on standard input (a
+    /// launcher injects faults meanwhile). Repeatable.
+    #[arg(long, value_name = "N")]
+    pub pause_before: Vec<u64>,
 }
 
 /// `ivy ft`: the basic options, plus faults and timing.

@@ -65,7 +65,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// How long a run may go without completing an operation before it is stopped: far
 /// longer than a failover (a failover timeout, then fencing) takes.
-fn stall_after(timeout_ms: u64) -> Duration {
+pub(crate) fn stall_after(timeout_ms: u64) -> Duration {
     Duration::from_secs(2).max(Duration::from_millis(40 * timeout_ms))
 }
 
@@ -100,7 +100,7 @@ pub(crate) fn manager_tables<'a>(
 
 /// Checks the fault options against each other and the workload, and orders them by
 /// request number.
-fn fault_schedule(args: &FtArgs) -> Result<BTreeMap<u64, Vec<FaultAction>>, CliError> {
+pub(crate) fn fault_schedule(args: &FtArgs) -> Result<BTreeMap<u64, Vec<FaultAction>>, CliError> {
     let usage = |message: String| Err(CliError::Usage(message));
     if args.heartbeat_ms == 0 {
         return usage("--heartbeat-ms must be at least 1".to_string());

@@ -48,11 +48,8 @@ pub fn run(args: &NodeArgs, out: &mut impl Write) -> Result<(), CliError> {
             .await
             .map_err(|error| CliError::Usage(format!("cannot listen on {address}: {error}")))?;
         match spec.managers {
-            1 => {
-                serve::<CentralManager>(&spec, id, args.incarnation, args.trace, listener, out)
-                    .await
-            }
-            _ => serve::<FtManager>(&spec, id, args.incarnation, args.trace, listener, out).await,
+            1 => serve::<CentralManager>(&spec, id, args, listener, out).await,
+            _ => serve::<FtManager>(&spec, id, args, listener, out).await,
         }
     });
     // A read of standard input may still be waiting: leave it, do not wait for it.
@@ -99,8 +96,7 @@ fn ft_options(spec: &ClusterSpec) -> FtOptions {
 async fn serve<M: NodeManager>(
     spec: &ClusterSpec,
     id: NodeId,
-    incarnation: u64,
-    trace: bool,
+    args: &NodeArgs,
     listener: tokio::net::TcpListener,
     out: &mut impl Write,
 ) -> Result<(), CliError> {
@@ -115,15 +111,18 @@ async fn serve<M: NodeManager>(
     let (transport, inbox) = Transport::start(identity, addresses, options, TcpDialer, listener);
     let role: Role<M> = match spec.system.is_process(id) {
         true => Role::Process(Box::new(client(spec, id))),
-        false => Role::Manager(M::start(spec, id, incarnation)),
+        false => Role::Manager(M::start(spec, id, args.incarnation)),
     };
     let (reports, mut reported) = mpsc::unbounded_channel();
-    let runner =
-        Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports).with_trace(trace);
+    let (release, releases) = mpsc::unbounded_channel();
+    let runner = Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports)
+        .with_trace(args.trace)
+        .with_gate(args.pause_before.iter().copied().collect(), releases);
     let node = runner.run(stop_signal());
     tokio::pin!(node);
-    // Whoever launched the node may ask on standard input, one line `status N` at a
-    // time, for the manager's status now (answered with `query` N).
+    // Whoever launched the node talks to it on standard input, a line at a time:
+    // `status N` asks for the manager's status now (answered with `query` N), and
+    // `go N` lets a process issue request N, held by --pause-before.
     let mut queries =
         tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(tokio::io::stdin()));
     let mut latest_status = Report::Status {
@@ -142,12 +141,19 @@ async fn serve<M: NodeManager>(
                 write_report(out, id, &report, None)?;
             }
             query = queries.next_line(), if asking => match query {
-                Ok(Some(line)) => {
-                    let number = line.strip_prefix("status ").and_then(|n| n.parse::<u64>().ok());
-                    if let Some(number) = number {
-                        write_report(out, id, &latest_status, Some(number))?;
+                Ok(Some(line)) => match line.split_once(' ') {
+                    Some(("status", number)) => {
+                        if let Ok(number) = number.parse() {
+                            write_report(out, id, &latest_status, Some(number))?;
+                        }
                     }
-                }
+                    Some(("go", request)) => {
+                        if let Ok(request) = request.parse() {
+                            let _ = release.send(request);
+                        }
+                    }
+                    _ => {}
+                },
                 _ => asking = false, // no launcher to answer
             },
         }
@@ -174,7 +180,7 @@ fn client(spec: &ClusterSpec, id: NodeId) -> Client {
 }
 
 /// Nanoseconds on the machine's monotonic clock, which every OS process shares.
-fn monotonic_ns() -> u64 {
+pub(crate) fn monotonic_ns() -> u64 {
     let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
         .expect("the monotonic clock is always readable");
     now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
@@ -201,7 +207,10 @@ fn write_report(
     let line = match report {
         Report::Completed(entry) => json!({"node": id.0, "report": "completed", "entry": entry}),
         Report::Done => json!({"node": id.0, "report": "done"}),
-        Report::Event(event) => json!({"node": id.0, "report": "event", "event": event}),
+        Report::Issuing(request) => json!({"node": id.0, "report": "issuing", "request": request}),
+        Report::Event(event) => {
+            json!({"node": id.0, "report": "event", "event": event, "at": monotonic_ns()})
+        }
         Report::Handled { record, at_ns } => {
             json!({"node": id.0, "report": "handled", "record": record, "at": at_ns})
         }

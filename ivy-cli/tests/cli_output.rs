@@ -271,8 +271,10 @@ fn an_interrupted_run_leaves_the_history_file_as_it_was_and_nothing_beside_it() 
     fs::remove_file(&path).unwrap();
 }
 
-/// A run long enough for a progress bar (over a second in the test profile).
-const LONG_RUN: &str = "basic --requests 1500000 --trace none";
+/// A run long enough for a progress bar (about three seconds in the test profile:
+/// random writes on many pages fault almost every time).
+const LONG_RUN: &str =
+    "basic --processes 10 --pages 100 --ops write --requests 3000000 --trace none";
 
 #[test]
 fn a_long_run_shows_progress_on_a_terminal_and_nothing_elsewhere() {
@@ -285,7 +287,7 @@ fn a_long_run_shows_progress_on_a_terminal_and_nothing_elsewhere() {
         Ok(output) => {
             let shown = String::from_utf8_lossy(&output.stdout);
             assert!(output.status.success(), "{shown}");
-            assert!(shown.contains("/1500000 operations"), "no bar: {shown}");
+            assert!(shown.contains("/3000000 operations"), "no bar: {shown}");
         }
         Err(error) => eprintln!("skipped the terminal half: no `script` ({error})"),
     }

@@ -10,7 +10,7 @@ use crate::transport::Transport;
 use ivy_core::driver::Client;
 use ivy_core::{Envelope, HistoryEntry, ManagerNode, Node, NodeEvent, Outbox, TraceRecord, View};
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,6 +37,9 @@ pub enum Report {
     Event(NodeEvent),
     /// This process has completed all its operations (it goes on serving its pages).
     Done,
+    /// This process is about to issue a gated request and waits for its release
+    /// ([`Runner::with_gate`]).
+    Issuing(u64),
     /// The node handled a message (reported when the runner traces).
     Handled {
         /// The message, as the trace prints it.
@@ -85,10 +88,16 @@ pub struct Runner<M, D: Dialer> {
     /// Messages this node sent itself.
     local: VecDeque<Envelope>,
     reported_done: bool,
+    /// The clock's reading when the runner was made: tick 0.
+    started_ns: u64,
     /// The manager's status last reported.
     reported_status: Option<Report>,
     /// Report every handled message.
     tracing: bool,
+    /// Requests not to issue until released, and where releases come from.
+    gate: BTreeSet<u64>,
+    releases: Option<mpsc::UnboundedReceiver<u64>>,
+    reported_issuing: Option<u64>,
     counts: NodeCounts,
 }
 
@@ -102,6 +111,7 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
         clock: Clock,
         reports: mpsc::UnboundedSender<Report>,
     ) -> Runner<M, D> {
+        let started_ns = clock();
         Runner {
             role,
             transport,
@@ -111,10 +121,28 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             outbox: Outbox::new(),
             local: VecDeque::new(),
             reported_done: false,
+            started_ns,
             reported_status: None,
             tracing: false,
+            gate: BTreeSet::new(),
+            releases: None,
+            reported_issuing: None,
             counts: NodeCounts::default(),
         }
+    }
+
+    /// Holds the process before it issues each request of `gate`: it reports
+    /// [`Report::Issuing`] and waits until that request number arrives on `releases`
+    /// (the driver injects its faults meanwhile, as the threaded runtime does when a
+    /// request is issued).
+    pub fn with_gate(
+        mut self,
+        gate: BTreeSet<u64>,
+        releases: mpsc::UnboundedReceiver<u64>,
+    ) -> Self {
+        self.gate = gate;
+        self.releases = Some(releases);
+        self
     }
 
     /// Reports every message the node handles ([`Report::Handled`]), for a trace.
@@ -141,6 +169,9 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
                     None => return self.stopped(),
                 },
                 () = sleep_for(wait) => {}
+                Some(request) = next_release(&mut self.releases) => {
+                    self.gate.remove(&request);
+                }
             }
         }
     }
@@ -156,8 +187,11 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
         (self.clock)()
     }
 
+    /// Milliseconds since this runner started: a node's timers count from its own
+    /// start (a clock shared by several OS processes reads the machine's uptime, and
+    /// a manager that heard nothing since tick 0 would suspect its peer at once).
     fn now_ticks(&self) -> u64 {
-        self.now_ns() / 1_000_000
+        self.now_ns().saturating_sub(self.started_ns) / 1_000_000
     }
 
     /// Handles `first` and everything queued behind it, then lets the node send what
@@ -218,6 +252,13 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             let Role::Process(client) = &mut self.role else {
                 return;
             };
+            if let Some(request) = client.next_request().filter(|r| self.gate.contains(r)) {
+                if self.reported_issuing != Some(request) {
+                    self.reported_issuing = Some(request);
+                    let _ = self.reports.send(Report::Issuing(request));
+                }
+                return;
+            }
             match client.issue_next(now_ns, now_ticks, &mut self.outbox) {
                 Ok(Some(_)) => self.route(),
                 Ok(None) => break,
@@ -279,8 +320,18 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             Role::Process(client) => client.process.next_deadline().map(|d| d.at_ticks),
             Role::Manager(manager) => manager.next_deadline().map(|d| d.at_ticks),
         }?;
-        let due_ns = deadline.saturating_mul(1_000_000);
+        let due_ns = deadline
+            .saturating_mul(1_000_000)
+            .saturating_add(self.started_ns);
         Some(Duration::from_nanos(due_ns.saturating_sub(self.now_ns())))
+    }
+}
+
+/// The next release, or never if the runner has no gate.
+async fn next_release(releases: &mut Option<mpsc::UnboundedReceiver<u64>>) -> Option<u64> {
+    match releases {
+        Some(releases) => releases.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -22,8 +22,8 @@ use std::sync::mpsc;
 pub enum Line {
     /// One report of node `.0`.
     Report(NodeId, Value),
-    /// Node `.0` closed its output (it exited).
-    Closed(NodeId),
+    /// Node `.0` closed its output (it exited); `.1` counts its lives from 0.
+    Closed(NodeId, u64),
 }
 
 /// The running nodes.
@@ -35,6 +35,10 @@ pub struct Children {
     /// Every report of every node, in the order they were read.
     pub lines: mpsc::Receiver<Line>,
     trace: bool,
+    /// Requests processes hold before issuing, for the launcher's faults.
+    pause_before: Vec<u64>,
+    /// How many times each node was started.
+    lives: BTreeMap<NodeId, u64>,
 }
 
 impl Children {
@@ -44,6 +48,7 @@ impl Children {
         args: &RunArgs,
         managers: u32,
         timing: Option<(u64, u64)>,
+        pause_before: Vec<u64>,
     ) -> Result<Children, CliError> {
         let nodes = args.processes + managers;
         let failed =
@@ -92,11 +97,17 @@ impl Children {
             sender,
             lines,
             trace: args.wants_trace(),
+            pause_before,
+            lives: BTreeMap::new(),
         })
     }
 
-    /// Starts node `id` as `ivy node` (a manager with `incarnation` > 0 blank).
-    pub fn spawn(&mut self, id: NodeId, incarnation: u64) -> Result<(), CliError> {
+    /// Starts node `id` as `ivy node`: its first life with the initial state, every
+    /// later one (a revived manager) blank, as a new incarnation.
+    pub fn spawn(&mut self, id: NodeId) -> Result<(), CliError> {
+        let life = self.lives.get(&id).map_or(0, |lives| *lives);
+        self.lives.insert(id, life + 1);
+        let incarnation = life;
         let exe = std::env::current_exe()
             .map_err(|error| CliError::Failed(format!("cannot find the ivy binary: {error}")))?;
         let mut command = Command::new(exe);
@@ -116,6 +127,9 @@ impl Children {
         if self.trace {
             command.arg("--trace");
         }
+        for request in &self.pause_before {
+            command.args(["--pause-before", &request.to_string()]);
+        }
         // SAFETY: between fork and exec the child only calls prctl, which is
         // async-signal-safe, and allocates nothing.
         unsafe {
@@ -134,22 +148,44 @@ impl Children {
                     let _ = sender.send(Line::Report(id, report));
                 }
             }
-            let _ = sender.send(Line::Closed(id));
+            let _ = sender.send(Line::Closed(id, life));
         });
         self.children.insert(id, child);
         Ok(())
     }
 
-    /// Asks node `id` for its status now; it answers with a status line naming
-    /// `query`. A node that is gone is not asked.
-    pub fn ask_status(&mut self, id: NodeId, query: u64) {
+    /// Writes `line` to node `id`'s standard input (`status N`, `go N`); a node that
+    /// is gone is not told.
+    pub fn tell(&mut self, id: NodeId, line: &str) {
         if let Some(stdin) = self
             .children
             .get_mut(&id)
             .and_then(|child| child.stdin.as_mut())
         {
-            let _ = writeln!(stdin, "status {query}");
+            let _ = writeln!(stdin, "{line}");
         }
+    }
+
+    /// Whether node `id`'s current life is `life` (a close of an earlier life of a
+    /// revived node is old news).
+    pub fn is_current(&self, id: NodeId, life: u64) -> bool {
+        self.children.contains_key(&id) && self.lives.get(&id) == Some(&(life + 1))
+    }
+
+    /// Kills node `id` at once (SIGKILL: a crash, nothing written).
+    pub fn kill(&mut self, id: NodeId) {
+        if let Some(mut child) = self.children.remove(&id) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The nodes running now, each with its current life.
+    pub fn current_lives(&self) -> Vec<(NodeId, u64)> {
+        self.children
+            .keys()
+            .map(|id| (*id, self.lives[id] - 1))
+            .collect()
     }
 
     /// Asks every node to stop (SIGTERM: each writes its final state) and waits for

@@ -7,18 +7,21 @@
 //! snapshot) and prints exactly what the threaded run prints, with the same checks.
 
 mod children;
+mod faults;
 
 use crate::args::{FtArgs, RunArgs};
 use crate::error::CliError;
+use crate::node::monotonic_ns;
 use crate::readout::Table;
 use crate::run::{deadline_for, prepare, Ending};
 use crate::runtime::{RunCounts, RunOutcome, TraceItem};
 use children::{Children, Line};
+use faults::Faults;
 use ivy_basic::{CentralManager, PageSerializer};
 use ivy_core::driver::RunEvent;
 use ivy_core::{
     settled_together, DirectoryView, HistoryEntry, ManagerSnapshot, NodeEvent, NodeId, Process,
-    ProcessOptions, TraceRecord, View,
+    ProcessOptions, View,
 };
 use ivy_ft::{FtManager, FtOptions};
 use serde_json::Value;
@@ -34,17 +37,19 @@ pub fn run_basic(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// `ivy cluster ft`.
 pub fn run_ft(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    let scheduled = [
-        &args.kill_primary_at,
-        &args.revive_primary_at,
-        &args.kill_backup_at,
-        &args.revive_backup_at,
-    ];
-    if scheduled.iter().any(|list| !list.is_empty()) || args.kill_waits {
-        let message = "ivy cluster ft does not schedule kills or revivals yet; use ivy ft";
+    if args.kill_waits {
+        let message = "ivy cluster ft kills at once (a real SIGKILL); --kill-waits is ivy ft's";
         return Err(CliError::Usage(message.to_string()));
     }
     launch(&args.run, Some(args), out)
+}
+
+/// What the launcher must act on at once.
+enum Notice {
+    /// A process holds before issuing this request until its faults are injected.
+    Issuing(u64),
+    /// A manager changed role.
+    Event(NodeEvent),
 }
 
 /// Everything the nodes reported.
@@ -52,15 +57,16 @@ pub fn run_ft(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
 struct Gathered {
     history: Vec<HistoryEntry>,
     done: u32,
-    handled: Vec<(u64, NodeId, TraceRecord)>,
-    events: Vec<(NodeId, NodeEvent)>,
+    /// The trace: handled messages, manager events, kills and revivals, each with
+    /// when it happened on the machine's monotonic clock.
+    trace: Vec<(u64, NodeId, TraceItem)>,
     /// Per manager, its answer to the latest status query: primary, settled view.
     answers: BTreeMap<NodeId, (u64, bool, Option<View>)>,
     finals: BTreeMap<NodeId, Value>,
 }
 
 impl Gathered {
-    fn add(&mut self, id: NodeId, report: Value) -> Result<(), CliError> {
+    fn add(&mut self, id: NodeId, report: Value) -> Result<Option<Notice>, CliError> {
         let malformed = |what: &str| CliError::Failed(format!("node {id} reported a bad {what}"));
         match report["report"].as_str() {
             Some("completed") => {
@@ -74,13 +80,22 @@ impl Gathered {
                 let at = report["at"]
                     .as_u64()
                     .ok_or_else(|| malformed("trace record"))?;
-                self.handled
-                    .push((at, id, record.map_err(|_| malformed("trace record"))?));
+                let record = record.map_err(|_| malformed("trace record"))?;
+                self.trace.push((at, id, TraceItem::Message(record)));
             }
             Some("event") => {
                 let event = serde_json::from_value(report["event"].clone());
-                self.events
-                    .push((id, event.map_err(|_| malformed("event"))?));
+                let event = event.map_err(|_| malformed("event"))?;
+                let at = report["at"].as_u64().ok_or_else(|| malformed("event"))?;
+                self.trace
+                    .push((at, id, TraceItem::Event(RunEvent::Manager(event))));
+                return Ok(Some(Notice::Event(event)));
+            }
+            Some("issuing") => {
+                let request = report["request"]
+                    .as_u64()
+                    .ok_or_else(|| malformed("request"))?;
+                return Ok(Some(Notice::Issuing(request)));
             }
             Some("status") => {
                 if let Some(query) = report["query"].as_u64() {
@@ -94,7 +109,7 @@ impl Gathered {
             }
             _ => return Err(malformed("line")),
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Whether every live manager answered query `query` and they have settled
@@ -112,72 +127,124 @@ impl Gathered {
 
 fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<(), CliError> {
     let managers = if ft.is_some() { 2 } else { 1 };
+    let schedule = match ft {
+        Some(ft) => crate::ft::fault_schedule(ft)?,
+        None => BTreeMap::new(),
+    };
     let (prepared, workload) = prepare(args, u64::from(managers))?;
     let config = prepared.config;
     let timing = ft.map(|ft| (ft.heartbeat_ms, ft.timeout_ms));
-    let options = match timing {
-        None => ProcessOptions::single_manager(&config),
-        Some((heartbeat, timeout)) => {
-            let retry = FtOptions::with_timing(heartbeat, timeout).process_retry_ticks();
-            ProcessOptions::replicated(&config, retry)
-        }
-    };
-    let processes = Process::all(&config, &options);
-    let initial: Vec<Table> = match timing {
-        None => vec![Table::manager(
-            "cm",
-            CentralManager::new(&config).directory(),
-        )],
-        Some((heartbeat, timeout)) => {
-            let ft_options = FtOptions::with_timing(heartbeat, timeout);
-            let managers = [config.manager(), config.backup_manager()]
-                .map(|id| FtManager::new(&config, id, ft_options));
-            crate::ft::manager_tables(managers.iter().map(|manager| (manager, false))).collect()
-        }
-    };
-    prepared.write_initial(out, initial.into_iter(), &processes)?;
+    write_initial(&prepared, timing, out)?;
 
-    let mut children = Children::prepare(args, managers, timing)?;
-    let manager_ids: Vec<NodeId> = (config.processes..config.processes + managers)
-        .map(NodeId)
+    let manager_ids: Vec<NodeId> = (0..managers)
+        .map(|i| NodeId(config.processes + i))
         .collect();
-    for &id in manager_ids
-        .iter()
-        .chain(&config.process_ids().collect::<Vec<_>>())
-    {
-        children.spawn(id, 0)?;
+    let process_ids: Vec<NodeId> = config.process_ids().collect();
+    let mut faults = Faults::new(schedule, manager_ids.clone());
+    let mut children = Children::prepare(args, managers, timing, faults.requests())?;
+    for &id in manager_ids.iter().chain(&process_ids) {
+        children.spawn(id)?;
     }
     let deadline = Instant::now() + deadline_for(args.requests);
+    // As ivy ft: a run that completes nothing for this long is stopped (a kill may
+    // have lost the state it needs).
+    let stall_after = ft.map(|ft| crate::ft::stall_after(ft.timeout_ms));
+    let mut progress = (0, Instant::now());
     let mut gathered = Gathered::default();
-    let mut query = 0;
-    let mut asked_at = Instant::now();
-    while !(gathered.done == config.processes && gathered.settled(&manager_ids, query)) {
+    let (mut query, mut asked_at) = (0, Instant::now());
+    while !(gathered.done == config.processes && gathered.settled(&faults.live(), query)) {
         if gathered.done == config.processes && asked_at.elapsed() >= Duration::from_millis(2) {
-            query += 1;
-            asked_at = Instant::now();
-            for &id in &manager_ids {
-                children.ask_status(id, query);
+            (query, asked_at) = (query + 1, Instant::now());
+            for id in faults.live() {
+                children.tell(id, &format!("status {query}"));
             }
         }
+        if gathered.history.len() != progress.0 {
+            progress = (gathered.history.len(), Instant::now());
+        }
+        let stalled = stall_after.is_some_and(|after| progress.1.elapsed() > after);
         match children.lines.recv_timeout(Duration::from_millis(2)) {
-            Ok(Line::Report(id, report)) => gathered.add(id, report)?,
-            Ok(Line::Closed(id)) => {
+            Ok(Line::Report(id, report)) => match gathered.add(id, report)? {
+                Some(Notice::Issuing(request)) => {
+                    for (manager, event) in faults.inject(request, &mut children)? {
+                        gathered
+                            .trace
+                            .push((monotonic_ns(), manager, TraceItem::Event(event)));
+                    }
+                    children.tell(id, &format!("go {request}"));
+                }
+                Some(Notice::Event(event)) => faults.note(&event),
+                None => {}
+            },
+            Ok(Line::Closed(id, life)) if children.is_current(id, life) => {
                 return Err(CliError::Failed(format!("node {id} exited during the run")));
             }
-            Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Ok(Line::Closed(..)) => {} // a node the launcher killed
+            Err(RecvTimeoutError::Timeout) if Instant::now() < deadline && !stalled => {}
             Err(_) => {
                 let (completed, total) = (gathered.history.len(), workload.len());
-                let message = format!("run stalled: {completed} of {total} operations completed");
+                let mut message =
+                    format!("run stalled: {completed} of {total} operations completed");
+                if stalled && faults.has_killed() {
+                    let waited = progress.1.elapsed().as_secs_f64();
+                    message += &format!(
+                        ", none for {waited:.1} s: a kill may have lost the state the run needs"
+                    );
+                }
                 return Err(CliError::Failed(message));
             }
         }
     }
+    stop(&mut children, &mut gathered)?;
+    let ids = (process_ids.as_slice(), manager_ids.as_slice());
+    conclude(prepared, gathered, ids, &faults, ft.is_some(), out)?;
+    match faults.missed.as_slice() {
+        [] => Ok(()),
+        missed => {
+            let lines: Vec<String> = missed.iter().map(ToString::to_string).collect();
+            Err(CliError::Failed(lines.join("; ")))
+        }
+    }
+}
+
+/// The readout before the run, as ivy basic/ivy ft print it.
+fn write_initial(
+    prepared: &crate::run::Prepared,
+    timing: Option<(u64, u64)>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let config = prepared.config;
+    let (options, tables) = match timing {
+        None => {
+            let manager = CentralManager::new(&config);
+            let table = Table::manager("cm", manager.directory());
+            (ProcessOptions::single_manager(&config), vec![table])
+        }
+        Some((heartbeat, timeout)) => {
+            let ft_options = FtOptions::with_timing(heartbeat, timeout);
+            let managers = [config.manager(), config.backup_manager()]
+                .map(|id| FtManager::new(&config, id, ft_options));
+            let tables = managers.iter().map(|manager| (manager, false));
+            let retry = ft_options.process_retry_ticks();
+            let options = ProcessOptions::replicated(&config, retry);
+            (options, crate::ft::manager_tables(tables).collect())
+        }
+    };
+    let processes = Process::all(&config, &options);
+    prepared.write_initial(out, tables.into_iter(), &processes)?;
+    Ok(())
+}
+
+/// Stops every running node and gathers what each writes last.
+fn stop(children: &mut Children, gathered: &mut Gathered) -> Result<(), CliError> {
+    let mut open = children.current_lives();
     children.stop_all()?;
-    let mut open = manager_ids.len() + config.processes as usize;
-    while open > 0 {
+    while !open.is_empty() {
         match children.lines.recv_timeout(Duration::from_secs(10)) {
-            Ok(Line::Report(id, report)) => gathered.add(id, report)?,
-            Ok(Line::Closed(_)) => open -= 1,
+            Ok(Line::Report(id, report)) => {
+                gathered.add(id, report)?;
+            }
+            Ok(Line::Closed(id, life)) => open.retain(|&node| node != (id, life)),
             Err(_) => {
                 return Err(CliError::Failed(
                     "a node did not write its final state".into(),
@@ -185,22 +252,19 @@ fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<()
             }
         }
     }
-    conclude(
-        prepared,
-        gathered,
-        &config.process_ids().collect::<Vec<_>>(),
-        &manager_ids,
-        ft.is_some(),
-        out,
-    )
+    Ok(())
 }
+
+/// A manager at the end: its id, whether it answered last as primary, its state
+/// (rebuilt from its snapshot; none if blank), and whether it is down.
+type FinalManager = (NodeId, bool, Option<PageSerializer>, bool);
 
 /// Rebuilds the final states, checks them and prints the run as `ivy basic`/`ivy ft`.
 fn conclude(
     prepared: crate::run::Prepared,
     mut gathered: Gathered,
-    process_ids: &[NodeId],
-    manager_ids: &[NodeId],
+    (process_ids, manager_ids): (&[NodeId], &[NodeId]),
+    faults: &Faults,
     fault_tolerant: bool,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
@@ -209,71 +273,68 @@ fn conclude(
     let mut processes = Vec::new();
     for &id in process_ids {
         let last = gathered.finals.get(&id).ok_or_else(|| bad(id))?;
-        processes
-            .push(serde_json::from_value::<Process>(last["process"].clone()).map_err(|_| bad(id))?);
+        let process = serde_json::from_value::<Process>(last["process"].clone());
+        processes.push(process.map_err(|_| bad(id))?);
         add_counts(&mut counts, last);
     }
-    let mut managers = Vec::new();
+    let mut managers: Vec<FinalManager> = Vec::new();
     for &id in manager_ids {
+        if faults.is_down(id) {
+            managers.push((id, false, None, true));
+            continue;
+        }
         let last = gathered.finals.get(&id).ok_or_else(|| bad(id))?;
-        let snapshot: Option<ManagerSnapshot> =
-            serde_json::from_value(last["snapshot"].clone()).map_err(|_| bad(id))?;
+        let snapshot = serde_json::from_value::<Option<ManagerSnapshot>>(last["snapshot"].clone());
+        let state = snapshot
+            .map_err(|_| bad(id))?
+            .map(|s| PageSerializer::from_snapshot(&s));
         add_counts(&mut counts, last);
         let primary = gathered.answers.get(&id).is_some_and(|answer| answer.1);
-        managers.push((
-            id,
-            primary,
-            snapshot.map(|s| PageSerializer::from_snapshot(&s)),
-        ));
+        managers.push((id, primary, state, false));
     }
-    gathered.handled.sort_by_key(|&(at, id, _)| (at, id));
-    let mut trace: Vec<TraceItem> = gathered
-        .handled
-        .iter()
-        .map(|&(_, _, record)| TraceItem::Message(record))
+    gathered.trace.sort_by_key(|&(at, id, _)| (at, id));
+    let trace: Vec<TraceItem> = gathered
+        .trace
+        .into_iter()
+        .map(|(_, _, item)| item)
         .collect();
-    trace.extend(
-        gathered
-            .events
-            .iter()
-            .map(|&(_, event)| TraceItem::Event(RunEvent::Manager(event))),
-    );
-    let first = gathered
-        .history
-        .iter()
-        .map(|entry| entry.invoked_at)
-        .min()
-        .unwrap_or(0);
+    let first = gathered.history.iter().map(|entry| entry.invoked_at).min();
     let last = gathered
         .history
         .iter()
         .map(|entry| entry.completed_at)
-        .max()
-        .unwrap_or(0);
+        .max();
     gathered
         .history
         .sort_by_key(|entry| (entry.completed_at, entry.process));
     let outcome = RunOutcome {
         processes,
-        managers: managers.iter().map(|(id, ..)| (*id, false)).collect(),
+        managers: managers
+            .iter()
+            .map(|&(id, _, _, down)| (id, down))
+            .collect(),
         trace,
         history: gathered.history,
         counts,
-        elapsed: Duration::from_nanos(last.saturating_sub(first)),
+        elapsed: Duration::from_nanos(last.unwrap_or(0).saturating_sub(first.unwrap_or(0))),
         failovers: Vec::new(),
         missed_kills: Vec::new(),
     };
+    // As ivy ft orders them: the primary, then the backup or a recovering manager, then
+    // a manager that is down.
+    managers.sort_by_key(|&(_, primary, _, down)| (down, !primary));
     let live_managers: Vec<&dyn DirectoryView> = managers
         .iter()
-        .filter_map(|(_, _, state)| state.as_ref().map(|s| s as &dyn DirectoryView))
+        .filter_map(|(_, _, state, _)| state.as_ref().map(|state| state as &dyn DirectoryView))
         .collect();
     let tables = managers
         .iter()
-        .map(move |(id, primary, state)| match (state, fault_tolerant) {
-            (Some(state), false) => Table::manager("cm", state.directory()),
-            (Some(state), true) if *primary => Table::manager("cm_Primary", state.directory()),
-            (Some(state), true) => Table::manager("cm_Backup", state.directory()),
-            (None, _) => Table::empty("cm_Backup", format!("recovering, cm {id}")),
+        .map(|(id, primary, state, down)| match state {
+            _ if *down => Table::empty("cm_Backup", format!("down, cm {id}")),
+            Some(state) if !fault_tolerant => Table::manager("cm", state.directory()),
+            Some(state) if *primary => Table::manager("cm_Primary", state.directory()),
+            Some(state) => Table::manager("cm_Backup", state.directory()),
+            None => Table::empty("cm_Backup", format!("recovering, cm {id}")),
         });
     let ending = Ending {
         outcome: &outcome,

@@ -166,7 +166,10 @@ pub fn history(reports: &[(NodeId, Report)]) -> (Vec<HistoryEntry>, usize) {
         match report {
             Report::Completed(entry) => history.push(*entry),
             Report::Done => done += 1,
-            Report::Event(_) | Report::Status { .. } | Report::Handled { .. } => {}
+            Report::Event(_)
+            | Report::Status { .. }
+            | Report::Handled { .. }
+            | Report::Issuing(_) => {}
         }
     }
     (history, done)
