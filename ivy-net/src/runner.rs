@@ -131,10 +131,11 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
         }
     }
 
-    /// Holds the process before it issues each request of `gate`: it reports
-    /// [`Report::Issuing`] and waits until that request number arrives on `releases`
-    /// (the driver injects its faults meanwhile, as the threaded runtime does when a
-    /// request is issued).
+    /// Holds the process before it issues each request of `gate`, and any later
+    /// request while an earlier one of `gate` is unreleased: it reports
+    /// [`Report::Issuing`] for its own gated request and waits until request numbers
+    /// arrive on `releases` (the driver injects its faults meanwhile, in request
+    /// order, as the threaded runtime does when a request is issued).
     pub fn with_gate(
         mut self,
         gate: BTreeSet<u64>,
@@ -252,12 +253,17 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             let Role::Process(client) = &mut self.role else {
                 return;
             };
-            if let Some(request) = client.next_request().filter(|r| self.gate.contains(r)) {
-                if self.reported_issuing != Some(request) {
-                    self.reported_issuing = Some(request);
-                    let _ = self.reports.send(Report::Issuing(request));
+            // No request is issued while a gated one up to it is unreleased (faults
+            // happen in request order, as in the threaded runtime); the process
+            // whose request is gated says so.
+            if let Some(request) = client.next_request() {
+                if self.gate.range(..=request).next().is_some() {
+                    if self.gate.contains(&request) && self.reported_issuing != Some(request) {
+                        self.reported_issuing = Some(request);
+                        let _ = self.reports.send(Report::Issuing(request));
+                    }
+                    return;
                 }
-                return;
             }
             match client.issue_next(now_ns, now_ticks, &mut self.outbox) {
                 Ok(Some(_)) => self.route(),

@@ -46,6 +46,11 @@ impl Faults {
         }
     }
 
+    /// Whether every fault scheduled before `request` has been injected.
+    pub fn is_ready(&self, request: u64) -> bool {
+        self.schedule.is_ready(request)
+    }
+
     /// The requests processes must hold before issuing.
     pub fn requests(&self) -> Vec<u64> {
         self.requests.clone()

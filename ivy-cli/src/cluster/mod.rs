@@ -150,6 +150,8 @@ fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<()
     // have lost the state it needs).
     let stall_after = ft.map(|ft| crate::ft::stall_after(ft.timeout_ms));
     let mut progress = (0, Instant::now());
+    // Scheduled requests whose process holds before issuing them.
+    let mut held = std::collections::BTreeSet::new();
     let mut gathered = Gathered::default();
     let (mut query, mut asked_at) = (0, Instant::now());
     while !(gathered.done == config.processes && gathered.settled(&faults.live(), query)) {
@@ -166,12 +168,14 @@ fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<()
         match children.lines.recv_timeout(Duration::from_millis(2)) {
             Ok(Line::Report(id, report)) => match gathered.add(id, report)? {
                 Some(Notice::Issuing(request)) => {
-                    for (manager, event) in faults.inject(request, &mut children)? {
-                        gathered
-                            .trace
-                            .push((monotonic_ns(), manager, TraceItem::Event(event)));
-                    }
-                    children.tell(id, &format!("go {request}"));
+                    held.insert(request);
+                    release_held(
+                        &mut held,
+                        &mut faults,
+                        &mut children,
+                        &process_ids,
+                        &mut gathered,
+                    )?;
                 }
                 Some(Notice::Event(event)) => faults.note(&event),
                 None => {}
@@ -205,6 +209,29 @@ fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<()
             Err(CliError::Failed(lines.join("; ")))
         }
     }
+}
+
+/// Injects the faults of every held request whose turn it is (each earlier scheduled
+/// request injected), in request order, and lets every process go past them.
+fn release_held(
+    held: &mut std::collections::BTreeSet<u64>,
+    faults: &mut Faults,
+    children: &mut Children,
+    processes: &[NodeId],
+    gathered: &mut Gathered,
+) -> Result<(), CliError> {
+    while let Some(&request) = held.first().filter(|&&request| faults.is_ready(request)) {
+        held.remove(&request);
+        for (manager, event) in faults.inject(request, children)? {
+            gathered
+                .trace
+                .push((monotonic_ns(), manager, TraceItem::Event(event)));
+        }
+        for &process in processes {
+            children.tell(process, &format!("go {request}"));
+        }
+    }
+    Ok(())
 }
 
 /// The readout before the run, as ivy basic/ivy ft print it.
