@@ -110,6 +110,8 @@ fn a_kill_that_loses_the_state_fails_with_one_line() {
 fn bad_options_are_one_line_and_exit_code_2() {
     for args in [
         vec!["cluster", "ft", "--kill-waits"],
+        vec!["cluster", "ft", "--trace-heartbeats"],
+        vec!["cluster", "basic", "--threads", "2"],
         vec!["cluster", "basic", "--pages", "0"],
         vec!["cluster", "ft", "--timeout-ms", "1", "--heartbeat-ms", "5"],
         vec!["cluster", "nothing"],

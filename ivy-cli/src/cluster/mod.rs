@@ -37,9 +37,20 @@ pub fn run_basic(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
 
 /// `ivy cluster ft`.
 pub fn run_ft(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    if args.kill_waits {
-        let message = "ivy cluster ft kills at once (a real SIGKILL); --kill-waits is ivy ft's";
-        return Err(CliError::Usage(message.to_string()));
+    let refused = [
+        (
+            args.kill_waits,
+            "--kill-waits (ivy cluster kills at once, with SIGKILL)",
+        ),
+        (
+            args.trace_heartbeats,
+            "--trace-heartbeats (ivy cluster traces no heartbeats)",
+        ),
+    ];
+    if let Some((_, option)) = refused.iter().find(|(given, _)| *given) {
+        return Err(CliError::Usage(format!(
+            "{option} is an option of ivy ft only"
+        )));
     }
     launch(&args.run, Some(args), out)
 }
@@ -126,6 +137,10 @@ impl Gathered {
 }
 
 fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<(), CliError> {
+    if args.threads.is_some() {
+        let message = "--threads is an option of the threaded runtime: ivy cluster runs an OS process per node";
+        return Err(CliError::Usage(message.to_string()));
+    }
     let managers = if ft.is_some() { 2 } else { 1 };
     let schedule = match ft {
         Some(ft) => crate::ft::fault_schedule(ft)?,
