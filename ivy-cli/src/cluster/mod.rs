@@ -8,6 +8,7 @@
 
 mod children;
 mod faults;
+mod gathered;
 
 use crate::args::{FtArgs, RunArgs};
 use crate::error::CliError;
@@ -17,12 +18,9 @@ use crate::run::{deadline_for, prepare, Ending};
 use crate::runtime::{RunCounts, RunOutcome, TraceItem};
 use children::{Children, Line};
 use faults::Faults;
+use gathered::{Gathered, Notice};
 use ivy_basic::{CentralManager, PageSerializer};
-use ivy_core::driver::RunEvent;
-use ivy_core::{
-    settled_together, DirectoryView, HistoryEntry, ManagerSnapshot, NodeEvent, NodeId, Process,
-    ProcessOptions, View,
-};
+use ivy_core::{DirectoryView, ManagerSnapshot, NodeId, Process, ProcessOptions};
 use ivy_ft::{FtManager, FtOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -53,87 +51,6 @@ pub fn run_ft(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
         )));
     }
     launch(&args.run, Some(args), out)
-}
-
-/// What the launcher must act on at once.
-enum Notice {
-    /// A process holds before issuing this request until its faults are injected.
-    Issuing(u64),
-    /// A manager changed role.
-    Event(NodeEvent),
-}
-
-/// Everything the nodes reported.
-#[derive(Default)]
-struct Gathered {
-    history: Vec<HistoryEntry>,
-    done: u32,
-    /// The trace: handled messages, manager events, kills and revivals, each with
-    /// when it happened on the machine's monotonic clock.
-    trace: Vec<(u64, NodeId, TraceItem)>,
-    /// Per manager, its answer to the latest status query: primary, settled view.
-    answers: BTreeMap<NodeId, (u64, bool, Option<View>)>,
-    finals: BTreeMap<NodeId, Value>,
-}
-
-impl Gathered {
-    fn add(&mut self, id: NodeId, report: Value) -> Result<Option<Notice>, CliError> {
-        let malformed = |what: &str| CliError::Failed(format!("node {id} reported a bad {what}"));
-        match report["report"].as_str() {
-            Some("completed") => {
-                let entry = serde_json::from_value(report["entry"].clone());
-                self.history
-                    .push(entry.map_err(|_| malformed("completion"))?);
-            }
-            Some("done") => self.done += 1,
-            Some("handled") => {
-                let record = serde_json::from_value(report["record"].clone());
-                let at = report["at"]
-                    .as_u64()
-                    .ok_or_else(|| malformed("trace record"))?;
-                let record = record.map_err(|_| malformed("trace record"))?;
-                self.trace.push((at, id, TraceItem::Message(record)));
-            }
-            Some("event") => {
-                let event = serde_json::from_value(report["event"].clone());
-                let event = event.map_err(|_| malformed("event"))?;
-                let at = report["at"].as_u64().ok_or_else(|| malformed("event"))?;
-                self.trace
-                    .push((at, id, TraceItem::Event(RunEvent::Manager(event))));
-                return Ok(Some(Notice::Event(event)));
-            }
-            Some("issuing") => {
-                let request = report["request"]
-                    .as_u64()
-                    .ok_or_else(|| malformed("request"))?;
-                return Ok(Some(Notice::Issuing(request)));
-            }
-            Some("status") => {
-                if let Some(query) = report["query"].as_u64() {
-                    let primary = report["primary"].as_bool().unwrap_or(false);
-                    let settled = report["settled_view"].as_u64().map(View);
-                    self.answers.insert(id, (query, primary, settled));
-                }
-            }
-            Some("final") => {
-                self.finals.insert(id, report);
-            }
-            _ => return Err(malformed("line")),
-        }
-        Ok(None)
-    }
-
-    /// Whether every live manager answered query `query` and they have settled
-    /// together.
-    fn settled(&self, managers: &[NodeId], query: u64) -> bool {
-        let answers = managers.iter().map(|id| match self.answers.get(id) {
-            Some(&(answered, primary, settled)) if answered == query => {
-                (settled.map(|view| (view, primary)), settled)
-            }
-            _ => (None, None),
-        });
-        settled_together(answers).is_some()
-    }
 }
 
 fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<(), CliError> {
