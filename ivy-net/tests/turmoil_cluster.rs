@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::sim::{add_node, gather, history, process_role, split, Gathered};
+use common::sim::{add_launcher, add_node, history, process_role, split, Gathered};
 use ivy_basic::CentralManager;
 use ivy_core::driver::check_outcome;
 use ivy_core::{DirectoryView, ManagerNode, OperationMix, ProcessOptions, SystemConfig, Workload};
@@ -14,21 +14,6 @@ use ivy_net::Role;
 use std::time::Duration;
 
 const REQUESTS: u64 = 60;
-
-/// The seeds to run: `IVY_SEED=n` replays one, `IVY_SEEDS=n` runs the first n.
-fn seeds() -> std::ops::Range<u64> {
-    let number = |name| {
-        std::env::var(name).ok().map(|value: String| {
-            value
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("{name} is a number"))
-        })
-    };
-    match (number("IVY_SEED"), number("IVY_SEEDS")) {
-        (Some(seed), _) => seed..seed + 1,
-        (None, seeds) => 0..seeds.unwrap_or(8),
-    }
-}
 
 /// Runs a basic cluster (three processes, one central manager) for `seed`.
 fn run_basic(seed: u64) -> Result<(), String> {
@@ -49,30 +34,13 @@ fn run_basic(seed: u64) -> Result<(), String> {
     let manager = move || Role::Manager(CentralManager::new(&system));
     add_node(&mut sim, &gathered, system, 1, system.manager(), manager);
 
-    let Gathered {
-        finals,
-        mut reports,
-        stop,
-        ..
-    } = gathered;
-    let reported = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let (finals_seen, reported_seen) = (finals.clone(), reported.clone());
-    sim.client("launcher", async move {
-        let managers = [system.manager()];
-        gather(
-            &mut reports,
-            &reported_seen,
-            3,
-            &managers,
-            Duration::from_secs(30),
-        )
-        .await;
-        stop.send(true)?;
-        while finals_seen.borrow().len() < 4 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        Ok(())
-    });
+    let (finals, reported) = add_launcher(
+        &mut sim,
+        gathered,
+        3,
+        vec![system.manager()],
+        Duration::from_secs(30),
+    );
     sim.run()
         .map_err(|error| format!("simulation failed: {error}"))?;
 
@@ -90,7 +58,7 @@ fn run_basic(seed: u64) -> Result<(), String> {
 
 #[test]
 fn basic_clusters_on_a_simulated_network_are_coherent_and_linearizable() {
-    for seed in seeds() {
+    for seed in common::seeds(8) {
         if let Err(failure) = run_basic(seed) {
             panic!("seed {seed}: {failure} (replay with IVY_SEED={seed})");
         }

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::sim::{add_node, gather, history, host, process_role, split, Gathered};
+use common::sim::{add_launcher, add_node, history, host, process_role, split, Gathered};
 use ivy_core::check_linearizable;
 use ivy_core::driver::{check_outcome, lost_state, LostState, PerformedKill};
 use ivy_core::{
@@ -37,21 +37,6 @@ enum Ending {
     /// manager with the state processes acted on; the run stopped, and what completed
     /// was linearizable.
     StateLost(LostState, Vec<Fault>),
-}
-
-/// The seeds to run: `IVY_SEED=n` replays one, `IVY_SEEDS=n` runs the first n.
-fn seeds() -> std::ops::Range<u64> {
-    let number = |name| {
-        std::env::var(name).ok().map(|value: String| {
-            value
-                .parse::<u64>()
-                .unwrap_or_else(|_| panic!("{name} is a number"))
-        })
-    };
-    match (number("IVY_SEED"), number("IVY_SEEDS")) {
-        (Some(seed), _) => seed..seed + 1,
-        (None, seeds) => 0..seeds.unwrap_or(24),
-    }
 }
 
 /// One fault of a run, at a moment of simulated time.
@@ -157,24 +142,13 @@ fn run_ft(seed: u64) -> Result<Ending, String> {
             manager_role(system, id, ft),
         );
     }
-    let Gathered {
-        finals,
-        mut reports,
-        stop,
-        ..
-    } = gathered;
-    let reported = Rc::new(std::cell::RefCell::new(Vec::new()));
-    let (finals_seen, reported_seen) = (finals.clone(), reported.clone());
-    sim.client("launcher", async move {
-        // A run whose state was lost for good cannot finish: give up after a while.
-        let managers = [system.manager(), system.backup_manager()];
-        gather(&mut reports, &reported_seen, 3, &managers, GIVE_UP_AFTER).await;
-        stop.send(true)?;
-        while finals_seen.borrow().len() < 5 {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        Ok(())
-    });
+    let (finals, reported) = add_launcher(
+        &mut sim,
+        gathered,
+        3,
+        vec![system.manager(), system.backup_manager()],
+        GIVE_UP_AFTER,
+    );
     let describe = |error: String| format!("{error}; faults {faults:?}");
     let mut pending = schedule(&faults);
     let mut crashes = Vec::new();
@@ -274,7 +248,7 @@ fn schedule(faults: &[Fault]) -> Vec<(u64, Action)> {
 #[test]
 fn fault_tolerant_clusters_survive_crashes_and_partitions() {
     let (mut completed, mut lost) = (0, 0);
-    for seed in seeds() {
+    for seed in common::seeds(24) {
         match run_ft(seed) {
             Ok(Ending::Completed) => completed += 1,
             Ok(Ending::StateLost(state, faults)) => {

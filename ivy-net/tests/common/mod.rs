@@ -64,3 +64,19 @@ pub fn fuzz_cases() -> u32 {
         .and_then(|seeds| seeds.parse().ok())
         .unwrap_or(4_000)
 }
+
+/// The seeds a sweep runs: `IVY_SEED=n` replays one, `IVY_SEEDS=n` runs the first n,
+/// else the first `default`.
+pub fn seeds(default: u64) -> std::ops::Range<u64> {
+    let number = |name| {
+        std::env::var(name).ok().map(|value: String| {
+            value
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name} is a number"))
+        })
+    };
+    match (number("IVY_SEED"), number("IVY_SEEDS")) {
+        (Some(seed), _) => seed..seed + 1,
+        (None, seeds) => 0..seeds.unwrap_or(default),
+    }
+}

@@ -217,3 +217,38 @@ pub async fn gather(
         }
     }
 }
+
+/// What a run leaves to judge: each node's final state and every report.
+pub type Finals<M> = Rc<RefCell<BTreeMap<NodeId, Role<M>>>>;
+/// Every report of a run, with the node that made it.
+pub type Reported = Rc<RefCell<Vec<(NodeId, Report)>>>;
+
+/// Registers the launcher: it gathers the reports until the processes are done and
+/// `managers` have settled together (or `give_up` passed), then stops every node and
+/// waits for all `nodes` final states.
+pub fn add_launcher<M: 'static>(
+    sim: &mut turmoil::Sim<'_>,
+    gathered: Gathered<M>,
+    processes: usize,
+    managers: Vec<NodeId>,
+    give_up: std::time::Duration,
+) -> (Finals<M>, Reported) {
+    let Gathered {
+        finals,
+        mut reports,
+        stop,
+        ..
+    } = gathered;
+    let reported: Reported = Rc::new(RefCell::new(Vec::new()));
+    let (finals_seen, reported_seen) = (finals.clone(), reported.clone());
+    let nodes = processes + managers.len();
+    sim.client("launcher", async move {
+        gather(&mut reports, &reported_seen, processes, &managers, give_up).await;
+        stop.send(true)?;
+        while finals_seen.borrow().len() < nodes {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        Ok(())
+    });
+    (finals, reported)
+}
