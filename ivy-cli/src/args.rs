@@ -75,6 +75,10 @@ pub struct NodeArgs {
     /// launcher injects faults meanwhile). Repeatable.
     #[arg(long, value_name = "N")]
     pub pause_before: Vec<u64>,
+
+    /// Give up (exit code 2) if no peer has connected either way by then.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub startup_timeout_s: u64,
 }
 
 /// `ivy ft`: the basic options, plus faults and timing.

@@ -109,6 +109,10 @@ async fn serve<M: NodeManager>(
     let options = NetOptions::new(spec.system, spec.managers);
     let addresses = spec.addresses.clone();
     let (transport, inbox) = Transport::start(identity, addresses, options, TcpDialer, listener);
+    let counters = transport.counters();
+    let startup = tokio::time::sleep(std::time::Duration::from_secs(args.startup_timeout_s));
+    tokio::pin!(startup);
+    let mut started = false;
     let role: Role<M> = match spec.system.is_process(id) {
         true => Role::Process(Box::new(client(spec, id))),
         false => Role::Manager(M::start(spec, id, args.incarnation)),
@@ -134,6 +138,15 @@ async fn serve<M: NodeManager>(
         tokio::select! {
             biased;
             last = &mut node => break last,
+            () = &mut startup, if !started => {
+                started = true;
+                if !counters.ever_connected() {
+                    let seconds = args.startup_timeout_s;
+                    let failure = counters.last_failure.lock().expect("not poisoned").clone();
+                    let reason = failure.map_or("no peer connected".to_string(), |(_, why)| why);
+                    return Err(CliError::Usage(format!("{reason} (start-up timeout {seconds} s)")));
+                }
+            }
             Some(report) = reported.recv() => {
                 if let Report::Status { .. } = report {
                     latest_status = report.clone();

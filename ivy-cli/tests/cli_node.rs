@@ -190,5 +190,31 @@ fn bad_input_is_one_line_and_exit_code_2() {
     let args = ["node", "--cluster", busy.to_str().unwrap(), "--id", "0"];
     let output = Command::new(IVY).args(args).output().unwrap();
     assert_usage_error(&output, &args);
+    // Peers unreachable past the start-up deadline: the process's manager never runs
+    // (two processes, so that the workload faults).
+    let lonely = scratch("lonely");
+    let lonely_cluster = cluster_file(&lonely, &["process", "process", "manager"], 10);
+    let lonely_cluster = lonely_cluster.to_str().unwrap();
+    let args = [
+        "node",
+        "--cluster",
+        lonely_cluster,
+        "--id",
+        "0",
+        "--log-level",
+        "error",
+    ];
+    let args = [&args[..], &["--startup-timeout-s", "1"]].concat();
+    let started = std::time::Instant::now();
+    let output = Command::new(IVY)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_usage_error(&output, &args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot reach node 2"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    std::fs::remove_dir_all(&lonely).unwrap();
     std::fs::remove_dir_all(&directory).unwrap();
 }

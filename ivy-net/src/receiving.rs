@@ -59,6 +59,10 @@ where
         }
     };
     info!(peer = %peer, "accepted");
+    shared
+        .counters
+        .connections_accepted
+        .fetch_add(1, Ordering::Relaxed);
     let (mut acks, mut frames) = framed.split::<Bytes>();
     let mut ticks = tokio::time::interval(shared.options.ack_interval);
     let (mut received, mut acknowledged) = (0u64, 0u64);

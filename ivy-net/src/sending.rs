@@ -46,6 +46,8 @@ pub(crate) async fn link<D: Dialer>(
             Ok(framed) => framed,
             Err(error) => {
                 debug!(peer = %peer, %address, %error, "cannot connect; retrying");
+                let failure = format!("cannot reach node {peer} at {address}: {error}");
+                *shared.counters.last_failure.lock().expect("not poisoned") = Some((peer, failure));
                 waiting = Some(first);
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(options.reconnect_max);

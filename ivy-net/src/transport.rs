@@ -76,6 +76,18 @@ pub struct NetCounters {
     pub connections_opened: AtomicU64,
     /// Connections given up because the peer stopped acknowledging.
     pub stalled_connections: AtomicU64,
+    /// Connections accepted from peers (after their hello).
+    pub connections_accepted: AtomicU64,
+    /// The last peer this node could not connect to, and why.
+    pub last_failure: std::sync::Mutex<Option<(NodeId, String)>>,
+}
+
+impl NetCounters {
+    /// Whether this node has ever been connected to a peer, either way.
+    pub fn ever_connected(&self) -> bool {
+        self.connections_opened.load(Ordering::Relaxed) > 0
+            || self.connections_accepted.load(Ordering::Relaxed) > 0
+    }
 }
 
 pub(crate) struct Shared {
