@@ -148,16 +148,24 @@ async fn serve<M: NodeManager>(
                 }
             }
             Some(report) = reported.recv() => {
-                if let Report::Status { .. } = report {
-                    latest_status = report.clone();
+                // Everything reported so far, then one flush (a line and a system
+                // call per operation made reads 30 times slower than on threads).
+                let mut next = Some(report);
+                while let Some(report) = next.take() {
+                    if let Report::Status { .. } = report {
+                        latest_status = report.clone();
+                    }
+                    write_report(out, id, &report, None)?;
+                    next = reported.try_recv().ok();
                 }
-                write_report(out, id, &report, None)?;
+                out.flush()?;
             }
             query = queries.next_line(), if asking => match query {
                 Ok(Some(line)) => match line.split_once(' ') {
                     Some(("status", number)) => {
                         if let Ok(number) = number.parse() {
                             write_report(out, id, &latest_status, Some(number))?;
+                            out.flush()?;
                         }
                     }
                     Some(("go", request)) => {
@@ -234,7 +242,6 @@ fn write_report(
         }),
     };
     writeln!(out, "{line}")?;
-    out.flush()?;
     Ok(())
 }
 
