@@ -229,6 +229,9 @@ fn write_report(
         Report::Completed(entry) => json!({"node": id.0, "report": "completed", "entry": entry}),
         Report::Done => json!({"node": id.0, "report": "done"}),
         Report::Issuing(request) => json!({"node": id.0, "report": "issuing", "request": request}),
+        Report::Served { view } => {
+            json!({"node": id.0, "report": "served", "view": view.0, "at": monotonic_ns()})
+        }
         Report::Event(event) => {
             json!({"node": id.0, "report": "event", "event": event, "at": monotonic_ns()})
         }

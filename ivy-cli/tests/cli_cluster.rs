@@ -80,9 +80,11 @@ fn a_killed_primary_is_replaced_and_a_revived_one_rejoins() {
         output.contains("*** cm 3 rejoined as backup of"),
         "{output}"
     );
+    let summary = output.lines().last().unwrap();
+    assert!(summary.starts_with("50 requests"), "{summary}");
     assert!(
-        output.lines().last().unwrap().starts_with("50 requests"),
-        "{output}"
+        summary.contains(", failover "),
+        "the kill is timed: {summary}"
     );
 }
 

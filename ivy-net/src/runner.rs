@@ -37,6 +37,12 @@ pub enum Report {
     Event(NodeEvent),
     /// This process has completed all its operations (it goes on serving its pages).
     Done,
+    /// This manager, an established primary of `view`, completed a fault (handled
+    /// its confirmation) for the first time in that view: how long a failover took.
+    Served {
+        /// The view it leads.
+        view: View,
+    },
     /// This process is about to issue a gated request and waits for its release
     /// ([`Runner::with_gate`]).
     Issuing(u64),
@@ -92,6 +98,8 @@ pub struct Runner<M, D: Dialer> {
     started_ns: u64,
     /// The manager's status last reported.
     reported_status: Option<Report>,
+    /// The last view in which this manager reported serving a fault.
+    served_in: Option<View>,
     /// Report every handled message.
     tracing: bool,
     /// Requests not to issue until released, and where releases come from.
@@ -123,6 +131,7 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             reported_done: false,
             started_ns,
             reported_status: None,
+            served_in: None,
             tracing: false,
             gate: BTreeSet::new(),
             releases: None,
@@ -231,7 +240,23 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
             }
             Role::Manager(manager) => manager.handle_message(envelope, now_ticks, &mut self.outbox),
         }
+        if kind.is_confirmation() {
+            self.note_served();
+        }
         self.route();
+    }
+
+    /// Reports the first fault a manager completes as the primary of a view.
+    fn note_served(&mut self) {
+        let Role::Manager(manager) = &self.role else {
+            return;
+        };
+        if let Some((view, true)) = manager.authority() {
+            if self.served_in != Some(view) {
+                self.served_in = Some(view);
+                let _ = self.reports.send(Report::Served { view });
+            }
+        }
     }
 
     fn fire_due_timers(&mut self) {

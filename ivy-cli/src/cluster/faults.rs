@@ -11,7 +11,7 @@ use crate::error::CliError;
 use ivy_core::driver::{
     Decision, FaultAction, FaultSchedule, KillBook, MissedKill, Roles, RunEvent,
 };
-use ivy_core::{NodeEvent, NodeId};
+use ivy_core::{NodeEvent, NodeId, View};
 use std::collections::BTreeMap;
 
 /// The faults still to inject and the managers' state as the launcher knows it.
@@ -21,8 +21,9 @@ pub struct Faults {
     book: KillBook,
     managers: Vec<NodeId>,
     down: Vec<bool>,
-    /// The index of the manager that last became primary.
+    /// The index of the manager that last became primary, and the view it leads.
     primary: usize,
+    primary_view: View,
     /// Kills that found no manager in their role.
     pub missed: Vec<MissedKill>,
     /// Kills carried out.
@@ -41,6 +42,7 @@ impl Faults {
             managers,
             down,
             primary: 0,
+            primary_view: View(0),
             missed: Vec::new(),
             kills: 0,
         }
@@ -58,11 +60,16 @@ impl Faults {
 
     /// Follows the managers' roles: a promoted manager is the primary.
     pub fn note(&mut self, event: &NodeEvent) {
-        if let NodeEvent::Promoted { manager, .. } = event {
+        if let NodeEvent::Promoted { manager, view } = event {
             if let Some(index) = self.managers.iter().position(|id| id == manager) {
-                self.primary = index;
+                (self.primary, self.primary_view) = (index, *view);
             }
         }
+    }
+
+    /// The view the primary leads, as far as the launcher has heard.
+    pub fn primary_view(&self) -> View {
+        self.primary_view
     }
 
     /// The managers running now.

@@ -29,6 +29,9 @@ pub(super) struct Gathered {
     /// Per manager, its answer to the latest status query: primary, settled view.
     pub(super) answers: BTreeMap<NodeId, (u64, bool, Option<View>)>,
     pub(super) finals: BTreeMap<NodeId, Value>,
+    /// When a primary of a view was killed (`Some` view) and when a primary of a view
+    /// first completed a fault (`None`, and that view): what times a failover.
+    pub(super) failover_marks: Vec<(u64, Option<View>, View)>,
 }
 
 impl Gathered {
@@ -69,6 +72,15 @@ impl Gathered {
                     let settled = report["settled_view"].as_u64().map(View);
                     self.answers.insert(id, (query, primary, settled));
                 }
+            }
+            Some("served") => {
+                let view = report["view"]
+                    .as_u64()
+                    .ok_or_else(|| malformed("served view"))?;
+                let at = report["at"]
+                    .as_u64()
+                    .ok_or_else(|| malformed("served time"))?;
+                self.failover_marks.push((at, None, View(view)));
             }
             Some("final") => {
                 self.finals.insert(id, report);

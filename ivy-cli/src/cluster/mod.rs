@@ -20,7 +20,8 @@ use children::{Children, Line};
 use faults::Faults;
 use gathered::{Gathered, Notice};
 use ivy_basic::{CentralManager, PageSerializer};
-use ivy_core::{DirectoryView, ManagerSnapshot, NodeId, Process, ProcessOptions};
+use ivy_core::driver::{FailoverClocks, RunEvent};
+use ivy_core::{DirectoryView, ManagerSnapshot, NodeId, Process, ProcessOptions, View};
 use ivy_ft::{FtManager, FtOptions};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -154,10 +155,16 @@ fn release_held(
 ) -> Result<(), CliError> {
     while let Some(&request) = held.first().filter(|&&request| faults.is_ready(request)) {
         held.remove(&request);
+        let view = faults.primary_view();
         for (manager, event) in faults.inject(request, children)? {
-            gathered
-                .trace
-                .push((monotonic_ns(), manager, TraceItem::Event(event)));
+            let at = monotonic_ns();
+            if let RunEvent::Killed {
+                was_primary: true, ..
+            } = event
+            {
+                gathered.failover_marks.push((at, Some(view), view));
+            }
+            gathered.trace.push((at, manager, TraceItem::Event(event)));
         }
         for &process in processes {
             children.tell(process, &format!("go {request}"));
@@ -276,7 +283,7 @@ fn conclude(
         history: gathered.history,
         counts,
         elapsed: Duration::from_nanos(last.unwrap_or(0).saturating_sub(first.unwrap_or(0))),
-        failovers: Vec::new(),
+        failovers: failovers(&mut gathered.failover_marks),
         missed_kills: Vec::new(),
     };
     // As ivy ft orders them: the primary, then the backup or a recovering manager, then
@@ -302,6 +309,23 @@ fn conclude(
         report_slowest: fault_tolerant,
     };
     prepared.conclude(out, ending)
+}
+
+/// Each kill of a primary timed to the first fault a primary of a newer view
+/// completed after it, as the threaded runtime times them.
+fn failovers(marks: &mut [(u64, Option<View>, View)]) -> Vec<Option<Duration>> {
+    marks.sort_by_key(|&(at, ..)| at);
+    let mut clocks = FailoverClocks::default();
+    for &(at, crashed, view) in marks.iter() {
+        match crashed {
+            Some(crashed_view) => clocks.start(at, crashed_view),
+            None => clocks.served(view, at),
+        }
+    }
+    let durations = clocks.durations().into_iter();
+    durations
+        .map(|duration| duration.map(Duration::from_nanos))
+        .collect()
 }
 
 fn add_counts(counts: &mut RunCounts, last: &Value) {

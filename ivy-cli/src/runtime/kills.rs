@@ -14,10 +14,7 @@ impl<M: RuntimeManager> Worker<M> {
         let Hosted::Manager(manager) = &self.hosted[slot] else {
             return;
         };
-        let confirmation = matches!(
-            kind,
-            MessageKind::ReadConfirmation | MessageKind::WriteConfirmation
-        );
+        let confirmation = kind.is_confirmation();
         if confirmation && self.shared.failovers.any_running() {
             if let Some((view, true)) = manager.node.authority() {
                 self.shared.failovers.served(view, self.shared.now_ns());

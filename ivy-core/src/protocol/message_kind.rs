@@ -70,6 +70,15 @@ impl MessageKind {
         }
     }
 
+    /// Whether this is a process's confirmation to the manager that its fault was
+    /// granted (the end of a transaction).
+    pub fn is_confirmation(self) -> bool {
+        matches!(
+            self,
+            MessageKind::ReadConfirmation | MessageKind::WriteConfirmation
+        )
+    }
+
     /// Whether the kind is a liveness signal, which traces leave out unless asked.
     pub fn is_heartbeat(self) -> bool {
         matches!(self, MessageKind::Heartbeat | MessageKind::HeartbeatAck)

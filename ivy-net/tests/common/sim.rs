@@ -169,7 +169,8 @@ pub fn history(reports: &[(NodeId, Report)]) -> (Vec<HistoryEntry>, usize) {
             Report::Event(_)
             | Report::Status { .. }
             | Report::Handled { .. }
-            | Report::Issuing(_) => {}
+            | Report::Issuing(_)
+            | Report::Served { .. } => {}
         }
     }
     (history, done)
