@@ -130,11 +130,18 @@ impl Children {
         for request in &self.pause_before {
             command.args(["--pause-before", &request.to_string()]);
         }
-        // SAFETY: between fork and exec the child only calls prctl, which is
-        // async-signal-safe, and allocates nothing.
+        // If the launcher died before the child asked, the request came too late:
+        // the child then finds another parent and gives up.
+        let launcher = nix::unistd::getpid();
+        // SAFETY: between fork and exec the child only calls prctl and getppid, which
+        // are async-signal-safe, and allocates nothing.
         unsafe {
-            command.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(std::io::Error::from)
+            command.pre_exec(move || {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                match nix::unistd::getppid() == launcher {
+                    true => Ok(()),
+                    false => Err(std::io::ErrorKind::BrokenPipe.into()),
+                }
             });
         }
         let mut child = command
