@@ -2,7 +2,7 @@
 CARGO ?= cargo
 IVY = $(CARGO) run --release -q -p ivy-cli --
 
-.PHONY: run r w r-ft w-ft test fmt lint unit bench bench-report sweep
+.PHONY: run r w r-ft w-ft netns-demo test fmt lint unit bench bench-report sweep
 
 ## make run: the default basic run (3 processes, 5 pages, 50 mixed requests)
 run:
@@ -24,6 +24,11 @@ r-ft:
 ## make w-ft: the same writes, with the same kill and revival
 w-ft:
 	$(IVY) ft --processes 10 --pages 100 --requests 100 --ops write --kill-primary-at 30 --revive-primary-at 60
+
+## make netns-demo: (as root) every node an OS process in its own network namespace,
+## joined by a bridge; the primary's link is cut at request 80 and restored at 200
+netns-demo:
+	$(IVY) cluster ft --netns --processes 3 --requests 300 --cut-primary-at 80 --restore-link-at 200
 
 ## make test: the whole suite, exactly as CI runs it
 test: fmt lint unit

@@ -41,9 +41,54 @@ pub enum Command {
 #[derive(Debug, Subcommand, Clone)]
 pub enum ClusterCommand {
     /// One central manager, every node an OS process.
-    Basic(RunArgs),
+    Basic(ClusterBasicArgs),
     /// A primary and a backup manager, every node an OS process.
-    Ft(FtArgs),
+    Ft(ClusterFtArgs),
+}
+
+/// `ivy cluster basic`: the options of `ivy basic`, and where the nodes run.
+#[derive(Debug, Args, Clone)]
+pub struct ClusterBasicArgs {
+    /// The options of `ivy basic`.
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Where the nodes run.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// `ivy cluster ft`: the options of `ivy ft`, where the nodes run, and cuts of a
+/// manager's network link.
+#[derive(Debug, Args, Clone)]
+pub struct ClusterFtArgs {
+    /// The options of `ivy ft`.
+    #[command(flatten)]
+    pub ft: FtArgs,
+
+    /// Where the nodes run.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+
+    /// With --netns: take the network link of the manager that is primary down when
+    /// request N is issued (the manager keeps running, cut off). Repeatable.
+    #[arg(long, value_name = "N")]
+    pub cut_primary_at: Vec<u64>,
+
+    /// With --netns: bring the link the last --cut-primary-at took down back up when
+    /// request N is issued. Repeatable.
+    #[arg(long, value_name = "N")]
+    pub restore_link_at: Vec<u64>,
+}
+
+/// Where `ivy cluster` runs its nodes.
+#[derive(Debug, Args, Clone)]
+pub struct NetworkArgs {
+    /// Run each node in its own Linux network namespace (its own network stack and
+    /// address), joined to the others by a veth pair to a bridge, instead of all on
+    /// 127.0.0.1. Needs root and iproute2 (`ip`).
+    #[arg(long)]
+    pub netns: bool,
 }
 
 /// `ivy node`: which cluster, and which node of it.

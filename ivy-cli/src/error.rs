@@ -12,6 +12,9 @@ pub enum CliError {
     /// The run itself failed (stalled, or a check found a violation): exit code 1.
     #[error("{0}")]
     Failed(String),
+    /// Ctrl-C or SIGTERM stopped the run: exit code 130.
+    #[error("interrupted")]
+    Interrupted,
     /// Standard output could not be written.
     #[error("cannot write output: {0}")]
     Output(#[from] io::Error),
@@ -22,6 +25,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Usage(_) => 2,
+            CliError::Interrupted => 130,
             CliError::Failed(_) | CliError::Output(_) => 1,
         }
     }

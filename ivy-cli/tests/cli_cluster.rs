@@ -117,6 +117,25 @@ fn bad_options_are_one_line_and_exit_code_2() {
         vec!["cluster", "basic", "--pages", "0"],
         vec!["cluster", "ft", "--timeout-ms", "1", "--heartbeat-ms", "5"],
         vec!["cluster", "nothing"],
+        vec![
+            "cluster",
+            "ft",
+            "--cut-primary-at",
+            "5",
+            "--restore-link-at",
+            "9",
+        ],
+        vec!["cluster", "ft", "--netns", "--cut-primary-at", "5"],
+        vec!["cluster", "ft", "--netns", "--restore-link-at", "5"],
+        vec![
+            "cluster",
+            "ft",
+            "--netns",
+            "--cut-primary-at",
+            "60",
+            "--restore-link-at",
+            "70",
+        ],
     ] {
         assert_usage_error(&ivy(&args), &args);
     }

@@ -1,10 +1,12 @@
 //! The nodes of an `ivy cluster` run as child OS processes: the cluster file they
-//! share (free loopback ports, a fresh random key), starting each as `ivy node`,
+//! share (free loopback ports, or an address per network namespace, and a fresh random
+//! key), starting each as `ivy node` (inside its namespace with `--netns`),
 //! reading what it reports (JSON lines on its standard output) on a thread per child,
 //! and stopping them. No child outlives the launcher: each asks the kernel for SIGKILL
 //! when its parent dies (`PR_SET_PDEATHSIG`), whatever ends the launcher (Ctrl-C, a
 //! kill, a panic), and dropping the set kills what is left and removes the file.
 
+use super::netns::Namespaces;
 use crate::args::{OpsArg, RunArgs};
 use crate::error::CliError;
 use ivy_core::NodeId;
@@ -39,16 +41,21 @@ pub struct Children {
     pause_before: Vec<u64>,
     /// How many times each node was started.
     lives: BTreeMap<NodeId, u64>,
+    /// The nodes' network namespaces, if they have their own (dropped after the
+    /// children are killed).
+    namespaces: Option<Namespaces>,
 }
 
 impl Children {
     /// Writes the cluster file of a run of `args` with `processes` processes and
-    /// `managers` managers (`timing`: heartbeat and failover timeout, for two).
+    /// `managers` managers (`timing`: heartbeat and failover timeout, for two), on
+    /// 127.0.0.1 or, given `namespaces`, at their addresses.
     pub fn prepare(
         args: &RunArgs,
         managers: u32,
         timing: Option<(u64, u64)>,
         pause_before: Vec<u64>,
+        namespaces: Option<Namespaces>,
     ) -> Result<Children, CliError> {
         let nodes = args.processes + managers;
         let failed =
@@ -60,7 +67,12 @@ impl Children {
         ));
         std::fs::create_dir_all(&directory)
             .map_err(|e| failed("cannot make a scratch directory", e))?;
-        let ports = free_ports(nodes as usize).map_err(|e| failed("no free port", e))?;
+        let addresses: Vec<std::net::SocketAddr> = match &namespaces {
+            Some(namespaces) => (0..nodes)
+                .map(|id| namespaces.address(NodeId(id)))
+                .collect(),
+            None => free_ports(nodes as usize).map_err(|e| failed("no free port", e))?,
+        };
         let key: String = (0..32)
             .map(|_| format!("{:02x}", rand::random::<u8>()))
             .collect();
@@ -76,15 +88,14 @@ impl Children {
              failover_timeout_ms = {timeout}\n",
             args.pages, args.page_size, args.requests, args.seed
         );
-        for (id, port) in ports.iter().enumerate() {
+        for (id, address) in addresses.iter().enumerate() {
             let kind = if (id as u32) < args.processes {
                 "process"
             } else {
                 "manager"
             };
-            text += &format!(
-                "\n[[nodes]]\nid = {id}\nkind = \"{kind}\"\naddress = \"127.0.0.1:{port}\"\n"
-            );
+            text +=
+                &format!("\n[[nodes]]\nid = {id}\nkind = \"{kind}\"\naddress = \"{address}\"\n");
         }
         let cluster_file = directory.join("cluster.toml");
         std::fs::write(&cluster_file, text)
@@ -99,6 +110,7 @@ impl Children {
             trace: args.wants_trace(),
             pause_before,
             lives: BTreeMap::new(),
+            namespaces,
         })
     }
 
@@ -133,15 +145,22 @@ impl Children {
         // If the launcher died before the child asked, the request came too late:
         // the child then finds another parent and gives up.
         let launcher = nix::unistd::getpid();
-        // SAFETY: between fork and exec the child only calls prctl and getppid, which
-        // are async-signal-safe, and allocates nothing.
+        let namespace = match &self.namespaces {
+            Some(namespaces) => Some(namespaces.handle(id)?),
+            None => None,
+        };
+        // SAFETY: between fork and exec the child only calls prctl, getppid and setns,
+        // which are async-signal-safe, and allocates nothing.
         unsafe {
             command.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-                match nix::unistd::getppid() == launcher {
-                    true => Ok(()),
-                    false => Err(std::io::ErrorKind::BrokenPipe.into()),
+                if nix::unistd::getppid() != launcher {
+                    return Err(std::io::ErrorKind::BrokenPipe.into());
                 }
+                if let Some(namespace) = &namespace {
+                    nix::sched::setns(namespace, nix::sched::CloneFlags::CLONE_NEWNET)?;
+                }
+                Ok(())
             });
         }
         let mut child = command
@@ -177,6 +196,11 @@ impl Children {
     /// revived node is old news).
     pub fn is_current(&self, id: NodeId, life: u64) -> bool {
         self.children.contains_key(&id) && self.lives.get(&id) == Some(&(life + 1))
+    }
+
+    /// The nodes' network namespaces, if they have their own.
+    pub fn namespaces(&self) -> Option<&Namespaces> {
+        self.namespaces.as_ref()
     }
 
     /// Kills node `id` at once (SIGKILL: a crash, nothing written).
@@ -223,13 +247,13 @@ impl Drop for Children {
     }
 }
 
-/// `count` ports free on 127.0.0.1 now (each bound to port 0, then released).
-fn free_ports(count: usize) -> std::io::Result<Vec<u16>> {
+/// `count` addresses free on 127.0.0.1 now (each bound to port 0, then released).
+fn free_ports(count: usize) -> std::io::Result<Vec<std::net::SocketAddr>> {
     let listeners = (0..count)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0"))
         .collect::<std::io::Result<Vec<_>>>()?;
     listeners
         .iter()
-        .map(|listener| Ok(listener.local_addr()?.port()))
+        .map(std::net::TcpListener::local_addr)
         .collect()
 }

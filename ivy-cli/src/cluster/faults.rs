@@ -1,18 +1,28 @@
 //! The kills and revivals of an `ivy cluster ft` run, as real OS-process events: a kill
 //! is SIGKILL to the manager's process (its state is gone with it), a revival starts a
-//! fresh, blank process with that id, which rejoins by snapshot. They happen when the
-//! request they name is issued: every process holds before issuing a scheduled request
-//! until the launcher has injected its faults, as the threaded runtime does. Who is
-//! primary comes from the managers' reported events; the decisions themselves are the
-//! driver kit's (`KillBook`), shared with the threaded runtime.
+//! fresh, blank process with that id, which rejoins by snapshot. With `--netns`, a cut
+//! takes the primary's network link down (it keeps running, unreachable) and a restore
+//! brings the last cut link back. They happen when the request they name is issued:
+//! every process holds before issuing a scheduled request until the launcher has
+//! injected its faults, as the threaded runtime does. Who is primary comes from the
+//! managers' reported events; the decisions on kills are the driver kit's (`KillBook`),
+//! shared with the threaded runtime.
 
 use super::children::Children;
+use crate::args::ClusterFtArgs;
 use crate::error::CliError;
-use ivy_core::driver::{
-    Decision, FaultAction, FaultSchedule, KillBook, MissedKill, Roles, RunEvent,
-};
+use ivy_core::driver::{Decision, FaultAction, FaultSchedule, KillBook, Roles, RunEvent};
 use ivy_core::{NodeEvent, NodeId, View};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A change to a manager's network link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkAction {
+    /// Take the link of the manager that is primary down.
+    CutPrimary,
+    /// Bring the link the last `CutPrimary` took down back up.
+    Restore,
+}
 
 /// The faults still to inject and the managers' state as the launcher knows it.
 pub struct Faults {
@@ -24,16 +34,28 @@ pub struct Faults {
     /// The index of the manager that last became primary, and the view it leads.
     primary: usize,
     primary_view: View,
-    /// Kills that found no manager in their role.
-    pub missed: Vec<MissedKill>,
+    /// Link changes by request number, and the requests whose changes are not made.
+    links: BTreeMap<u64, Vec<LinkAction>>,
+    links_pending: BTreeSet<u64>,
+    /// The managers whose link is down, the last cut last.
+    cut: Vec<usize>,
+    /// Faults that found no manager to act on, one line each.
+    pub missed: Vec<String>,
     /// Kills carried out.
     kills: usize,
 }
 
 impl Faults {
-    /// `faults` by request number, for `managers` (the primary of view 0 first).
-    pub fn new(faults: BTreeMap<u64, Vec<FaultAction>>, managers: Vec<NodeId>) -> Faults {
-        let requests = faults.keys().copied().collect();
+    /// `faults` and `links` by request number, for `managers` (the primary of view 0
+    /// first).
+    pub fn new(
+        faults: BTreeMap<u64, Vec<FaultAction>>,
+        links: BTreeMap<u64, Vec<LinkAction>>,
+        managers: Vec<NodeId>,
+    ) -> Faults {
+        let links_pending: BTreeSet<u64> = links.keys().copied().collect();
+        let requests = faults.keys().chain(&links_pending).copied();
+        let requests = requests.collect::<BTreeSet<u64>>().into_iter().collect();
         let down = vec![false; managers.len()];
         Faults {
             schedule: FaultSchedule::new(faults),
@@ -43,6 +65,9 @@ impl Faults {
             down,
             primary: 0,
             primary_view: View(0),
+            links,
+            links_pending,
+            cut: Vec::new(),
             missed: Vec::new(),
             kills: 0,
         }
@@ -50,7 +75,11 @@ impl Faults {
 
     /// Whether every fault scheduled before `request` has been injected.
     pub fn is_ready(&self, request: u64) -> bool {
-        self.schedule.is_ready(request)
+        let links_ready = self
+            .links_pending
+            .first()
+            .is_none_or(|&first| first >= request);
+        self.schedule.is_ready(request) && links_ready
     }
 
     /// The requests processes must hold before issuing.
@@ -127,12 +156,61 @@ impl Faults {
                 Decision::Missed(missed) => {
                     let (request, role) = (missed.request, missed.role);
                     events.push((self.managers[0], RunEvent::KillMissed { request, role }));
-                    self.missed.push(missed);
+                    self.missed.push(missed.to_string());
                 }
                 Decision::Nothing => {}
             }
         }
+        self.links_pending.remove(&request);
+        for action in self.links.remove(&request).unwrap_or_default() {
+            events.extend(self.change_link(action, request, children)?);
+        }
         Ok(events)
+    }
+
+    /// Cuts the primary's link or restores the last one cut.
+    fn change_link(
+        &mut self,
+        action: LinkAction,
+        request: u64,
+        children: &Children,
+    ) -> Result<Option<(NodeId, RunEvent)>, CliError> {
+        let namespaces = children.namespaces().ok_or_else(|| {
+            CliError::Usage("cutting a link needs --netns (a namespace per node)".into())
+        })?;
+        let roles = self.roles();
+        match action {
+            LinkAction::CutPrimary => {
+                let Some(index) = roles.primary else {
+                    let line = format!(
+                        "cut of the primary at request {request} not done: no live manager"
+                    );
+                    self.missed.push(line);
+                    return Ok(None);
+                };
+                let manager = self.managers[index];
+                namespaces.cut(manager)?;
+                self.cut.push(index);
+                let was_primary = true;
+                Ok(Some((
+                    manager,
+                    RunEvent::LinkCut {
+                        manager,
+                        was_primary,
+                    },
+                )))
+            }
+            LinkAction::Restore => {
+                let Some(index) = self.cut.pop() else {
+                    let line = format!("restore at request {request} not done: no link is down");
+                    self.missed.push(line);
+                    return Ok(None);
+                };
+                let manager = self.managers[index];
+                namespaces.restore(manager)?;
+                Ok(Some((manager, RunEvent::LinkRestored { manager })))
+            }
+        }
     }
 
     /// The live primary (or, with it down, the live manager left) and the other one.
@@ -143,4 +221,63 @@ impl Faults {
         let backup = primary.and_then(other);
         Roles { primary, backup }
     }
+}
+
+/// The link changes `--cut-primary-at` and `--restore-link-at` ask for, by request:
+/// each within the run, only with `--netns`, and every cut restored at a later request
+/// (a run ends with every link up, so that the managers can settle together).
+pub fn link_schedule(
+    args: &ClusterFtArgs,
+    netns: bool,
+) -> Result<BTreeMap<u64, Vec<LinkAction>>, CliError> {
+    let usage = |message: String| Err(CliError::Usage(message));
+    let options = [
+        (
+            "--cut-primary-at",
+            &args.cut_primary_at,
+            LinkAction::CutPrimary,
+        ),
+        (
+            "--restore-link-at",
+            &args.restore_link_at,
+            LinkAction::Restore,
+        ),
+    ];
+    let mut schedule: BTreeMap<u64, Vec<LinkAction>> = BTreeMap::new();
+    for (name, requests, action) in options {
+        for &request in requests {
+            if !netns {
+                return usage(format!("{name} needs --netns (a link of its own per node)"));
+            }
+            let total = args.ft.run.requests;
+            if request == 0 || request > total {
+                return usage(format!(
+                    "{name} {request} is not a request of this run (1 to {total})"
+                ));
+            }
+            schedule.entry(request).or_default().push(action);
+        }
+    }
+    let mut down = 0usize;
+    for (&request, actions) in &schedule {
+        // A restore undoes a cut made at an earlier request.
+        let cuts = actions
+            .iter()
+            .filter(|&&a| a == LinkAction::CutPrimary)
+            .count();
+        let restores = actions.len() - cuts;
+        if restores > down {
+            return usage(format!(
+                "--restore-link-at {request} has no earlier --cut-primary-at to undo"
+            ));
+        }
+        down = down + cuts - restores;
+    }
+    if down > 0 {
+        return usage(
+            "every --cut-primary-at needs a later --restore-link-at (a run ends with every link up)"
+                .to_string(),
+        );
+    }
+    Ok(schedule)
 }

@@ -5,19 +5,23 @@
 //! asks the managers for their status until they have settled together; then it stops
 //! every node, rebuilds their final states (each process whole, each manager from its
 //! snapshot) and prints exactly what the threaded run prints, with the same checks.
+//! With `--netns` every node runs in a network namespace of its own, and the primary's
+//! link can be cut and restored during the run.
 
 mod children;
 mod faults;
 mod gathered;
+mod interrupt;
+mod netns;
 
-use crate::args::{FtArgs, RunArgs};
+use crate::args::{ClusterBasicArgs, ClusterFtArgs, FtArgs, NetworkArgs, RunArgs};
 use crate::error::CliError;
 use crate::node::monotonic_ns;
 use crate::readout::Table;
 use crate::run::{deadline_for, prepare, Ending};
 use crate::runtime::{RunCounts, RunOutcome, TraceItem};
 use children::{Children, Line};
-use faults::Faults;
+use faults::{Faults, LinkAction};
 use gathered::{Gathered, Notice};
 use ivy_basic::{CentralManager, PageSerializer};
 use ivy_core::driver::{FailoverClocks, RunEvent};
@@ -30,12 +34,13 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 
 /// `ivy cluster basic`.
-pub fn run_basic(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    launch(args, None, out)
+pub fn run_basic(args: &ClusterBasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    launch(&args.run, None, &args.network, out)
 }
 
 /// `ivy cluster ft`.
-pub fn run_ft(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
+pub fn run_ft(cluster_args: &ClusterFtArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let args = &cluster_args.ft;
     let refused = [
         (
             args.kill_waits,
@@ -51,14 +56,28 @@ pub fn run_ft(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
             "{option} is an option of ivy ft only"
         )));
     }
-    launch(&args.run, Some(args), out)
+    let links = faults::link_schedule(cluster_args, cluster_args.network.netns)?;
+    launch(&args.run, Some((args, links)), &cluster_args.network, out)
 }
 
-fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<(), CliError> {
+/// The fault-tolerant options of a run, and its link changes.
+type FtRun<'a> = (&'a FtArgs, BTreeMap<u64, Vec<LinkAction>>);
+
+fn launch(
+    args: &RunArgs,
+    ft_run: Option<FtRun>,
+    network: &NetworkArgs,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     if args.threads.is_some() {
         let message = "--threads is an option of the threaded runtime: ivy cluster runs an OS process per node";
         return Err(CliError::Usage(message.to_string()));
     }
+    let (ft, links) = match ft_run {
+        Some((ft, links)) => (Some(ft), links),
+        None => (None, BTreeMap::new()),
+    };
+    interrupt::catch();
     let managers = if ft.is_some() { 2 } else { 1 };
     let schedule = match ft {
         Some(ft) => crate::ft::fault_schedule(ft)?,
@@ -73,8 +92,12 @@ fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<()
         .map(|i| NodeId(config.processes + i))
         .collect();
     let process_ids: Vec<NodeId> = config.process_ids().collect();
-    let mut faults = Faults::new(schedule, manager_ids.clone());
-    let mut children = Children::prepare(args, managers, timing, faults.requests())?;
+    let mut faults = Faults::new(schedule, links, manager_ids.clone());
+    let namespaces = match network.netns {
+        true => Some(netns::Namespaces::create(config.processes + managers)?),
+        false => None,
+    };
+    let mut children = Children::prepare(args, managers, timing, faults.requests(), namespaces)?;
     for &id in manager_ids.iter().chain(&process_ids) {
         children.spawn(id)?;
     }
@@ -96,6 +119,9 @@ fn launch(args: &RunArgs, ft: Option<&FtArgs>, out: &mut dyn Write) -> Result<()
         }
         if gathered.history.len() != progress.0 {
             progress = (gathered.history.len(), Instant::now());
+        }
+        if interrupt::requested() {
+            return Err(CliError::Interrupted);
         }
         let stalled = stall_after.is_some_and(|after| progress.1.elapsed() > after);
         match children.lines.recv_timeout(Duration::from_millis(2)) {
@@ -159,6 +185,9 @@ fn release_held(
         for (manager, event) in faults.inject(request, children)? {
             let at = monotonic_ns();
             if let RunEvent::Killed {
+                was_primary: true, ..
+            }
+            | RunEvent::LinkCut {
                 was_primary: true, ..
             } = event
             {

@@ -46,6 +46,19 @@ pub enum RunEvent {
         /// The manager.
         manager: NodeId,
     },
+    /// A manager's network link was taken down (an `ivy cluster --netns` run): it
+    /// keeps running, unreachable.
+    LinkCut {
+        /// The manager.
+        manager: NodeId,
+        /// Whether it was the primary.
+        was_primary: bool,
+    },
+    /// A manager's network link, taken down, is back up.
+    LinkRestored {
+        /// The manager.
+        manager: NodeId,
+    },
     /// A manager reported a change of role or view.
     #[serde(untagged)]
     Manager(NodeEvent),
@@ -69,6 +82,14 @@ impl RunEvent {
                 format!("kill of the {role} at request {request} not done: no live {role}")
             }
             RunEvent::Revived { manager } => format!("revive cm {manager} (blank)"),
+            RunEvent::LinkCut {
+                manager,
+                was_primary,
+            } => {
+                let role = if was_primary { "primary" } else { "backup" };
+                format!("cut the link of {role} cm {manager}")
+            }
+            RunEvent::LinkRestored { manager } => format!("restore the link of cm {manager}"),
             RunEvent::Manager(event) => describe_node_event(event),
         }
     }
