@@ -49,6 +49,8 @@ sweep:
 ## make bench: the criterion suites
 bench:
 	$(CARGO) bench -p ivy-benches
+	$(CARGO) bench -p ivy-net --bench tcp
+	$(CARGO) bench -p ivy-cli --bench cluster
 
 ## make bench-report: rewrite the tables of BENCHMARKS.md from criterion's results
 bench-report:

@@ -8,6 +8,7 @@
 //!
 //! Usage: `cargo run -p ivy-benches --bin bench-report [CRITERION_DIR] [REPORT]`.
 
+mod network;
 mod plot;
 
 use serde_json::Value;
@@ -30,7 +31,7 @@ pub(crate) struct Result {
 }
 
 impl Result {
-    fn per_element_ns(&self) -> Option<f64> {
+    pub(crate) fn per_element_ns(&self) -> Option<f64> {
         self.elements.map(|elements| self.median_ns / elements)
     }
 }
@@ -65,7 +66,8 @@ fn run(criterion: &Path, report: &Path) -> std::result::Result<usize, String> {
     let (Some(start), Some(end)) = (text.find(START), text.find(END)) else {
         return Err(format!("{} lacks the results markers", report.display()));
     };
-    let generated = render(&results);
+    let mut generated = render(&results);
+    generated.push_str(&network::rows(&results, criterion));
     let updated = format!("{}{START}\n{generated}{}", &text[..start], &text[end..]);
     std::fs::write(report, updated)
         .map_err(|error| format!("cannot write {}: {error}", report.display()))?;
@@ -126,7 +128,7 @@ fn read_result(new: &Path) -> std::result::Result<Option<Result>, String> {
     }))
 }
 
-fn time(ns: f64) -> String {
+pub(crate) fn time(ns: f64) -> String {
     match ns {
         ns if ns >= 1e9 => format!("{:.2} s", ns / 1e9),
         ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
@@ -166,7 +168,7 @@ fn render(results: &[Result]) -> String {
     out
 }
 
-fn find<'a>(results: &'a [Result], group: &str, name: &str) -> Option<&'a Result> {
+pub(crate) fn find<'a>(results: &'a [Result], group: &str, name: &str) -> Option<&'a Result> {
     results
         .iter()
         .find(|result| result.group == group && result.name == name)
