@@ -122,8 +122,10 @@ async fn serve<M: NodeManager>(
     let runner = Runner::new(role, transport, inbox, Arc::new(monotonic_ns), reports)
         .with_trace(args.trace)
         .with_gate(args.pause_before.iter().copied().collect(), releases);
-    let node = runner.run(stop_signal());
-    tokio::pin!(node);
+    // The runner is a task of its own, not part of this loop's future: a message
+    // that arrives wakes it directly, without the runtime first polling its drivers
+    // once more, as it does before it polls the future it blocks on.
+    let mut node = tokio::spawn(runner.run(stop_signal()));
     // Whoever launched the node talks to it on standard input, a line at a time:
     // `status N` asks for the manager's status now (answered with `query` N), and
     // `go N` lets a process issue request N, held by --pause-before.
@@ -137,7 +139,7 @@ async fn serve<M: NodeManager>(
     let last = loop {
         tokio::select! {
             biased;
-            last = &mut node => break last,
+            last = &mut node => break last.map_err(|error| CliError::Failed(format!("the node failed: {error}")))?,
             () = &mut startup, if !started => {
                 started = true;
                 if !counters.ever_connected() {

@@ -166,7 +166,9 @@ fn ivy_read_faults(one_core: bool) -> Duration {
                     let stop = async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     };
-                    tokio::join!(runner.run(stop), forward);
+                    // As in `ivy node`: the runner is a task of its own.
+                    let (run, ()) = tokio::join!(tokio::spawn(runner.run(stop)), forward);
+                    run.expect("the runner ends cleanly");
                 });
             })
         })

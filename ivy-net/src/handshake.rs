@@ -5,6 +5,7 @@
 //! both nonces, so it cannot be replayed. A stranger, a node of another cluster or
 //! version, an unknown id or a wrong key is refused before any message is accepted.
 
+use crate::wire::FrameCodec;
 use crate::wire::{Frame, Hello, NONCE_BYTES, PROTOCOL_VERSION};
 use futures::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
@@ -14,7 +15,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio_util::codec::Framed;
 
 /// The secret every node of a cluster shares.
 #[derive(Clone)]
@@ -81,7 +82,7 @@ pub enum HandshakeError {
 /// Runs the handshake on a fresh connection; returns the authenticated peer's id.
 /// `dialled` is the id this side connected to (`None` on an accepted connection).
 pub async fn handshake<S>(
-    framed: &mut Framed<S, LengthDelimitedCodec>,
+    framed: &mut Framed<S, FrameCodec>,
     me: &Identity,
     dialled: Option<NodeId>,
 ) -> Result<NodeId, HandshakeError>
@@ -143,10 +144,7 @@ fn transcript_mac(
     mac
 }
 
-async fn send<S>(
-    framed: &mut Framed<S, LengthDelimitedCodec>,
-    frame: &Frame,
-) -> Result<(), HandshakeError>
+async fn send<S>(framed: &mut Framed<S, FrameCodec>, frame: &Frame) -> Result<(), HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -154,7 +152,7 @@ where
     Ok(())
 }
 
-async fn receive<S>(framed: &mut Framed<S, LengthDelimitedCodec>) -> Result<Frame, HandshakeError>
+async fn receive<S>(framed: &mut Framed<S, FrameCodec>) -> Result<Frame, HandshakeError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {

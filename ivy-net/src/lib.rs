@@ -18,6 +18,7 @@
 pub mod cluster;
 pub mod handshake;
 mod receiving;
+mod reports;
 pub mod runner;
 mod sending;
 pub mod streams;

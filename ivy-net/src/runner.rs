@@ -5,11 +5,11 @@
 //! which the caller supplies (real time in an OS process, simulated time under
 //! turmoil), as are the timestamps of the history it reports.
 
+pub use crate::reports::{NodeCounts, Report};
 use crate::streams::Dialer;
 use crate::transport::Transport;
 use ivy_core::driver::Client;
-use ivy_core::{Envelope, HistoryEntry, ManagerNode, Node, NodeEvent, Outbox, TraceRecord, View};
-use serde::{Deserialize, Serialize};
+use ivy_core::{Envelope, ManagerNode, Node, Outbox, TraceRecord, View};
 use std::collections::{BTreeSet, VecDeque};
 use std::future::Future;
 use std::sync::Arc;
@@ -26,53 +26,6 @@ pub enum Role<M> {
     Process(Box<Client>),
     /// A manager.
     Manager(M),
-}
-
-/// What a runner tells whoever launched it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Report {
-    /// An operation of this process completed.
-    Completed(HistoryEntry),
-    /// This manager changed role or view.
-    Event(NodeEvent),
-    /// This process has completed all its operations (it goes on serving its pages).
-    Done,
-    /// This manager, an established primary of `view`, completed a fault (handled
-    /// its confirmation) for the first time in that view: how long a failover took.
-    Served {
-        /// The view it leads.
-        view: View,
-    },
-    /// This process is about to issue a gated request and waits for its release
-    /// ([`Runner::with_gate`]).
-    Issuing(u64),
-    /// The node handled a message (reported when the runner traces).
-    Handled {
-        /// The message, as the trace prints it.
-        record: TraceRecord,
-        /// When, on the runner's clock.
-        at_ns: u64,
-    },
-    /// This manager's authority and settled view changed (see
-    /// [`ivy_core::ManagerNode`]): a run ends once the live managers are
-    /// [`ivy_core::settled_together`] after the processes are done.
-    Status {
-        /// Whose log its state follows and whether it is an established primary.
-        authority: Option<(View, bool)>,
-        /// The view it has nothing left to do in, if any.
-        settled: Option<View>,
-    },
-}
-
-/// What a node handled and how its operations went, for the run's summary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeCounts {
-    /// Messages handled, heartbeats apart.
-    pub messages: u64,
-    /// Heartbeats and their acknowledgements handled.
-    pub heartbeats: u64,
-    /// Operations of this process that completed without a fault.
-    pub local_hits: u64,
 }
 
 /// A stopped runner: the node's final state and its counts.
@@ -268,7 +221,14 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
     }
 
     fn fire_due_timers(&mut self) {
+        // No clock reading unless a timer is set (most nodes of a basic run have none).
+        let Some(due_ticks) = self.next_deadline_ticks() else {
+            return;
+        };
         let now_ticks = self.now_ticks();
+        if now_ticks < due_ticks {
+            return;
+        }
         match &mut self.role {
             Role::Process(client) => client
                 .process
@@ -282,23 +242,25 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
     /// once, so several may go in a row).
     fn start_operations(&mut self) {
         loop {
-            let now_ns = self.now_ns();
-            let now_ticks = self.ticks_at(now_ns);
             let Role::Process(client) = &mut self.role else {
                 return;
+            };
+            // Nothing to issue (busy or done): no clock reading either.
+            let Some(request) = client.next_request() else {
+                break;
             };
             // No request is issued while a gated one up to it is unreleased (faults
             // happen in request order, as in the threaded runtime); the process
             // whose request is gated says so.
-            if let Some(request) = client.next_request() {
-                if self.gate.range(..=request).next().is_some() {
-                    if self.gate.contains(&request) && self.reported_issuing != Some(request) {
-                        self.reported_issuing = Some(request);
-                        let _ = self.reports.send(Report::Issuing(request));
-                    }
-                    return;
+            if self.gate.range(..=request).next().is_some() {
+                if self.gate.contains(&request) && self.reported_issuing != Some(request) {
+                    self.reported_issuing = Some(request);
+                    let _ = self.reports.send(Report::Issuing(request));
                 }
+                return;
             }
+            let now_ns = (self.clock)();
+            let now_ticks = now_ns.saturating_sub(self.started_ns) / 1_000_000;
             match client.issue_next(now_ns, now_ticks, &mut self.outbox) {
                 Ok(Some(_)) => self.route(),
                 Ok(None) => break,
@@ -358,12 +320,17 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
         }
     }
 
-    /// How long until the node's earliest timer is due; `None` if none is set.
-    fn time_to_next_deadline(&self) -> Option<Duration> {
-        let deadline = match &self.role {
+    /// The tick the node's earliest timer is due at, if it has one.
+    fn next_deadline_ticks(&self) -> Option<u64> {
+        match &self.role {
             Role::Process(client) => client.process.next_deadline().map(|d| d.at_ticks),
             Role::Manager(manager) => manager.next_deadline().map(|d| d.at_ticks),
-        }?;
+        }
+    }
+
+    /// How long until the node's earliest timer is due; `None` if none is set.
+    fn time_to_next_deadline(&self) -> Option<Duration> {
+        let deadline = self.next_deadline_ticks()?;
         let due_ns = deadline
             .saturating_mul(1_000_000)
             .saturating_add(self.started_ns);

@@ -11,6 +11,7 @@ use crate::handshake::handshake;
 use crate::streams::Dialer;
 use crate::transport::Shared;
 use crate::wire::Frame;
+use crate::wire::FrameCodec;
 use futures::{SinkExt, StreamExt};
 use ivy_core::{Envelope, NodeId};
 use std::io;
@@ -20,7 +21,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::bytes::Bytes;
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio_util::codec::Framed;
 use tracing::{debug, info, warn};
 
 /// The task that owns the connection to `peer`.
@@ -73,7 +74,7 @@ async fn connect<D: Dialer>(
     dialer: &D,
     peer: NodeId,
     address: &str,
-) -> Result<Framed<D::Stream, LengthDelimitedCodec>, String> {
+) -> Result<Framed<D::Stream, FrameCodec>, String> {
     let attempt = async {
         let stream = dialer
             .connect(address)
@@ -102,20 +103,23 @@ async fn connect<D: Dialer>(
 /// connection but acknowledgements: anything else, or its end closing, ends it.
 async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Shared,
-    framed: Framed<S, LengthDelimitedCodec>,
+    framed: Framed<S, FrameCodec>,
     first: Envelope,
     queued: &mut mpsc::Receiver<Envelope>,
 ) -> io::Result<()> {
     let (mut sink, mut acks) = framed.split::<Bytes>();
     let stall_timeout = shared.options.stall_timeout;
     let (mut sent, mut acknowledged) = (0u64, 0u64);
-    // While frames are unacknowledged: since when the peer has shown no progress.
-    let mut waiting_since = Instant::now();
+    // While frames are unacknowledged, the peer must show progress by this deadline:
+    // one timer for the connection, moved when the peer acknowledges (a timer per
+    // write cost more than the write's own work).
+    let stall = tokio::time::sleep_until(Instant::now() + stall_timeout);
+    tokio::pin!(stall);
     let mut next = Some(first);
     loop {
         if let Some(envelope) = next.take() {
             if sent == acknowledged {
-                waiting_since = Instant::now();
+                stall.as_mut().reset(Instant::now() + stall_timeout);
             }
             // A write blocks while the peer reads nothing (its buffers are full), so
             // the stall timeout bounds the writing too.
@@ -128,12 +132,12 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 sink.flush().await.map(|()| written)
             };
-            match tokio::time::timeout_at(waiting_since + stall_timeout, write).await {
-                Ok(written) => sent += written?,
-                Err(_) => return Err(stalled(shared)),
+            tokio::select! {
+                biased;
+                written = write => sent += written?,
+                () = &mut stall => return Err(stalled(shared)),
             }
         }
-        let stalled_at = waiting_since + stall_timeout;
         tokio::select! {
             biased;
             frame = acks.next() => match frame {
@@ -141,7 +145,7 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
                     Ok(Frame::Ack { received }) if received <= sent => {
                         if received > acknowledged {
                             acknowledged = received;
-                            waiting_since = Instant::now();
+                            stall.as_mut().reset(Instant::now() + stall_timeout);
                         }
                     }
                     _ => return Err(dead("the peer sent something else than an acknowledgement")),
@@ -153,9 +157,7 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
                 Some(envelope) => next = Some(envelope),
                 None => return Ok(()),
             },
-            () = tokio::time::sleep_until(stalled_at), if sent > acknowledged => {
-                return Err(stalled(shared));
-            }
+            () = &mut stall, if sent > acknowledged => return Err(stalled(shared)),
         }
     }
 }

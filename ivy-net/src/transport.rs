@@ -14,6 +14,7 @@ use crate::handshake::Identity;
 use crate::receiving::accept_loop;
 use crate::sending::link;
 pub use crate::streams::{Acceptor, Dialer, TcpDialer};
+use crate::wire::FrameCodec;
 use crate::wire::{codec, max_frame_bytes};
 use ivy_core::{Envelope, NodeId, SystemConfig};
 use std::collections::BTreeMap;
@@ -21,7 +22,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio_util::codec::LengthDelimitedCodec;
 use tracing::warn;
 
 /// What the transport needs to know besides who this node is.
@@ -98,7 +98,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// The framing of this cluster's connections.
-    pub(crate) fn codec(&self) -> LengthDelimitedCodec {
+    pub(crate) fn codec(&self) -> FrameCodec {
         let system = &self.options.system;
         let max = max_frame_bytes(system.page_size_bytes, system.pages, system.processes);
         codec(max)

@@ -8,7 +8,8 @@ use ivy_core::{Envelope, NodeId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio_util::bytes::Bytes;
-use tokio_util::codec::LengthDelimitedCodec;
+use tokio_util::bytes::BytesMut;
+use tokio_util::codec::{Decoder, Encoder, LengthDelimitedCodec};
 
 /// The version of this wire protocol; a peer with another is refused at the hello.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -65,7 +66,10 @@ pub enum WireError {
 impl Frame {
     /// The frame's body (without its length prefix).
     pub fn encode(&self) -> Vec<u8> {
-        postcard::to_allocvec(self).expect("a frame always encodes")
+        // Sized first (a dry run that copies nothing), so that a page is copied once
+        // into a buffer of the right size rather than into one that keeps growing.
+        let size = postcard::experimental::serialized_size(self).expect("a frame always encodes");
+        postcard::to_extend(self, Vec::with_capacity(size)).expect("a frame always encodes")
     }
 
     /// The frame's body, ready for [`codec`].
@@ -95,13 +99,50 @@ pub fn max_frame_bytes(page_size_bytes: usize, pages: u32, processes: u32) -> us
         .min(u32::MAX as usize)
 }
 
+/// Bytes of free room a connection's read buffer keeps for the next frame, at most.
+const READ_ROOM_BYTES: usize = 64 << 10;
+
 /// The framing of a connection: a big-endian `u32` length, then the body, refusing
 /// bodies longer than `max_frame_bytes`.
-pub fn codec(max_frame_bytes: usize) -> LengthDelimitedCodec {
-    LengthDelimitedCodec::builder()
-        .length_field_type::<u32>()
-        .max_frame_length(max_frame_bytes)
-        .new_codec()
+pub fn codec(max_frame_bytes: usize) -> FrameCodec {
+    FrameCodec {
+        lengths: LengthDelimitedCodec::builder()
+            .length_field_type::<u32>()
+            .max_frame_length(max_frame_bytes)
+            .new_codec(),
+        room_bytes: (max_frame_bytes + 4).min(READ_ROOM_BYTES),
+    }
+}
+
+/// Length-delimited framing whose read buffer always has room for a whole frame of
+/// the usual size (up to 64 KiB) before the next read, so that a page arrives in one
+/// read instead of two (a buffer whose earlier frames were split off keeps only the
+/// rest of its capacity).
+#[derive(Debug)]
+pub struct FrameCodec {
+    lengths: LengthDelimitedCodec,
+    room_bytes: usize,
+}
+
+impl Decoder for FrameCodec {
+    type Item = BytesMut;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<BytesMut>, std::io::Error> {
+        let frame = self.lengths.decode(src)?;
+        if frame.is_none() {
+            src.reserve(self.room_bytes);
+        }
+        Ok(frame)
+    }
+}
+
+impl Encoder<Bytes> for FrameCodec {
+    type Error = std::io::Error;
+
+    fn encode(&mut self, body: Bytes, dst: &mut BytesMut) -> Result<(), std::io::Error> {
+        self.lengths.encode(body, dst)
+    }
 }
 
 #[cfg(test)]

@@ -9,13 +9,14 @@ use futures::{SinkExt, StreamExt};
 use ivy_core::NodeId;
 use ivy_net::handshake::handshake;
 use ivy_net::wire::codec;
+use ivy_net::wire::FrameCodec;
 use ivy_net::{Frame, HandshakeError, Hello, Identity};
 use tokio::io::DuplexStream;
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio_util::codec::Framed;
 
 fn pair() -> (
-    Framed<DuplexStream, LengthDelimitedCodec>,
-    Framed<DuplexStream, LengthDelimitedCodec>,
+    Framed<DuplexStream, FrameCodec>,
+    Framed<DuplexStream, FrameCodec>,
 ) {
     let (a, b) = tokio::io::duplex(1 << 16);
     (

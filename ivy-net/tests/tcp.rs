@@ -1,6 +1,7 @@
 //! The transport over real sockets on 127.0.0.1: messages arrive in order; a peer that
 //! restarts on the same address is reached again; a stranger, or a member that sends a
-//! bad frame after its hello, loses its one connection while the node goes on.
+//! bad frame after its hello, loses its one connection while the node goes on; a peer
+//! that acknowledges nothing is dropped after the stall timeout and dialled again.
 
 mod common;
 
@@ -159,4 +160,53 @@ async fn strangers_and_bad_frames_lose_only_their_connection() {
     }
     assert_eq!(counters.bad_frames.load(Ordering::Relaxed), 3);
     assert_eq!(counters.refused_connections.load(Ordering::Relaxed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_acknowledges_nothing_is_dropped_and_dialled_again() {
+    // Node 2 is a silent peer: it answers the hello, then reads every frame and
+    // acknowledges none (as a peer whose process hangs, or a link that swallows
+    // everything after the connection was made).
+    let (mut listeners, addresses) = listeners(3).await;
+    let silent = listeners.remove(2);
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = silent.accept().await.unwrap();
+            counted.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let mut framed = Framed::new(stream, codec(1 << 16));
+                handshake(&mut framed, &identity(2), None).await.unwrap();
+                while let Some(Ok(_)) = futures::StreamExt::next(&mut framed).await {}
+            });
+        }
+    });
+    let options = ivy_net::NetOptions {
+        stall_timeout: Duration::from_millis(100),
+        ..options()
+    };
+    let (mut process, _inbox) = Transport::start(
+        identity(0),
+        addresses,
+        options,
+        TcpDialer,
+        listeners.remove(0),
+    );
+    let counters = process.counters();
+    process.send(request(0, 2, 1)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while counters.stalled_connections.load(Ordering::Relaxed) == 0
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(counters.stalled_connections.load(Ordering::Relaxed), 1);
+    // Frames that were on the dropped connection are not sent again (the protocol
+    // retries what it needs); the next message dials again.
+    process.send(request(0, 2, 2)).unwrap();
+    while accepted.load(Ordering::Relaxed) < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(accepted.load(Ordering::Relaxed) >= 2, "dialled again");
 }
