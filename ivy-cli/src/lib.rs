@@ -14,6 +14,7 @@ pub mod node;
 pub mod output;
 pub mod progress;
 pub mod readout;
+pub mod report_line;
 pub mod run;
 pub mod runtime;
 pub mod sink;

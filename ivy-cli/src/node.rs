@@ -10,6 +10,7 @@
 
 use crate::args::NodeArgs;
 use crate::error::CliError;
+use crate::report_line::{ReportKind, ReportLine};
 use ivy_basic::CentralManager;
 use ivy_core::driver::Client;
 use ivy_core::{
@@ -20,7 +21,6 @@ use ivy_ft::{FtManager, FtOptions};
 use ivy_net::{
     ClusterSpec, Identity, NetOptions, Report, Role, Runner, Stopped, TcpDialer, Transport,
 };
-use serde_json::json;
 use std::io::Write;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -228,25 +228,44 @@ fn write_report(
     query: Option<u64>,
 ) -> Result<(), CliError> {
     let line = match report {
-        Report::Completed(entry) => json!({"node": id.0, "report": "completed", "entry": entry}),
-        Report::Done => json!({"node": id.0, "report": "done"}),
-        Report::Issuing(request) => json!({"node": id.0, "report": "issuing", "request": request}),
-        Report::Served { view } => {
-            json!({"node": id.0, "report": "served", "view": view.0, "at": monotonic_ns()})
-        }
-        Report::Event(event) => {
-            json!({"node": id.0, "report": "event", "event": event, "at": monotonic_ns()})
-        }
-        Report::Handled { record, at_ns } => {
-            json!({"node": id.0, "report": "handled", "record": record, "at": at_ns})
-        }
-        Report::Status { authority, settled } => json!({
-            "node": id.0, "report": "status", "at": monotonic_ns(),
-            "primary": authority.is_some_and(|(_, primary)| primary),
-            "settled_view": settled.map(|view| view.0), "query": query,
-        }),
+        Report::Completed(entry) => ReportLine {
+            entry: Some(*entry),
+            ..ReportLine::new(id, ReportKind::Completed)
+        },
+        Report::Done => ReportLine::new(id, ReportKind::Done),
+        Report::Issuing(request) => ReportLine {
+            request: Some(*request),
+            ..ReportLine::new(id, ReportKind::Issuing)
+        },
+        Report::Served { view } => ReportLine {
+            view: Some(view.0),
+            at: Some(monotonic_ns()),
+            ..ReportLine::new(id, ReportKind::Served)
+        },
+        Report::Event(event) => ReportLine {
+            event: Some(*event),
+            at: Some(monotonic_ns()),
+            ..ReportLine::new(id, ReportKind::Event)
+        },
+        Report::Handled { record, at_ns } => ReportLine {
+            record: Some(*record),
+            at: Some(*at_ns),
+            ..ReportLine::new(id, ReportKind::Handled)
+        },
+        Report::Status { authority, settled } => ReportLine {
+            at: Some(monotonic_ns()),
+            primary: Some(authority.is_some_and(|(_, primary)| primary)),
+            settled_view: settled.map(|view| view.0),
+            query,
+            ..ReportLine::new(id, ReportKind::Status)
+        },
     };
-    writeln!(out, "{line}")?;
+    write_line(out, &line)
+}
+
+fn write_line(out: &mut impl Write, line: &ReportLine) -> Result<(), CliError> {
+    serde_json::to_writer(&mut *out, line).map_err(|error| CliError::Output(error.into()))?;
+    writeln!(out)?;
     Ok(())
 }
 
@@ -257,18 +276,17 @@ fn write_final<M: NodeManager>(
     id: NodeId,
     stopped: &Stopped<M>,
 ) -> Result<(), CliError> {
-    let counts = stopped.counts;
-    let line = match &stopped.role {
-        Role::Process(client) => {
-            json!({"node": id.0, "report": "final", "process": client.process, "counts": counts})
-        }
-        Role::Manager(manager) => {
-            let snapshot = manager.snapshot();
-            json!({"node": id.0, "report": "final", "snapshot": snapshot, "counts": counts})
-        }
+    let (process, snapshot) = match &stopped.role {
+        Role::Process(client) => (Some(Box::new(client.process.clone())), None),
+        Role::Manager(manager) => (None, manager.snapshot().map(Box::new)),
     };
-    writeln!(out, "{line}")?;
-    Ok(())
+    let line = ReportLine {
+        process,
+        snapshot,
+        counts: Some(stopped.counts),
+        ..ReportLine::new(id, ReportKind::Final)
+    };
+    write_line(out, &line)
 }
 
 /// Logs to standard error: `--log-level`, else `RUST_LOG`, else `info`.

@@ -9,10 +9,10 @@
 use super::netns::Namespaces;
 use crate::args::{OpsArg, RunArgs};
 use crate::error::CliError;
+use crate::report_line::ReportLine;
 use ivy_core::NodeId;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
@@ -23,7 +23,9 @@ use std::sync::mpsc;
 /// What a child's reader thread passes on.
 pub enum Line {
     /// One report of node `.0`.
-    Report(NodeId, Value),
+    Report(NodeId, ReportLine),
+    /// Node `.0` wrote a line that is no report (the line, shortened).
+    Unreadable(NodeId, String),
     /// Node `.0` closed its output (it exited); `.1` counts its lives from 0.
     Closed(NodeId, u64),
 }
@@ -170,9 +172,11 @@ impl Children {
         let sender = self.sender.clone();
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
-                if let Ok(report) = serde_json::from_str(&line) {
-                    let _ = sender.send(Line::Report(id, report));
-                }
+                let read = match serde_json::from_str(&line) {
+                    Ok(report) => Line::Report(id, report),
+                    Err(_) => Line::Unreadable(id, line.chars().take(80).collect()),
+                };
+                let _ = sender.send(read);
             }
             let _ = sender.send(Line::Closed(id, life));
         });

@@ -4,10 +4,10 @@
 //! status queries, and every node's final state.
 
 use crate::error::CliError;
+use crate::report_line::{ReportKind, ReportLine};
 use crate::runtime::TraceItem;
 use ivy_core::driver::RunEvent;
 use ivy_core::{settled_together, HistoryEntry, NodeEvent, NodeId, View};
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// What the launcher must act on at once.
@@ -28,64 +28,51 @@ pub(super) struct Gathered {
     pub(super) trace: Vec<(u64, NodeId, TraceItem)>,
     /// Per manager, its answer to the latest status query: primary, settled view.
     pub(super) answers: BTreeMap<NodeId, (u64, bool, Option<View>)>,
-    pub(super) finals: BTreeMap<NodeId, Value>,
+    /// Every node's final line (its state and counts).
+    pub(super) finals: BTreeMap<NodeId, ReportLine>,
     /// When a primary of a view was killed (`Some` view) and when a primary of a view
     /// first completed a fault (`None`, and that view): what times a failover.
     pub(super) failover_marks: Vec<(u64, Option<View>, View)>,
 }
 
 impl Gathered {
-    pub(super) fn add(&mut self, id: NodeId, report: Value) -> Result<Option<Notice>, CliError> {
+    pub(super) fn add(&mut self, id: NodeId, line: ReportLine) -> Result<Option<Notice>, CliError> {
         let malformed = |what: &str| CliError::Failed(format!("node {id} reported a bad {what}"));
-        match report["report"].as_str() {
-            Some("completed") => {
-                let entry = serde_json::from_value(report["entry"].clone());
-                self.history
-                    .push(entry.map_err(|_| malformed("completion"))?);
+        match line.report {
+            ReportKind::Completed => {
+                let entry = line.entry.ok_or_else(|| malformed("completion"))?;
+                self.history.push(entry);
             }
-            Some("done") => self.done += 1,
-            Some("handled") => {
-                let record = serde_json::from_value(report["record"].clone());
-                let at = report["at"]
-                    .as_u64()
-                    .ok_or_else(|| malformed("trace record"))?;
-                let record = record.map_err(|_| malformed("trace record"))?;
+            ReportKind::Done => self.done += 1,
+            ReportKind::Handled => {
+                let record = line.record.zip(line.at);
+                let (record, at) = record.ok_or_else(|| malformed("trace record"))?;
                 self.trace.push((at, id, TraceItem::Message(record)));
             }
-            Some("event") => {
-                let event = serde_json::from_value(report["event"].clone());
-                let event = event.map_err(|_| malformed("event"))?;
-                let at = report["at"].as_u64().ok_or_else(|| malformed("event"))?;
+            ReportKind::Event => {
+                let (event, at) = line.event.zip(line.at).ok_or_else(|| malformed("event"))?;
                 self.trace
                     .push((at, id, TraceItem::Event(RunEvent::Manager(event))));
                 return Ok(Some(Notice::Event(event)));
             }
-            Some("issuing") => {
-                let request = report["request"]
-                    .as_u64()
-                    .ok_or_else(|| malformed("request"))?;
+            ReportKind::Issuing => {
+                let request = line.request.ok_or_else(|| malformed("request"))?;
                 return Ok(Some(Notice::Issuing(request)));
             }
-            Some("status") => {
-                if let Some(query) = report["query"].as_u64() {
-                    let primary = report["primary"].as_bool().unwrap_or(false);
-                    let settled = report["settled_view"].as_u64().map(View);
+            ReportKind::Status => {
+                if let Some(query) = line.query {
+                    let primary = line.primary.unwrap_or(false);
+                    let settled = line.settled_view.map(View);
                     self.answers.insert(id, (query, primary, settled));
                 }
             }
-            Some("served") => {
-                let view = report["view"]
-                    .as_u64()
-                    .ok_or_else(|| malformed("served view"))?;
-                let at = report["at"]
-                    .as_u64()
-                    .ok_or_else(|| malformed("served time"))?;
+            ReportKind::Served => {
+                let (view, at) = line.view.zip(line.at).ok_or_else(|| malformed("served"))?;
                 self.failover_marks.push((at, None, View(view)));
             }
-            Some("final") => {
-                self.finals.insert(id, report);
+            ReportKind::Final => {
+                self.finals.insert(id, line);
             }
-            _ => return Err(malformed("line")),
         }
         Ok(None)
     }

@@ -18,6 +18,7 @@ use crate::args::{ClusterBasicArgs, ClusterFtArgs, FtArgs, NetworkArgs, RunArgs}
 use crate::error::CliError;
 use crate::node::monotonic_ns;
 use crate::readout::Table;
+use crate::report_line::ReportLine;
 use crate::run::{deadline_for, prepare, Ending};
 use crate::runtime::{RunCounts, RunOutcome, TraceItem};
 use children::{Children, Line};
@@ -25,9 +26,8 @@ use faults::{Faults, LinkAction};
 use gathered::{Gathered, Notice};
 use ivy_basic::{CentralManager, PageSerializer};
 use ivy_core::driver::{FailoverClocks, RunEvent};
-use ivy_core::{DirectoryView, ManagerSnapshot, NodeId, Process, ProcessOptions, View};
+use ivy_core::{DirectoryView, NodeId, Process, ProcessOptions, View};
 use ivy_ft::{FtManager, FtOptions};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::mpsc::RecvTimeoutError;
@@ -143,6 +143,7 @@ fn launch(
                 return Err(CliError::Failed(format!("node {id} exited during the run")));
             }
             Ok(Line::Closed(..)) => {} // a node the launcher killed
+            Ok(Line::Unreadable(id, line)) => return Err(unreadable(id, &line)),
             Err(RecvTimeoutError::Timeout) if Instant::now() < deadline && !stalled => {}
             Err(_) => {
                 let (completed, total) = (gathered.history.len(), workload.len());
@@ -240,6 +241,7 @@ fn stop(children: &mut Children, gathered: &mut Gathered) -> Result<(), CliError
                 gathered.add(id, report)?;
             }
             Ok(Line::Closed(id, life)) => open.retain(|&node| node != (id, life)),
+            Ok(Line::Unreadable(id, line)) => return Err(unreadable(id, &line)),
             Err(_) => {
                 return Err(CliError::Failed(
                     "a node did not write its final state".into(),
@@ -248,6 +250,10 @@ fn stop(children: &mut Children, gathered: &mut Gathered) -> Result<(), CliError
         }
     }
     Ok(())
+}
+
+fn unreadable(id: NodeId, line: &str) -> CliError {
+    CliError::Failed(format!("node {id} wrote a line that is no report: {line}"))
 }
 
 /// A manager at the end: its id, whether it answered last as primary, its state
@@ -267,9 +273,8 @@ fn conclude(
     let mut counts = RunCounts::default();
     let mut processes = Vec::new();
     for &id in process_ids {
-        let last = gathered.finals.get(&id).ok_or_else(|| bad(id))?;
-        let process = serde_json::from_value::<Process>(last["process"].clone());
-        processes.push(process.map_err(|_| bad(id))?);
+        let last = gathered.finals.get_mut(&id).ok_or_else(|| bad(id))?;
+        processes.push(*last.process.take().ok_or_else(|| bad(id))?);
         add_counts(&mut counts, last);
     }
     let mut managers: Vec<FinalManager> = Vec::new();
@@ -279,10 +284,7 @@ fn conclude(
             continue;
         }
         let last = gathered.finals.get(&id).ok_or_else(|| bad(id))?;
-        let snapshot = serde_json::from_value::<Option<ManagerSnapshot>>(last["snapshot"].clone());
-        let state = snapshot
-            .map_err(|_| bad(id))?
-            .map(|s| PageSerializer::from_snapshot(&s));
+        let state = last.snapshot.as_deref().map(PageSerializer::from_snapshot);
         add_counts(&mut counts, last);
         let primary = gathered.answers.get(&id).is_some_and(|answer| answer.1);
         managers.push((id, primary, state, false));
@@ -357,9 +359,9 @@ fn failovers(marks: &mut [(u64, Option<View>, View)]) -> Vec<Option<Duration>> {
         .collect()
 }
 
-fn add_counts(counts: &mut RunCounts, last: &Value) {
-    let count = |name: &str| last["counts"][name].as_u64().unwrap_or(0);
-    counts.messages += count("messages");
-    counts.heartbeats += count("heartbeats");
-    counts.local_hits += count("local_hits");
+fn add_counts(counts: &mut RunCounts, last: &ReportLine) {
+    let node = last.counts.unwrap_or_default();
+    counts.messages += node.messages;
+    counts.heartbeats += node.heartbeats;
+    counts.local_hits += node.local_hits;
 }
