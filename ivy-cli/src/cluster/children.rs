@@ -23,7 +23,7 @@ use std::sync::mpsc;
 /// What a child's reader thread passes on.
 pub enum Line {
     /// One report of node `.0`.
-    Report(NodeId, ReportLine),
+    Report(NodeId, Box<ReportLine>),
     /// Node `.0` wrote a line that is no report (the line, shortened).
     Unreadable(NodeId, String),
     /// Node `.0` closed its output (it exited); `.1` counts its lives from 0.
@@ -173,7 +173,7 @@ impl Children {
         std::thread::spawn(move || {
             for line in stdout.lines().map_while(Result::ok) {
                 let read = match serde_json::from_str(&line) {
-                    Ok(report) => Line::Report(id, report),
+                    Ok(report) => Line::Report(id, Box::new(report)),
                     Err(_) => Line::Unreadable(id, line.chars().take(80).collect()),
                 };
                 let _ = sender.send(read);

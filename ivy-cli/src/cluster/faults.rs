@@ -41,8 +41,8 @@ pub struct Faults {
     cut: Vec<usize>,
     /// Faults that found no manager to act on, one line each.
     pub missed: Vec<String>,
-    /// Kills carried out.
-    kills: usize,
+    /// The requests at which kills were carried out, in order.
+    kills: Vec<u64>,
 }
 
 impl Faults {
@@ -69,7 +69,7 @@ impl Faults {
             links_pending,
             cut: Vec::new(),
             missed: Vec::new(),
-            kills: 0,
+            kills: Vec::new(),
         }
     }
 
@@ -113,7 +113,12 @@ impl Faults {
 
     /// Whether a kill has happened.
     pub fn has_killed(&self) -> bool {
-        self.kills > 0
+        !self.kills.is_empty()
+    }
+
+    /// The requests at which kills were carried out, in order.
+    pub fn kill_requests(&self) -> &[u64] {
+        &self.kills
     }
 
     /// Whether manager `id` is down (killed and not revived).
@@ -137,7 +142,7 @@ impl Faults {
                     let manager = self.managers[index];
                     children.kill(manager);
                     self.down[index] = true;
-                    self.kills += 1;
+                    self.kills.push(request);
                     let was_primary = roles.primary == Some(index);
                     events.push((
                         manager,

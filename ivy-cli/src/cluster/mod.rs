@@ -13,6 +13,7 @@ mod faults;
 mod gathered;
 mod interrupt;
 mod netns;
+mod stall;
 
 use crate::args::{ClusterBasicArgs, ClusterFtArgs, FtArgs, NetworkArgs, RunArgs};
 use crate::error::CliError;
@@ -125,7 +126,7 @@ fn launch(
         }
         let stalled = stall_after.is_some_and(|after| progress.1.elapsed() > after);
         match children.lines.recv_timeout(Duration::from_millis(2)) {
-            Ok(Line::Report(id, report)) => match gathered.add(id, report)? {
+            Ok(Line::Report(id, report)) => match gathered.add(id, *report)? {
                 Some(Notice::Issuing(request)) => {
                     held.insert(request);
                     release_held(
@@ -146,16 +147,12 @@ fn launch(
             Ok(Line::Unreadable(id, line)) => return Err(unreadable(id, &line)),
             Err(RecvTimeoutError::Timeout) if Instant::now() < deadline && !stalled => {}
             Err(_) => {
-                let (completed, total) = (gathered.history.len(), workload.len());
-                let mut message =
-                    format!("run stalled: {completed} of {total} operations completed");
-                if stalled && faults.has_killed() {
-                    let waited = progress.1.elapsed().as_secs_f64();
-                    message += &format!(
-                        ", none for {waited:.1} s: a kill may have lost the state the run needs"
-                    );
-                }
-                return Err(CliError::Failed(message));
+                let counts = (gathered.history.len(), workload.len());
+                let quiet_since = stalled.then_some(progress.1);
+                let (children, ids) = (&mut children, process_ids.as_slice());
+                let error =
+                    stall::stall_error(children, gathered, &faults, ids, counts, quiet_since);
+                return Err(error);
             }
         }
     }
@@ -238,7 +235,7 @@ fn stop(children: &mut Children, gathered: &mut Gathered) -> Result<(), CliError
     while !open.is_empty() {
         match children.lines.recv_timeout(Duration::from_secs(10)) {
             Ok(Line::Report(id, report)) => {
-                gathered.add(id, report)?;
+                gathered.add(id, *report)?;
             }
             Ok(Line::Closed(id, life)) => open.retain(|&node| node != (id, life)),
             Ok(Line::Unreadable(id, line)) => return Err(unreadable(id, &line)),

@@ -1,6 +1,7 @@
 //! After a run that stalled with kills: what no live manager holds any more, and
 //! which kill lost it.
 
+use crate::protocol::directory::DirectoryView;
 use crate::protocol::ids::{PageId, PageVersion};
 use crate::protocol::manager::ManagerNode;
 use crate::protocol::process::Process;
@@ -54,33 +55,72 @@ impl fmt::Display for Missing {
     }
 }
 
+/// A live manager that holds state, as [`lost_state_among`] sees it: per page, the
+/// newest version it recorded or is serving (see [`knowledge`]), and how far its log
+/// provably reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holder {
+    /// Per page, the newest version it knows.
+    pub knew: Vec<PageVersion>,
+    /// How far its log reaches.
+    pub reach: LogPosition,
+}
+
+impl Holder {
+    /// What `manager` holds; `None` if it is blank.
+    pub fn of<M: ManagerNode>(manager: &M) -> Option<Holder> {
+        Some(Holder {
+            knew: knowledge(manager),
+            reach: manager.reach()?,
+        })
+    }
+
+    /// What a manager with `state` (say, rebuilt from its snapshot) whose log reaches
+    /// `reach` holds.
+    pub fn of_state(state: &dyn DirectoryView, reach: LogPosition) -> Holder {
+        Holder {
+            knew: knowledge_of(state),
+            reach,
+        }
+    }
+}
+
 /// After a stall, given the processes and the managers (each with whether it is
-/// down): the first page whose newest version (the newest any process took
-/// part in) no live manager with state knows, recorded or being served, and the last
-/// kill of a manager that knew it (else the last kill); or, when every page is known,
-/// the newest viewstamp processes obeyed if no live manager reaches it (it cannot
-/// prove it holds what they acted on), and the last kill. `None` without kills.
+/// down): what [`lost_state_among`] finds among the live managers that hold state.
 pub fn lost_state<M: ManagerNode>(
     processes: &[Process],
     managers: &[(M, bool)],
     performed: &[PerformedKill],
 ) -> Option<LostState> {
-    let last_kill = performed.last()?;
-    let holders: Vec<&M> = managers
+    let holders: Vec<Holder> = managers
         .iter()
-        .filter(|(manager, down)| !down && manager.state().is_some())
-        .map(|(manager, _)| manager)
+        .filter(|(_, down)| !down)
+        .filter_map(|(manager, _)| Holder::of(manager))
         .collect();
+    lost_state_among(processes, &holders, performed)
+}
+
+/// After a stall, given the processes and the live managers that hold state: the
+/// first page whose newest version (the newest any process took part in) none of
+/// them knows, recorded or being served, and the last kill of a manager that knew it
+/// (else the last kill); or, when every page is known, the newest viewstamp processes
+/// obeyed if no holder's log reaches it (it cannot prove it holds what they acted
+/// on), and the last kill. `None` without kills.
+pub fn lost_state_among(
+    processes: &[Process],
+    holders: &[Holder],
+    performed: &[PerformedKill],
+) -> Option<LostState> {
+    let last_kill = performed.last()?;
     let pages = processes.first()?.page_count();
     let lost_page = (0..pages).find_map(|index| {
         let page = PageId(index as u32);
         let entries = processes.iter().filter_map(|p| p.page(page));
         let versions = entries.map(|entry| entry.version());
         let newest = versions.max()?;
-        let known = holders.iter().filter_map(|m| m.state()).any(|held| {
-            let fault = held.active_fault(page).map(|fault| fault.version);
-            held.directory().record(page).version >= newest || fault >= Some(newest)
-        });
+        let known = holders
+            .iter()
+            .any(|holder| holder.knew.get(index).is_some_and(|&knew| knew >= newest));
         if known {
             return None;
         }
@@ -98,11 +138,9 @@ pub fn lost_state<M: ManagerNode>(
         })
     });
     let newest_accepted = processes.iter().map(|p| p.accepted()).max()?;
-    let reached = holders.iter().any(|manager| {
-        manager
-            .reach()
-            .is_some_and(|reach| reach.covers(newest_accepted))
-    });
+    let reached = holders
+        .iter()
+        .any(|holder| holder.reach.covers(newest_accepted));
     lost_page.or_else(|| {
         (!reached).then_some(LostState {
             request: last_kill.request,
@@ -114,9 +152,11 @@ pub fn lost_state<M: ManagerNode>(
 /// Per page, the newest version `manager` recorded or is serving; empty when it
 /// holds no state.
 pub fn knowledge<M: ManagerNode>(manager: &M) -> Vec<PageVersion> {
-    let Some(state) = manager.state() else {
-        return Vec::new();
-    };
+    manager.state().map_or(Vec::new(), knowledge_of)
+}
+
+/// Per page, the newest version `state` records or is serving.
+pub fn knowledge_of(state: &dyn DirectoryView) -> Vec<PageVersion> {
     let directory = state.directory();
     (0..directory.page_count())
         .map(|index| {

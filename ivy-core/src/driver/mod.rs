@@ -31,7 +31,10 @@ pub mod schedule;
 pub use client::Client;
 pub use events::{RunEvent, TraceItem};
 pub use failover::FailoverClocks;
-pub use lost::{knowledge, lost_state, LostState, Missing, PerformedKill};
+pub use lost::{
+    knowledge, knowledge_of, lost_state, lost_state_among, Holder, LostState, Missing,
+    PerformedKill,
+};
 pub use outcome::{check_outcome, OutcomeViolation};
 pub use schedule::{
     Decision, FaultAction, FaultSchedule, KillBook, KillRole, MissReason, MissedKill, Roles,
