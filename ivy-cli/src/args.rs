@@ -121,7 +121,8 @@ pub struct NodeArgs {
     #[arg(long, value_name = "N")]
     pub pause_before: Vec<u64>,
 
-    /// Give up (exit code 2) if no peer has connected either way by then.
+    /// Give up (exit code 2) if by then this node has tried and failed to reach a peer
+    /// and no connection either way has succeeded.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub startup_timeout_s: u64,
 }

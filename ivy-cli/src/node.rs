@@ -142,7 +142,10 @@ async fn serve<M: NodeManager>(
             last = &mut node => break last.map_err(|error| CliError::Failed(format!("the node failed: {error}")))?,
             () = &mut startup, if !started => {
                 started = true;
-                if !counters.ever_connected() {
+                // Only a node that tried to reach a peer and never could gives up: one
+                // nobody needed (a manager of processes that only hit locally) goes on.
+                let failed = counters.last_failure.lock().expect("not poisoned").is_some();
+                if !counters.ever_connected() && failed {
                     let seconds = args.startup_timeout_s;
                     let failure = counters.last_failure.lock().expect("not poisoned").clone();
                     let reason = failure.map_or("no peer connected".to_string(), |(_, why)| why);

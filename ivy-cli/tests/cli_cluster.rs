@@ -89,6 +89,18 @@ fn a_killed_primary_is_replaced_and_a_revived_one_rejoins() {
 }
 
 #[test]
+fn a_run_whose_manager_hears_nothing_ends() {
+    // One process owns every page: every operation is a local hit, and the manager
+    // never hears a message, nor connects to anyone. It must still settle the run.
+    for args in [&["--processes", "1"][..], &["--requests", "0"]] {
+        let started = Instant::now();
+        let summary = success(&[&["cluster", "basic", "--quiet"][..], args].concat());
+        assert!(summary.contains(" 0 messages"), "{summary}");
+        assert!(started.elapsed() < Duration::from_secs(20), "{args:?}");
+    }
+}
+
+#[test]
 fn a_kill_that_loses_the_state_fails_with_one_line() {
     let args = [
         "cluster",

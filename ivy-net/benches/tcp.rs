@@ -242,9 +242,10 @@ fn bare_chain(one_core: bool) -> Duration {
         .into_iter()
         .enumerate()
         .map(|(hop, listener)| {
-            // Hop `hop` receives from the one before and sends the next frame on.
+            // Hop `hop` sends frame `hop` to the next: hop 0 the request (to hop 1),
+            // hop 1 the forward (to hop 2), hop 2 the page (back to hop 0).
             let next = addresses[(hop + 1) % 3];
-            let frame = frames[(hop + 1) % 3].clone();
+            let frame = frames[hop].clone();
             let (first, timed) = (frames[0].clone(), timed.clone());
             std::thread::spawn(move || {
                 if one_core {

@@ -117,6 +117,9 @@ impl<M: ManagerNode, D: Dialer> Runner<M, D> {
     /// Runs until `stop` completes (or the transport is gone); returns the node.
     pub async fn run(mut self, stop: impl Future<Output = ()>) -> Stopped<M> {
         tokio::pin!(stop);
+        // A manager's first status goes out at once: one that never hears a message
+        // (every operation a local hit) must still be seen to have settled.
+        self.route();
         loop {
             self.fire_due_timers();
             self.start_operations();

@@ -120,6 +120,10 @@ async fn pump<S: AsyncRead + AsyncWrite + Unpin>(
         if let Some(envelope) = next.take() {
             if sent == acknowledged {
                 stall.as_mut().reset(Instant::now() + stall_timeout);
+            } else if stall.is_elapsed() {
+                // A steady stream of messages must not keep a silent peer alive: the
+                // polls below favour writing and may never reach the timer.
+                return Err(stalled(shared));
             }
             // A write blocks while the peer reads nothing (its buffers are full), so
             // the stall timeout bounds the writing too.

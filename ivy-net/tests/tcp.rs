@@ -210,3 +210,32 @@ async fn a_peer_that_acknowledges_nothing_is_dropped_and_dialled_again() {
     }
     assert!(accepted.load(Ordering::Relaxed) >= 2, "dialled again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_acknowledges_keeps_its_connection_however_long_it_is_quiet() {
+    let (mut listeners, addresses) = listeners(3).await;
+    let options = ivy_net::NetOptions {
+        stall_timeout: Duration::from_millis(100),
+        ..options()
+    };
+    let start = |id: u32, listener, options| {
+        Transport::start(
+            identity(id),
+            addresses.clone(),
+            options,
+            TcpDialer,
+            listener,
+        )
+    };
+    let (_manager, mut manager_inbox) = start(2, listeners.remove(2), options.clone());
+    let (mut process, _inbox) = start(0, listeners.remove(0), options);
+    let counters = process.counters();
+    for sequence in 1..=3 {
+        process.send(request(0, 2, sequence)).unwrap();
+        assert_eq!(receive(&mut manager_inbox).await, request(0, 2, sequence));
+        // Three stall timeouts with nothing to send, and nothing unacknowledged.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert_eq!(counters.stalled_connections.load(Ordering::Relaxed), 0);
+    assert_eq!(counters.connections_opened.load(Ordering::Relaxed), 1);
+}

@@ -24,8 +24,9 @@ use std::sync::mpsc;
 pub enum Line {
     /// One report of node `.0`.
     Report(NodeId, Box<ReportLine>),
-    /// Node `.0` wrote a line that is no report (the line, shortened).
-    Unreadable(NodeId, String),
+    /// Node `.0` in its life `.1` wrote a line that is no report (the line,
+    /// shortened): a node killed mid-line leaves one.
+    Unreadable(NodeId, u64, String),
     /// Node `.0` closed its output (it exited); `.1` counts its lives from 0.
     Closed(NodeId, u64),
 }
@@ -174,7 +175,7 @@ impl Children {
             for line in stdout.lines().map_while(Result::ok) {
                 let read = match serde_json::from_str(&line) {
                     Ok(report) => Line::Report(id, Box::new(report)),
-                    Err(_) => Line::Unreadable(id, line.chars().take(80).collect()),
+                    Err(_) => Line::Unreadable(id, life, line.chars().take(80).collect()),
                 };
                 let _ = sender.send(read);
             }

@@ -196,7 +196,9 @@ impl Faults {
                 let manager = self.managers[index];
                 namespaces.cut(manager)?;
                 self.cut.push(index);
-                let was_primary = true;
+                // As for kills: the primary if it is the one the managers last promoted
+                // (with that one down, the other may not have taken over yet).
+                let was_primary = index == self.primary && !self.down[index];
                 Ok(Some((
                     manager,
                     RunEvent::LinkCut {

@@ -36,7 +36,16 @@ use std::time::{Duration, Instant};
 
 /// `ivy cluster basic`.
 pub fn run_basic(args: &ClusterBasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
-    launch(&args.run, None, &args.network, out)
+    interrupted_or(launch(&args.run, None, &args.network, out))
+}
+
+/// A run cut short by Ctrl-C or SIGTERM ends as interrupted, whatever failed first
+/// (the `ip` commands making namespaces get the signal too).
+fn interrupted_or(result: Result<(), CliError>) -> Result<(), CliError> {
+    match result {
+        Err(_) if interrupt::requested() => Err(CliError::Interrupted),
+        result => result,
+    }
 }
 
 /// `ivy cluster ft`.
@@ -58,7 +67,12 @@ pub fn run_ft(cluster_args: &ClusterFtArgs, out: &mut dyn Write) -> Result<(), C
         )));
     }
     let links = faults::link_schedule(cluster_args, cluster_args.network.netns)?;
-    launch(&args.run, Some((args, links)), &cluster_args.network, out)
+    interrupted_or(launch(
+        &args.run,
+        Some((args, links)),
+        &cluster_args.network,
+        out,
+    ))
 }
 
 /// The fault-tolerant options of a run, and its link changes.
@@ -144,7 +158,10 @@ fn launch(
                 return Err(CliError::Failed(format!("node {id} exited during the run")));
             }
             Ok(Line::Closed(..)) => {} // a node the launcher killed
-            Ok(Line::Unreadable(id, line)) => return Err(unreadable(id, &line)),
+            Ok(Line::Unreadable(id, life, line)) if children.is_current(id, life) => {
+                return Err(unreadable(id, &line));
+            }
+            Ok(Line::Unreadable(..)) => {} // cut off by the kill
             Err(RecvTimeoutError::Timeout) if Instant::now() < deadline && !stalled => {}
             Err(_) => {
                 let counts = (gathered.history.len(), workload.len());
@@ -157,6 +174,9 @@ fn launch(
         }
     }
     stop(&mut children, &mut gathered)?;
+    if interrupt::requested() {
+        return Err(CliError::Interrupted);
+    }
     let ids = (process_ids.as_slice(), manager_ids.as_slice());
     conclude(prepared, gathered, ids, &faults, ft.is_some(), out)?;
     match faults.missed.as_slice() {
@@ -238,7 +258,10 @@ fn stop(children: &mut Children, gathered: &mut Gathered) -> Result<(), CliError
                 gathered.add(id, *report)?;
             }
             Ok(Line::Closed(id, life)) => open.retain(|&node| node != (id, life)),
-            Ok(Line::Unreadable(id, line)) => return Err(unreadable(id, &line)),
+            Ok(Line::Unreadable(id, life, line)) if children.is_current(id, life) => {
+                return Err(unreadable(id, &line));
+            }
+            Ok(Line::Unreadable(..)) => {}
             Err(_) => {
                 return Err(CliError::Failed(
                     "a node did not write its final state".into(),

@@ -137,7 +137,9 @@ fn ip(args: &[&str]) -> Result<(), CliError> {
     )))
 }
 
-/// Deletes the namespaces of launchers that are gone.
+/// Deletes the namespaces of launchers that are gone, and any that carry this
+/// launcher's own pid (left by an earlier launcher with the same pid: this one has
+/// made none yet).
 fn delete_stale() {
     let Ok(output) = Command::new("ip").args(["netns", "list"]).output() else {
         return;
@@ -153,8 +155,11 @@ fn delete_stale() {
         else {
             continue;
         };
+        let Ok(pid) = pid.parse::<u32>() else {
+            continue;
+        };
         let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
-        if pid.parse::<u32>().is_ok() && !alive {
+        if !alive || pid == std::process::id() {
             let _ = ip(&["netns", "del", name]);
         }
     }

@@ -67,7 +67,9 @@ pub struct Holder {
 }
 
 impl Holder {
-    /// What `manager` holds; `None` if it is blank.
+    /// What `manager` holds; `None` if it is blank. A manager holds state exactly
+    /// when its log has a reach ([`ManagerNode::reach`] is `None` only for a blank
+    /// one), so this is `None` exactly when [`ManagerNode::state`] is.
     pub fn of<M: ManagerNode>(manager: &M) -> Option<Holder> {
         Some(Holder {
             knew: knowledge(manager),
