@@ -5,7 +5,7 @@
 #[allow(dead_code)] // the helpers other tests use
 mod common;
 
-use common::{assert_usage_error, check_history};
+use common::{assert_usage_error, check_history, children_of};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -155,15 +155,6 @@ fn bad_options_are_one_line_and_exit_code_2() {
     ] {
         assert_usage_error(&ivy(&args), &args);
     }
-}
-
-/// The children of `pid` now (Linux's /proc).
-fn children_of(pid: u32) -> Vec<u32> {
-    let path = format!("/proc/{pid}/task/{pid}/children");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.split_whitespace()
-        .filter_map(|pid| pid.parse().ok())
-        .collect()
 }
 
 /// Whether process `pid` is gone (or a zombie nobody reaped yet).

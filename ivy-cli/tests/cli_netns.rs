@@ -8,7 +8,7 @@
 #[allow(dead_code)] // the helpers other tests use
 mod common;
 
-use common::check_history;
+use common::{check_history, children_of};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -115,15 +115,6 @@ fn a_cut_primary_is_replaced_and_rejoins_when_its_link_is_back() {
         Vec::<String>::new(),
         "namespaces removed"
     );
-}
-
-/// The children of `pid` now (Linux's /proc).
-fn children_of(pid: u32) -> Vec<u32> {
-    let path = format!("/proc/{pid}/task/{pid}/children");
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.split_whitespace()
-        .filter_map(|pid| pid.parse().ok())
-        .collect()
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Helpers shared by the CLI tests: reading readout tables and `--history` files back.
+//! Helpers shared by the CLI tests: reading readout tables and `--history` files back,
+//! and the children of a process.
 
 use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
 use serde_json::Value;
@@ -81,4 +82,14 @@ pub fn assert_usage_error(output: &std::process::Output, args: &dyn std::fmt::De
         "{args:?}: {stderr}"
     );
     assert!(output.stdout.is_empty(), "{args:?}");
+}
+
+/// The children of `pid` now (Linux's /proc).
+#[allow(dead_code)] // only the tests of OS processes need it
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let path = format!("/proc/{pid}/task/{pid}/children");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.split_whitespace()
+        .filter_map(|pid| pid.parse().ok())
+        .collect()
 }
