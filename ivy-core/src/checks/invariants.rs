@@ -5,16 +5,20 @@
 //! - at most one process owns it, and an owner has a valid copy;
 //! - a process with ReadWrite owns the page and holds its only valid copy;
 //! - every valid copy holds the same value;
-//! - every copy holder is in the manager's copy set and every owner is the manager's
-//!   owner, except the requester of the fault the manager is serving on the page.
+//! - every copy holder is in the recorded copy set and every owner is the recorded
+//!   owner, except the requester of the fault being served on the page.
 //!
-//! When the manager serves no fault on the page (it is quiescent), also:
-//! - exactly one process owns it, the one the manager records;
-//! - the Read holders other than the owner are exactly the manager's copy set;
+//! When no fault on the page is being served (it is quiescent), also:
+//! - exactly one process owns it, the one recorded;
+//! - the Read holders other than the owner are exactly the recorded copy set;
 //! - the owner has ReadWrite exactly when there are no copies.
+//!
+//! The record and the open fault come from the page's [`PageAuthority`]: for the
+//! central manager, the manager's directory.
 
 use crate::protocol::copy_set::CopySet;
-use crate::protocol::directory::{DirectoryView, PageRecord};
+pub use crate::checks::authority::PageAuthority;
+use crate::protocol::directory::PageRecord;
 use crate::protocol::ids::{NodeId, PageId, PageVersion};
 use crate::protocol::page::Access;
 use crate::protocol::process::Process;
@@ -137,27 +141,27 @@ pub enum CoherenceViolation {
 /// open is exactly as it was at the start, like every other such page: the first one
 /// is checked in full, and the others are skipped, so that the check of a run on a
 /// million pages costs what the run touched.
-pub fn check_coherence(
+pub fn check_coherence<A: PageAuthority + ?Sized>(
     processes: &[Process],
-    manager: &dyn DirectoryView,
+    authority: &A,
 ) -> Result<(), CoherenceViolation> {
-    let pages = manager.directory().page_count();
+    let pages = authority.page_count();
     let all = (0..pages).map(PageId);
     let Some(touched) = touched_by_any(processes) else {
         return all
             .into_iter()
-            .try_for_each(|page| check_page_coherence(processes, manager, page));
+            .try_for_each(|page| check_page_coherence(processes, authority, page));
     };
     let mut an_untouched_page_checked = false;
     for page in all {
         let untouched = !touched.contains(&page)
-            && is_initial_record(manager.directory().record(page), page, processes.len())
-            && manager.active_fault(page).is_none();
+            && is_initial_record(&authority.record_of(page), page, processes.len())
+            && authority.fault_on(page).is_none();
         if untouched && an_untouched_page_checked {
             continue;
         }
         an_untouched_page_checked |= untouched;
-        check_page_coherence(processes, manager, page)?;
+        check_page_coherence(processes, authority, page)?;
     }
     Ok(())
 }
@@ -180,15 +184,14 @@ fn is_initial_record(record: &PageRecord, page: PageId, processes: usize) -> boo
 }
 
 /// Checks the coherence invariant on one page (what a single step can change).
-pub fn check_page_coherence(
+pub fn check_page_coherence<A: PageAuthority + ?Sized>(
     processes: &[Process],
-    manager: &dyn DirectoryView,
+    authority: &A,
     page: PageId,
 ) -> Result<(), CoherenceViolation> {
-    let record = manager.directory().record(page);
-    let requester = manager
-        .active_fault(page)
-        .map(|fault| fault.request.process);
+    let record = authority.record_of(page);
+    let record = record.as_ref();
+    let requester = authority.fault_on(page).map(|fault| fault.request.process);
     let mut owner: Option<NodeId> = None;
     let mut writer: Option<NodeId> = None;
     let mut first_copy: Option<(NodeId, u64)> = None;
