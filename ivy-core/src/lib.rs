@@ -27,11 +27,13 @@ pub mod replication;
 pub mod sim;
 pub mod workload;
 
+pub use checks::authority::PageAuthority;
 pub use checks::held_state::{ActedOn, UnheldState};
 pub use checks::history::{
     check_linearizable, HistoryEntry, LinearizabilityViolation, OrderConflict,
 };
 pub use checks::invariants::{check_coherence, check_page_coherence, CoherenceViolation};
+pub use checks::process_view::ProcessView;
 pub use protocol::config::{ConfigError, SystemConfig};
 pub use protocol::copy_set::CopySet;
 pub use protocol::directory::{ActiveFault, Directory, DirectoryView, PageRecord, Revision};

@@ -16,12 +16,12 @@
 //! The record and the open fault come from the page's [`PageAuthority`]: for the
 //! central manager, the manager's directory.
 
-use crate::protocol::copy_set::CopySet;
 pub use crate::checks::authority::PageAuthority;
+use crate::checks::process_view::ProcessView;
+use crate::protocol::copy_set::CopySet;
 use crate::protocol::directory::PageRecord;
 use crate::protocol::ids::{NodeId, PageId, PageVersion};
 use crate::protocol::page::Access;
-use crate::protocol::process::Process;
 use std::collections::BTreeSet;
 use thiserror::Error;
 
@@ -141,8 +141,8 @@ pub enum CoherenceViolation {
 /// open is exactly as it was at the start, like every other such page: the first one
 /// is checked in full, and the others are skipped, so that the check of a run on a
 /// million pages costs what the run touched.
-pub fn check_coherence<A: PageAuthority + ?Sized>(
-    processes: &[Process],
+pub fn check_coherence<P: ProcessView, A: PageAuthority + ?Sized>(
+    processes: &[P],
     authority: &A,
 ) -> Result<(), CoherenceViolation> {
     let pages = authority.page_count();
@@ -167,10 +167,10 @@ pub fn check_coherence<A: PageAuthority + ?Sized>(
 }
 
 /// Every page some process touched, if every process keeps only those.
-fn touched_by_any(processes: &[Process]) -> Option<BTreeSet<PageId>> {
+fn touched_by_any<P: ProcessView>(processes: &[P]) -> Option<BTreeSet<PageId>> {
     let mut touched = BTreeSet::new();
     for process in processes {
-        touched.extend(process.touched_pages()?);
+        touched.extend(process.touched()?);
     }
     Some(touched)
 }
@@ -184,8 +184,8 @@ fn is_initial_record(record: &PageRecord, page: PageId, processes: usize) -> boo
 }
 
 /// Checks the coherence invariant on one page (what a single step can change).
-pub fn check_page_coherence<A: PageAuthority + ?Sized>(
-    processes: &[Process],
+pub fn check_page_coherence<P: ProcessView, A: PageAuthority + ?Sized>(
+    processes: &[P],
     authority: &A,
     page: PageId,
 ) -> Result<(), CoherenceViolation> {
@@ -198,8 +198,10 @@ pub fn check_page_coherence<A: PageAuthority + ?Sized>(
     let mut other_holder: Option<NodeId> = None;
     let mut holders = 0;
     for process in processes {
-        let id = crate::protocol::node::Node::id(process);
-        let entry = process.page(page).expect("every process has every page");
+        let id = process.node_id();
+        let entry = process
+            .page_entry(page)
+            .expect("every process has every page");
         let excused = requester == Some(id);
         if entry.is_owner() {
             if let Some(first) = owner {
@@ -278,8 +280,8 @@ pub fn check_page_coherence<A: PageAuthority + ?Sized>(
 }
 
 /// The stronger agreement that holds when no fault on the page is being served.
-fn check_quiescent_page(
-    processes: &[Process],
+fn check_quiescent_page<P: ProcessView>(
+    processes: &[P],
     page: PageId,
     record: &crate::protocol::directory::PageRecord,
     owner: Option<NodeId>,
@@ -299,7 +301,7 @@ fn check_quiescent_page(
         });
     }
     let access = processes[owner.index()]
-        .page(page)
+        .page_entry(page)
         .expect("every process has every page")
         .access();
     if (access == Access::ReadWrite) != record.copy_set.is_empty() {

@@ -9,3 +9,4 @@ pub mod authority;
 pub mod held_state;
 pub mod history;
 pub mod invariants;
+pub mod process_view;

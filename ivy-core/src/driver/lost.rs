@@ -1,10 +1,10 @@
 //! After a run that stalled with kills: what no live manager holds any more, and
 //! which kill lost it.
 
+use crate::checks::process_view::ProcessView;
 use crate::protocol::directory::DirectoryView;
 use crate::protocol::ids::{PageId, PageVersion};
 use crate::protocol::manager::ManagerNode;
-use crate::protocol::process::Process;
 use crate::replication::LogPosition;
 use std::fmt;
 
@@ -89,8 +89,8 @@ impl Holder {
 
 /// After a stall, given the processes and the managers (each with whether it is
 /// down): what [`lost_state_among`] finds among the live managers that hold state.
-pub fn lost_state<M: ManagerNode>(
-    processes: &[Process],
+pub fn lost_state<P: ProcessView, M: ManagerNode>(
+    processes: &[P],
     managers: &[(M, bool)],
     performed: &[PerformedKill],
 ) -> Option<LostState> {
@@ -108,8 +108,8 @@ pub fn lost_state<M: ManagerNode>(
 /// (else the last kill); or, when every page is known, the newest viewstamp processes
 /// obeyed if no holder's log reaches it (it cannot prove it holds what they acted
 /// on), and the last kill. `None` without kills.
-pub fn lost_state_among(
-    processes: &[Process],
+pub fn lost_state_among<P: ProcessView>(
+    processes: &[P],
     holders: &[Holder],
     performed: &[PerformedKill],
 ) -> Option<LostState> {
@@ -117,7 +117,7 @@ pub fn lost_state_among(
     let pages = processes.first()?.page_count();
     let lost_page = (0..pages).find_map(|index| {
         let page = PageId(index as u32);
-        let entries = processes.iter().filter_map(|p| p.page(page));
+        let entries = processes.iter().filter_map(|p| p.page_entry(page));
         let versions = entries.map(|entry| entry.version());
         let newest = versions.max()?;
         let known = holders
@@ -139,7 +139,7 @@ pub fn lost_state_among(
             },
         })
     });
-    let newest_accepted = processes.iter().map(|p| p.accepted()).max()?;
+    let newest_accepted = processes.iter().map(ProcessView::obeyed).max()?;
     let reached = holders
         .iter()
         .any(|holder| holder.reach.covers(newest_accepted));

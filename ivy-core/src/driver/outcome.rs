@@ -3,8 +3,8 @@
 
 use crate::checks::history::{check_linearizable, HistoryEntry, LinearizabilityViolation};
 use crate::checks::invariants::{check_coherence, CoherenceViolation};
+use crate::checks::process_view::ProcessView;
 use crate::protocol::directory::DirectoryView;
-use crate::protocol::process::Process;
 use thiserror::Error;
 
 /// Why a finished run fails its final check.
@@ -20,8 +20,8 @@ pub enum OutcomeViolation {
 
 /// Checks a finished run: each of `states` (the live managers' state) agrees with
 /// `processes`, then `history` is linearizable.
-pub fn check_outcome<'a>(
-    processes: &[Process],
+pub fn check_outcome<'a, P: ProcessView>(
+    processes: &[P],
     states: impl IntoIterator<Item = &'a dyn DirectoryView>,
     history: &[HistoryEntry],
 ) -> Result<(), OutcomeViolation> {
