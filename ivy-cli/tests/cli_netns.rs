@@ -15,7 +15,10 @@ use std::time::{Duration, Instant};
 
 /// Why namespaces cannot be made here, if they cannot.
 fn unavailable() -> Option<String> {
-    let probe = format!("ivyprobe{}", std::process::id());
+    // A name of its own per probe: the tests run in parallel in this process.
+    static PROBES: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let probe_number = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = format!("ivyprobe{}-{probe_number}", std::process::id());
     let made = Command::new("ip").args(["netns", "add", &probe]).output();
     match made {
         Err(error) => Some(format!("cannot run ip: {error}")),
@@ -124,7 +127,7 @@ fn each_node_has_its_own_stack_and_an_interrupt_removes_them_all() {
     // it: to the launcher and its nodes alike.
     let launcher = Command::new(env!("CARGO_BIN_EXE_ivy"))
         .args(["cluster", "basic", "--netns", "--processes", "3"])
-        .args(["--requests", "50000000", "--ops", "write", "--quiet"])
+        .args(["--requests", "2000000", "--ops", "write", "--quiet"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
