@@ -27,7 +27,7 @@ pub mod replication;
 pub mod sim;
 pub mod workload;
 
-pub use checks::authority::PageAuthority;
+pub use checks::authority::{PageAuthority, Sharded};
 pub use checks::held_state::{ActedOn, UnheldState};
 pub use checks::history::{
     check_linearizable, HistoryEntry, LinearizabilityViolation, OrderConflict,
@@ -39,6 +39,7 @@ pub use protocol::copy_set::CopySet;
 pub use protocol::directory::{ActiveFault, Directory, DirectoryView, PageRecord, Revision};
 pub use protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 pub use protocol::manager::{settled_together, ManagerNode};
+pub use protocol::mapping::PageMapping;
 pub use protocol::message::{Envelope, Message};
 pub use protocol::message_kind::MessageKind;
 pub use protocol::node::{earliest, Deadline, Node, NodeEvent, Outbox};

@@ -6,6 +6,7 @@
 
 use crate::protocol::directory::{ActiveFault, DirectoryView, PageRecord};
 use crate::protocol::ids::PageId;
+use crate::protocol::mapping::PageMapping;
 use std::borrow::Cow;
 
 /// Per page, the record the processes must agree with and the fault open on it.
@@ -34,5 +35,45 @@ impl<T: DirectoryView + ?Sized> PageAuthority for T {
 
     fn fault_on(&self, page: PageId) -> Option<ActiveFault> {
         self.active_fault(page)
+    }
+}
+
+/// Managers that each keep a share of the pages (the fixed distributed manager): a
+/// page's authority is the directory of the manager of its share.
+pub struct Sharded<'a> {
+    shares: Vec<&'a dyn DirectoryView>,
+    mapping: PageMapping,
+    pages: u32,
+}
+
+impl<'a> Sharded<'a> {
+    /// The authority of `shares` (manager `i` keeps share `i`), divided by `mapping`.
+    pub fn new(shares: Vec<&'a dyn DirectoryView>, mapping: PageMapping) -> Sharded<'a> {
+        let pages = shares.first().map_or(0, |share| share.page_count());
+        Sharded {
+            shares,
+            mapping,
+            pages,
+        }
+    }
+
+    fn keeper(&self, page: PageId) -> &'a dyn DirectoryView {
+        self.shares[self
+            .mapping
+            .share(page, self.pages, self.shares.len() as u32)]
+    }
+}
+
+impl PageAuthority for Sharded<'_> {
+    fn page_count(&self) -> u32 {
+        self.pages
+    }
+
+    fn record_of(&self, page: PageId) -> Cow<'_, PageRecord> {
+        Cow::Borrowed(self.keeper(page).directory().record(page))
+    }
+
+    fn fault_on(&self, page: PageId) -> Option<ActiveFault> {
+        self.keeper(page).active_fault(page)
     }
 }

@@ -1,5 +1,6 @@
 //! The protocol: ids, the system's size, operations, the one [`message::Message`]
-//! enum, page contents and access rights, copy sets, the manager's directory, the
+//! enum, page contents and access rights, copy sets, the manager's directory, how a
+//! fixed distributed manager divides the pages ([`mapping`]), the
 //! [`node::Node`] trait every node implements (with its named timers) and the
 //! [`process::Process`] state machine. Manager state machines live in `ivy-basic` and
 //! `ivy-ft`; what the replicated managers log and send each other is in
@@ -10,6 +11,7 @@ pub mod copy_set;
 pub mod directory;
 pub mod ids;
 pub mod manager;
+pub mod mapping;
 pub mod message;
 pub mod message_kind;
 pub mod node;
