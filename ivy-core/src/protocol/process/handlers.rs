@@ -269,9 +269,12 @@ impl Process {
         self.report(pending.operation, value, Some(pending.request), out);
     }
 
-    /// Sends a confirmation to the manager this process believes is primary.
+    /// Sends a confirmation to the page's manager: the one this process believes is
+    /// primary, or the manager of the page's share.
     fn reply_to_manager(&self, message: Message, out: &mut Outbox) {
-        out.send(self.id, self.primary(), self.view, message);
+        let share = message.page().and_then(|page| self.options.share_of(page));
+        let manager = share.map_or_else(|| self.primary(), |index| self.options.managers[index]);
+        out.send(self.id, manager, self.view, message);
     }
 
     fn is_pending(&self, request: RequestId, page: PageId) -> bool {

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
 
-pub use options::ProcessOptions;
+pub use options::{ProcessOptions, Routing};
 pub use page_table::PageEntry;
 use page_table::PageTable;
 
@@ -192,7 +192,8 @@ impl Process {
             sequence: self.next_sequence,
         };
         self.next_sequence += 1;
-        let manager_index = self.primary_index();
+        let by_page = self.options.share_of(operation.page());
+        let manager_index = by_page.unwrap_or_else(|| self.primary_index());
         self.pending = Some(PendingFault {
             request,
             operation,
@@ -220,7 +221,8 @@ impl Process {
             self.view = view;
             self.promised_to = incarnation;
             let primary_index = self.primary_index();
-            if let Some(pending) = self.pending.as_mut() {
+            let routed_by_view = self.options.routing == Routing::ByView;
+            if let Some(pending) = self.pending.as_mut().filter(|_| routed_by_view) {
                 pending.manager_index = primary_index;
                 pending.sent_at_ticks = now_ticks;
                 self.send_request(out);
@@ -327,7 +329,10 @@ impl Node for Process {
             return;
         };
         pending.sent_at_ticks = now_ticks;
-        pending.manager_index = (pending.manager_index + 1) % manager_count;
+        // The other replica; a page's share has one manager, asked again.
+        if self.options.routing == Routing::ByView {
+            pending.manager_index = (pending.manager_index + 1) % manager_count;
+        }
         self.send_request(out);
     }
 }

@@ -8,6 +8,7 @@ use crate::protocol::ids::PageVersion;
 use crate::protocol::operation::OperationKind;
 use crate::replication::Viewstamp;
 
+mod shares;
 mod views;
 mod writes;
 

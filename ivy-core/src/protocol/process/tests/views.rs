@@ -25,6 +25,7 @@ fn an_unanswered_fault_is_resent_to_the_other_manager_with_the_same_id() {
     let config = config();
     let options = ProcessOptions {
         managers: vec![NodeId(3), NodeId(4)],
+        routing: Routing::ByView,
         retry_timeout_ticks: Some(10),
         retain_handoff: true,
     };
