@@ -6,15 +6,14 @@ use crate::readout::Table;
 use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime;
 use ivy_basic::CentralManager;
-use ivy_core::{DirectoryView, Process, ProcessOptions};
+use ivy_core::{DirectoryView, Process, ProcessOptions, SystemConfig};
 use std::io::Write;
 
 /// Runs the basic system as `args` asks and prints its output to `out`.
 pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (prepared, workload) = prepare(args, 1)?;
     let config = prepared.config;
-    let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
-    let manager = CentralManager::new(&config);
+    let (processes, manager) = initial_system(&config);
     let table = std::iter::once_with(|| Table::manager("cm", manager.directory()));
     prepared.write_initial(out, table, &processes)?;
     let outcome = runtime::run(processes, vec![manager], workload, runtime_options(args))
@@ -29,4 +28,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         report_slowest: false,
     };
     prepared.conclude(out, ending)
+}
+
+/// The basic system at its start: every process, and the central manager.
+pub(crate) fn initial_system(config: &SystemConfig) -> (Vec<Process>, CentralManager) {
+    let processes = Process::all(config, &ProcessOptions::single_manager(config));
+    (processes, CentralManager::new(config))
 }

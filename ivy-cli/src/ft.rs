@@ -9,7 +9,7 @@ use crate::readout::Table;
 use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime::{self, FaultAction, FaultHandling};
 use ivy_basic::PageSerializer;
-use ivy_core::{DirectoryView, ManagerNode, Node, Process, ProcessOptions};
+use ivy_core::{DirectoryView, ManagerNode, Node, Process, ProcessOptions, SystemConfig};
 use ivy_ft::{FtManager, FtOptions, RoleKind};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -21,12 +21,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (prepared, workload) = prepare(&args.run, 2)?;
     let config = prepared.config;
     let ft_options = FtOptions::with_timing(args.heartbeat_ms, args.timeout_ms);
-    let retry_ticks = ft_options.process_retry_ticks();
-    let processes = Process::all(&config, &ProcessOptions::replicated(&config, retry_ticks));
-    let managers = vec![
-        FtManager::new(&config, config.manager(), ft_options),
-        FtManager::new(&config, config.backup_manager(), ft_options),
-    ];
+    let (processes, managers) = initial_system(&config, ft_options);
     let tables = manager_tables(managers.iter().map(|manager| (manager, false)));
     prepared.write_initial(out, tables, &processes)?;
     let mut options = runtime_options(&args.run);
@@ -67,6 +62,20 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
 /// longer than a failover (a failover timeout, then fencing) takes.
 pub(crate) fn stall_after(timeout_ms: u64) -> Duration {
     Duration::from_secs(2).max(Duration::from_millis(40 * timeout_ms))
+}
+
+/// The fault-tolerant system at its start: every process, the primary and the
+/// backup.
+pub(crate) fn initial_system(
+    config: &SystemConfig,
+    ft_options: FtOptions,
+) -> (Vec<Process>, Vec<FtManager>) {
+    let retry_ticks = ft_options.process_retry_ticks();
+    let processes = Process::all(config, &ProcessOptions::replicated(config, retry_ticks));
+    let managers = [config.manager(), config.backup_manager()]
+        .map(|id| FtManager::new(config, id, ft_options))
+        .to_vec();
+    (processes, managers)
 }
 
 /// `cm_Primary` then `cm_Backup`; a manager without live state gets a note saying

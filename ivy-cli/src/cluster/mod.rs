@@ -25,10 +25,10 @@ use crate::runtime::{RunCounts, RunOutcome, TraceItem};
 use children::{Children, Line};
 use faults::{Faults, LinkAction};
 use gathered::{Gathered, Notice};
-use ivy_basic::{CentralManager, PageSerializer};
+use ivy_basic::PageSerializer;
 use ivy_core::driver::{FailoverClocks, RunEvent};
-use ivy_core::{DirectoryView, NodeId, Process, ProcessOptions, View};
-use ivy_ft::{FtManager, FtOptions};
+use ivy_core::{DirectoryView, NodeId, View};
+use ivy_ft::FtOptions;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::mpsc::RecvTimeoutError;
@@ -227,23 +227,18 @@ fn write_initial(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let config = prepared.config;
-    let (options, tables) = match timing {
+    let (processes, tables) = match timing {
         None => {
-            let manager = CentralManager::new(&config);
-            let table = Table::manager("cm", manager.directory());
-            (ProcessOptions::single_manager(&config), vec![table])
+            let (processes, manager) = crate::basic::initial_system(&config);
+            (processes, vec![Table::manager("cm", manager.directory())])
         }
         Some((heartbeat, timeout)) => {
             let ft_options = FtOptions::with_timing(heartbeat, timeout);
-            let managers = [config.manager(), config.backup_manager()]
-                .map(|id| FtManager::new(&config, id, ft_options));
+            let (processes, managers) = crate::ft::initial_system(&config, ft_options);
             let tables = managers.iter().map(|manager| (manager, false));
-            let retry = ft_options.process_retry_ticks();
-            let options = ProcessOptions::replicated(&config, retry);
-            (options, crate::ft::manager_tables(tables).collect())
+            (processes, crate::ft::manager_tables(tables).collect())
         }
     };
-    let processes = Process::all(&config, &options);
     prepared.write_initial(out, tables.into_iter(), &processes)?;
     Ok(())
 }
