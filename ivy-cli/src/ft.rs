@@ -142,25 +142,34 @@ pub(crate) fn fault_schedule(args: &FtArgs) -> Result<BTreeMap<u64, Vec<FaultAct
             FaultAction::ReviveBackup,
         ),
     ];
-    let mut schedule: BTreeMap<u64, Vec<FaultAction>> = BTreeMap::new();
-    for (name, requests, action) in options {
-        for &request in requests {
-            if request == 0 || request > args.run.requests {
-                return usage(format!(
-                    "{name} {request} is not a request of this run (1 to {})",
-                    args.run.requests
-                ));
-            }
-            let actions = schedule.entry(request).or_default();
-            if !actions.is_empty() {
-                return usage(format!(
-                    "request {request} has more than one fault; give each its own request"
-                ));
-            }
-            actions.push(action);
-        }
+    let schedule = by_request(options, args.run.requests)?;
+    if let Some((request, _)) = schedule.iter().find(|(_, actions)| actions.len() > 1) {
+        return usage(format!(
+            "request {request} has more than one fault; give each its own request"
+        ));
     }
     check_order(&schedule)?;
+    Ok(schedule)
+}
+
+/// The actions that options like `--kill-primary-at N` ask for (each option's name,
+/// the requests it names, its action), by request, in the order given; a request
+/// outside the run's `1..=total` is refused with the option that named it.
+pub(crate) fn by_request<A: Copy, const N: usize>(
+    options: [(&str, &Vec<u64>, A); N],
+    total: u64,
+) -> Result<BTreeMap<u64, Vec<A>>, CliError> {
+    let mut schedule: BTreeMap<u64, Vec<A>> = BTreeMap::new();
+    for (name, requests, action) in options {
+        for &request in requests {
+            if request == 0 || request > total {
+                return Err(CliError::Usage(format!(
+                    "{name} {request} is not a request of this run (1 to {total})"
+                )));
+            }
+            schedule.entry(request).or_default().push(action);
+        }
+    }
     Ok(schedule)
 }
 

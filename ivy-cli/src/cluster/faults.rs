@@ -250,21 +250,12 @@ pub fn link_schedule(
             LinkAction::Restore,
         ),
     ];
-    let mut schedule: BTreeMap<u64, Vec<LinkAction>> = BTreeMap::new();
-    for (name, requests, action) in options {
-        for &request in requests {
-            if !netns {
-                return usage(format!("{name} needs --netns (a link of its own per node)"));
-            }
-            let total = args.ft.run.requests;
-            if request == 0 || request > total {
-                return usage(format!(
-                    "{name} {request} is not a request of this run (1 to {total})"
-                ));
-            }
-            schedule.entry(request).or_default().push(action);
+    if !netns {
+        if let Some((name, ..)) = options.iter().find(|(_, requests, _)| !requests.is_empty()) {
+            return usage(format!("{name} needs --netns (a link of its own per node)"));
         }
     }
+    let schedule = crate::ft::by_request(options, args.ft.run.requests)?;
     let mut down = 0usize;
     for (&request, actions) in &schedule {
         // A restore undoes a cut made at an earlier request.
