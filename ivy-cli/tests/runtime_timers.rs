@@ -1,6 +1,6 @@
 //! The runtime wakes a node only for a message or a deadline it set: a basic run,
 //! where nothing waits for time, has no timer firing and no timed wake-up at all, in
-//! either runtime mode; a fault-tolerant run's timers do fire (heartbeats).
+//! either runtime mode; a fault-tolerant run's timers do fire.
 
 use ivy_basic::CentralManager;
 use ivy_cli::runtime::{self, RuntimeOptions};
@@ -55,6 +55,10 @@ fn a_fault_tolerant_run_wakes_for_its_timers() {
         "{:?}",
         outcome.elapsed
     );
+    // The heartbeat timer fires whatever the load. What it sends depends on timing:
+    // a Heartbeat when the backup has acknowledged everything, else a resend of the
+    // replication it has not (counted as an ordinary message). On a loaded machine
+    // the backup is behind at every firing of some runs, so a Heartbeat count of 0 is
+    // correct behaviour (it failed this test in 3 of 12 runs on this 2-core machine).
     assert!(outcome.counts.timer_firings > 0);
-    assert!(outcome.counts.heartbeats > 0);
 }
