@@ -18,8 +18,14 @@ pub struct CentralManager {
 impl CentralManager {
     /// The manager of a system of `config`, in its initial state.
     pub fn new(config: &SystemConfig) -> CentralManager {
+        CentralManager::with_id(config, config.manager())
+    }
+
+    /// A manager of a system of `config` with node id `id`, in its initial state (a
+    /// manager of one share of the pages runs on a process's node, with its id).
+    pub fn with_id(config: &SystemConfig, id: NodeId) -> CentralManager {
         CentralManager {
-            id: config.manager(),
+            id,
             serializer: PageSerializer::new(config),
         }
     }

@@ -4,15 +4,16 @@
 
 use crate::checks::history::HistoryEntry;
 use crate::protocol::ids::NodeId;
-use crate::protocol::node::{Node, Outbox};
+use crate::protocol::node::Outbox;
 use crate::protocol::operation::{Completion, Operation};
 use crate::protocol::process::{Process, StartError};
+use crate::protocol::process_node::ProcessNode;
 
 /// A process and the operations it has left to issue.
 #[derive(Clone, Debug)]
-pub struct Client {
+pub struct Client<P = Process> {
     /// The process.
-    pub process: Process,
+    pub process: P,
     /// Its operations with their request numbers, in the order it issues them.
     operations: Vec<(u64, Operation)>,
     /// The next operation to issue.
@@ -21,9 +22,9 @@ pub struct Client {
     invoked_at: u64,
 }
 
-impl Client {
+impl<P: ProcessNode> Client<P> {
     /// `process`, which will issue `operations` (request number, operation) in order.
-    pub fn new(process: Process, operations: Vec<(u64, Operation)>) -> Client {
+    pub fn new(process: P, operations: Vec<(u64, Operation)>) -> Client<P> {
         Client {
             process,
             operations,

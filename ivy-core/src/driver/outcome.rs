@@ -1,10 +1,10 @@
 //! The final check of a finished run, the same for every driver: every manager with
 //! state agrees with the processes, and the history is linearizable.
 
+use crate::checks::authority::PageAuthority;
 use crate::checks::history::{check_linearizable, HistoryEntry, LinearizabilityViolation};
 use crate::checks::invariants::{check_coherence, CoherenceViolation};
 use crate::checks::process_view::ProcessView;
-use crate::protocol::directory::DirectoryView;
 use thiserror::Error;
 
 /// Why a finished run fails its final check.
@@ -18,11 +18,12 @@ pub enum OutcomeViolation {
     History(#[from] LinearizabilityViolation),
 }
 
-/// Checks a finished run: each of `states` (the live managers' state) agrees with
-/// `processes`, then `history` is linearizable.
-pub fn check_outcome<'a, P: ProcessView>(
+/// Checks a finished run: each of `states` (the live managers' state, or the
+/// authority an algorithm without managers supplies) agrees with `processes`, then
+/// `history` is linearizable.
+pub fn check_outcome<'a, P: ProcessView, A: PageAuthority + ?Sized + 'a>(
     processes: &[P],
-    states: impl IntoIterator<Item = &'a dyn DirectoryView>,
+    states: impl IntoIterator<Item = &'a A>,
     history: &[HistoryEntry],
 ) -> Result<(), OutcomeViolation> {
     for state in states {

@@ -63,6 +63,58 @@ pub fn settled_together(
     settled_in.filter(|_| has_primary)
 }
 
+/// The manager of an algorithm that has none (the broadcast and dynamic distributed
+/// managers, and the fixed one, whose managers live inside the process nodes): a
+/// type with no values, so a driver given it hosts no manager node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum NoManager {}
+
+impl Node for NoManager {
+    type Timer = std::convert::Infallible;
+
+    fn id(&self) -> crate::protocol::ids::NodeId {
+        match *self {}
+    }
+
+    fn handle_message(&mut self, _: crate::Envelope, _: u64, _: &mut crate::Outbox) {
+        match *self {}
+    }
+
+    fn next_deadline(&self) -> Option<crate::Deadline<Self::Timer>> {
+        match *self {}
+    }
+
+    fn handle_timeout(&mut self, timer: Self::Timer, _: u64, _: &mut crate::Outbox) {
+        match timer {}
+    }
+}
+
+impl ManagerNode for NoManager {
+    fn state(&self) -> Option<&dyn DirectoryView> {
+        match *self {}
+    }
+
+    fn authority(&self) -> Option<(View, bool)> {
+        match *self {}
+    }
+
+    fn crashed(&self) -> Self {
+        match *self {}
+    }
+
+    fn settled_view(&self) -> Option<View> {
+        match *self {}
+    }
+
+    fn reach(&self) -> Option<LogPosition> {
+        match *self {}
+    }
+
+    fn phase(&self) -> &'static str {
+        match *self {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,5 +18,6 @@ pub mod node;
 pub mod operation;
 pub mod page;
 pub mod process;
+pub mod process_node;
 pub mod trace;
 pub mod well_formed;

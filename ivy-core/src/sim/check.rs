@@ -7,6 +7,7 @@ use super::{ManagerStatus, Simulation, SimulationError};
 use crate::checks::invariants::{check_coherence, check_page_coherence};
 use crate::protocol::ids::PageId;
 use crate::protocol::manager::ManagerNode;
+use crate::protocol::process_node::ProcessNode;
 use crate::replication::LogPosition;
 
 /// What a step may have changed, for the check after it.
@@ -39,10 +40,21 @@ impl From<Option<PageId>> for Touched {
     }
 }
 
-impl<M: ManagerNode> Simulation<M> {
+impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
     /// Checks coherence against the most authoritative manager: the page touched, or
     /// every page when the step was not about one page or the authority changed.
     pub(super) fn check_step(&mut self, touched: Touched) -> Result<(), SimulationError> {
+        if let Some(authority) = P::authority(&self.processes) {
+            let checked = match touched {
+                Touched::Nothing => Ok(()),
+                Touched::Page(page) => {
+                    check_page_coherence(&self.processes, authority.as_ref(), page)
+                }
+                _ => check_coherence(&self.processes, authority.as_ref()),
+            };
+            let checked = checked.and_then(|()| P::check_algorithm(&self.processes));
+            return checked.map_err(|violation| self.failure(violation.into()));
+        }
         let authority = self.most_authoritative();
         let Some(state) = authority.and_then(|index| self.managers[index].state()) else {
             unreachable!("a live manager with state exists while no state is lost");

@@ -6,11 +6,11 @@ use super::{ManagerStatus, Simulation, STEP_LOG_LENGTH};
 use crate::protocol::ids::NodeId;
 use crate::protocol::manager::ManagerNode;
 use crate::protocol::message::Envelope;
-use crate::protocol::node::Node;
+use crate::protocol::process_node::ProcessNode;
 use crate::protocol::trace::TraceRecord;
 use rand::Rng;
 
-impl<M: ManagerNode> Simulation<M> {
+impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
     pub(super) fn deliverable_count(&self) -> usize {
         let apart = self.step < self.managers_apart_until_step;
         if !apart && self.status.iter().all(|&s| s == ManagerStatus::Up) {

@@ -17,15 +17,15 @@ use crate::protocol::manager::ManagerNode;
 use crate::protocol::message::Envelope;
 use crate::protocol::node::NodeEvent;
 use crate::protocol::operation::Operation;
-use crate::protocol::process::Process;
+use crate::protocol::process_node::ProcessNode;
 
 /// Every outage started by hand lasts until the test ends it.
 const UNTIL_ENDED: u64 = u64::MAX;
 
-impl<M: ManagerNode> Simulation<M> {
+impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
     /// This simulation, driven by hand from now on: every process starts its first
     /// operation now, and each later one as soon as it is idle.
-    pub fn by_hand(mut self) -> Result<Simulation<M>, SimulationError> {
+    pub fn by_hand(mut self) -> Result<Simulation<M, P>, SimulationError> {
         self.by_hand = true;
         self.end_hand_step(Touched::Everything)?;
         Ok(self)
@@ -55,7 +55,7 @@ impl<M: ManagerNode> Simulation<M> {
     pub fn run_in_order_until(
         &mut self,
         step_limit: u64,
-        done: impl Fn(&Simulation<M>) -> bool,
+        done: impl Fn(&Simulation<M, P>) -> bool,
     ) -> Result<(), SimulationError> {
         let start = self.step;
         while !done(self) {
@@ -72,7 +72,7 @@ impl<M: ManagerNode> Simulation<M> {
     pub fn finish_in_order(
         mut self,
         step_limit: u64,
-    ) -> Result<(SimulationReport, Vec<M>), SimulationError> {
+    ) -> Result<(SimulationReport<P>, Vec<M>), SimulationError> {
         self.run_in_order_until(step_limit, Simulation::is_finished)?;
         self.conclude()
     }
@@ -197,7 +197,7 @@ impl<M: ManagerNode> Simulation<M> {
     }
 
     /// The processes.
-    pub fn processes(&self) -> &[Process] {
+    pub fn processes(&self) -> &[P] {
         &self.processes
     }
 
@@ -222,7 +222,7 @@ impl<M: ManagerNode> Simulation<M> {
     }
 
     /// The report so far (history, events, counts).
-    pub fn report(&self) -> &SimulationReport {
+    pub fn report(&self) -> &SimulationReport<P> {
         &self.report
     }
 

@@ -7,6 +7,8 @@
 
 mod check;
 mod delivery;
+#[cfg(feature = "model-check")]
+pub mod explore;
 mod faults;
 pub mod hand;
 pub mod model;
@@ -29,6 +31,7 @@ use crate::protocol::message::Envelope;
 use crate::protocol::node::Outbox;
 use crate::protocol::operation::{Completion, Operation};
 use crate::protocol::process::{Process, ProcessOptions};
+use crate::protocol::process_node::ProcessNode;
 use crate::workload::Workload;
 use check::Touched;
 use rand::{Rng, SeedableRng};
@@ -65,9 +68,12 @@ impl SimulationOptions {
 }
 
 /// A simulated system: its processes, its managers and the messages in flight.
-pub struct Simulation<M> {
+/// The processes are today's [`Process`] unless another algorithm's are given
+/// ([`Simulation::with_processes`]); an algorithm without manager nodes takes
+/// [`crate::NoManager`] and no managers.
+pub struct Simulation<M, P = Process> {
     options: SimulationOptions,
-    processes: Vec<Process>,
+    processes: Vec<P>,
     managers: Vec<M>,
     status: Vec<ManagerStatus>,
     in_flight: Vec<Envelope>,
@@ -79,7 +85,7 @@ pub struct Simulation<M> {
     ready: Vec<NodeId>,
     invoked_at: Vec<u64>,
     outbox: Outbox,
-    report: SimulationReport,
+    report: SimulationReport<P>,
     /// With `record_trace`: the last steps, as text, for failure reports.
     step_log: std::collections::VecDeque<String>,
     /// Scripted faults, by step, soonest last.
@@ -122,6 +128,22 @@ impl<M: ManagerNode> Simulation<M> {
         };
         assert_eq!(managers.len(), process_options.managers.len());
         let processes = Process::all(config, &process_options);
+        Simulation::with_processes(config, processes, managers, workload, options)
+    }
+}
+
+impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
+    /// A simulation of `workload` on a system of `config` whose processes are
+    /// `processes` (in id order) and whose managers are `managers` (none, one, or the
+    /// primary and the backup, with ids following the processes').
+    pub fn with_processes(
+        config: &SystemConfig,
+        processes: Vec<P>,
+        managers: Vec<M>,
+        workload: Workload,
+        options: SimulationOptions,
+    ) -> Simulation<M, P> {
+        assert_eq!(processes.len(), config.processes as usize);
         let remaining: Vec<_> = workload
             .into_lists()
             .into_iter()
@@ -162,7 +184,7 @@ impl<M: ManagerNode> Simulation<M> {
 
     /// Adds faults to inject at given steps. A crash of a manager that is down, or a
     /// pause of one that is not running, is skipped.
-    pub fn with_script(mut self, mut script: Vec<(u64, ScriptedFault)>) -> Simulation<M> {
+    pub fn with_script(mut self, mut script: Vec<(u64, ScriptedFault)>) -> Simulation<M, P> {
         script.sort_by_key(|&(step, _)| std::cmp::Reverse(step));
         self.script = script;
         self
@@ -174,12 +196,12 @@ impl<M: ManagerNode> Simulation<M> {
     /// manager holding the latest state, the run fails with
     /// [`SimulationFailure::StateLost`] instead (after a grace period in which the
     /// history must stay linearizable).
-    pub fn run(self) -> Result<SimulationReport, SimulationError> {
+    pub fn run(self) -> Result<SimulationReport<P>, SimulationError> {
         self.run_with_managers().map(|(report, _)| report)
     }
 
     /// Like [`Simulation::run`], and also hands back the managers' final state.
-    pub fn run_with_managers(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
+    pub fn run_with_managers(mut self) -> Result<(SimulationReport<P>, Vec<M>), SimulationError> {
         while !self.is_finished() {
             let grace = self.lost_grace_steps();
             let grace_over = self
@@ -198,14 +220,23 @@ impl<M: ManagerNode> Simulation<M> {
 
     /// The checks at the end of a run: no state lost, every manager with state
     /// agreeing with the processes, and a linearizable history.
-    fn conclude(mut self) -> Result<(SimulationReport, Vec<M>), SimulationError> {
+    fn conclude(mut self) -> Result<(SimulationReport<P>, Vec<M>), SimulationError> {
         // Finishing does not undo a loss: the managers' state need not agree with the
         // processes (only the history is checked, as in the grace period).
         if let Some(error) = self.state_lost() {
             return Err(error);
         }
-        let states = self.managers.iter().filter_map(ManagerNode::state);
-        check_outcome(&self.processes, states, &self.report.history).map_err(|violation| {
+        let checked = match P::authority(&self.processes) {
+            Some(authority) => {
+                check_outcome(&self.processes, [authority.as_ref()], &self.report.history)
+            }
+            None => {
+                let states = self.managers.iter().filter_map(ManagerNode::state);
+                check_outcome(&self.processes, states, &self.report.history)
+            }
+        };
+        let checked = checked.and_then(|()| Ok(P::check_algorithm(&self.processes)?));
+        checked.map_err(|violation| {
             self.failure(match violation {
                 OutcomeViolation::Coherence(violation) => violation.into(),
                 OutcomeViolation::History(violation) => SimulationFailure::History(violation),
@@ -223,7 +254,7 @@ impl<M: ManagerNode> Simulation<M> {
         if !(self.in_flight.is_empty() && self.ready.is_empty()) {
             return false;
         }
-        if !self.processes.iter().all(Process::is_idle) {
+        if !self.processes.iter().all(P::is_idle) {
             return false;
         }
         // Driven by hand, a crashed manager stays down until the test revives it: the
@@ -235,8 +266,10 @@ impl<M: ManagerNode> Simulation<M> {
         });
         let live = self.managers.iter().zip(&self.status);
         let live = live.filter(|(_, status)| **status == ManagerStatus::Up);
+        // Without manager nodes nothing is left to settle.
         outages_over
-            && settled_together(live.map(|(m, _)| (m.authority(), m.settled_view()))).is_some()
+            && (self.managers.is_empty()
+                || settled_together(live.map(|(m, _)| (m.authority(), m.settled_view()))).is_some())
     }
 
     /// Takes one random step: a delivery, an operation start, or the passage of time.

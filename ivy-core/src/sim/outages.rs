@@ -6,8 +6,9 @@ use super::check::StateMark;
 use super::{ManagerStatus, ScriptedFault};
 use super::{SimEvent, Simulation, SimulationError, SimulationFailure};
 use crate::checks::history::check_linearizable;
+use crate::checks::process_view::ProcessView;
 use crate::protocol::manager::ManagerNode;
-use crate::protocol::process::Process;
+use crate::protocol::process_node::ProcessNode;
 use crate::replication::LogPosition;
 use rand::Rng;
 
@@ -18,7 +19,7 @@ const LOST_GRACE_MARGIN_STEPS: u64 = 2_000;
 /// A crash this soon after the manager's revival counts as a crash "again".
 const REVIVED_LATELY_STEPS: u64 = 300;
 
-impl<M: ManagerNode> Simulation<M> {
+impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
     /// How many steps state may stay unheld by any live manager before the run is a
     /// loss for good. Meanwhile the history must stay linearizable (no manager acts
     /// on the stale state it has left), and a replication or snapshot still in
@@ -192,7 +193,7 @@ impl<M: ManagerNode> Simulation<M> {
         if self.managers.len() < 2 {
             return;
         }
-        let newest_accepted = self.processes.iter().map(Process::accepted).max();
+        let newest_accepted = self.processes.iter().map(ProcessView::obeyed).max();
         let newest_accepted = newest_accepted.unwrap_or(LogPosition::ZERO);
         let inputs = HeldStateInputs {
             acted_on: self.acted_on.revision(),

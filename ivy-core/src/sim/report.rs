@@ -9,8 +9,8 @@ use crate::protocol::trace::TraceRecord;
 use thiserror::Error;
 
 /// A completed simulation.
-#[derive(Clone, Debug, Default)]
-pub struct SimulationReport {
+#[derive(Clone, Debug)]
+pub struct SimulationReport<P = Process> {
     /// Steps taken (deliveries and operation starts).
     pub steps: u64,
     /// Messages delivered.
@@ -26,7 +26,7 @@ pub struct SimulationReport {
     /// Every delivered message, if the trace was asked for.
     pub trace: Vec<TraceRecord>,
     /// The processes' final state.
-    pub processes: Vec<Process>,
+    pub processes: Vec<P>,
     /// Messages lost (injected, or sent to a crashed manager).
     pub dropped: u64,
     /// Messages delivered twice.
@@ -36,6 +36,25 @@ pub struct SimulationReport {
     /// Crashes by situation: the victim's phase (see
     /// [`super::ManagerNode::phase`]), whether it was revived lately, and its peer's.
     pub crash_situations: std::collections::BTreeMap<String, u64>,
+}
+
+impl<P> Default for SimulationReport<P> {
+    fn default() -> SimulationReport<P> {
+        SimulationReport {
+            steps: 0,
+            messages: 0,
+            timer_firings: 0,
+            time_jumps: 0,
+            local_hits: 0,
+            history: Vec::new(),
+            trace: Vec::new(),
+            processes: Vec::new(),
+            dropped: 0,
+            duplicated: 0,
+            events: Vec::new(),
+            crash_situations: Default::default(),
+        }
+    }
 }
 
 /// Something that happened in a simulated run besides a message.

@@ -4,9 +4,9 @@
 
 use super::{ManagerStatus, Simulation};
 use crate::protocol::manager::ManagerNode;
-use crate::protocol::node::Node;
+use crate::protocol::process_node::ProcessNode;
 
-impl<M: ManagerNode> Simulation<M> {
+impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
     /// Lets time pass: one tick while other things may happen, or, when nothing else
     /// can (`idle`), a jump straight to the earliest deadline of a live node. Then
     /// fires every timer due, and returns how many fired.

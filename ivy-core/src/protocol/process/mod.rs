@@ -129,6 +129,11 @@ impl Process {
         self.pages.len()
     }
 
+    /// How this process reaches its manager(s).
+    pub fn options(&self) -> &ProcessOptions {
+        &self.options
+    }
+
     /// The fault this process waits on, if any.
     pub fn pending(&self) -> Option<&PendingFault> {
         self.pending.as_ref()
