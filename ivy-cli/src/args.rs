@@ -21,9 +21,10 @@ pub struct Cli {
 /// The systems `ivy` can run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run Ivy with one central manager, and print the manager's and processes' page
-    /// tables before and after, and the message trace.
-    Basic(RunArgs),
+    /// Run Ivy with one central manager (or another of Li & Hudak's managers, see
+    /// --manager), and print the manager's and processes' page tables before and
+    /// after, and the message trace.
+    Basic(BasicArgs),
     /// Run Ivy with a primary and a backup manager that replicate every change, fail
     /// over when heartbeats stop, and rejoin by state transfer; crash and revive them
     /// at chosen requests.
@@ -171,6 +172,50 @@ pub struct FtArgs {
     /// Show heartbeats and their acknowledgements in the trace.
     #[arg(long)]
     pub trace_heartbeats: bool,
+}
+
+/// `ivy basic`: the workload and output options, and which manager algorithm.
+#[derive(Debug, Args, Clone)]
+pub struct BasicArgs {
+    /// The workload and output options.
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Which of Li & Hudak's manager algorithms keeps track of the pages.
+    #[arg(long, value_enum, default_value_t = ManagerArg::Central)]
+    pub manager: ManagerArg,
+
+    /// With --manager fixed: how the pages are divided among the processes.
+    #[arg(long, value_enum, default_value_t = MappingArg::Modulo)]
+    pub mapping: MappingArg,
+}
+
+/// `--manager`: the manager algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManagerArg {
+    /// One central manager keeps every page's owner and copy set (section 3.1).
+    Central,
+    /// Fixed distributed: process i manages the pages of share i with the central
+    /// manager's algorithm, on its own node (section 3.2).
+    Fixed,
+}
+
+/// `--mapping`: how the fixed distributed manager divides the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MappingArg {
+    /// Page p to process p mod N (the paper's H).
+    Modulo,
+    /// Contiguous blocks of ceil(pages / N) pages per process.
+    Blocks,
+}
+
+impl From<MappingArg> for ivy_core::PageMapping {
+    fn from(mapping: MappingArg) -> Self {
+        match mapping {
+            MappingArg::Modulo => ivy_core::PageMapping::Modulo,
+            MappingArg::Blocks => ivy_core::PageMapping::Blocks,
+        }
+    }
 }
 
 /// The workload and output options every system shares.

@@ -1,16 +1,29 @@
-//! `ivy basic`: one central manager and its processes on the threaded runtime.
+//! `ivy basic`: the processes and a manager algorithm of Li & Hudak on the threaded
+//! runtime: one central manager (the default), or a manager per share of the pages
+//! on each process's node (`--manager fixed`).
 
-use crate::args::RunArgs;
+use crate::args::{BasicArgs, ManagerArg, RunArgs};
 use crate::error::CliError;
 use crate::readout::Table;
 use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime;
-use ivy_basic::CentralManager;
-use ivy_core::{DirectoryView, Process, ProcessOptions, SystemConfig};
+use ivy_basic::{CentralManager, FixedNode};
+use ivy_core::{
+    DirectoryView, NoManager, PageMapping, Process, ProcessNode, ProcessOptions, ProcessView,
+    SystemConfig,
+};
 use std::io::Write;
 
-/// Runs the basic system as `args` asks and prints its output to `out`.
-pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// Runs the system `args` asks for and prints its output to `out`.
+pub fn run(args: &BasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    match args.manager {
+        ManagerArg::Central => run_central(&args.run, out),
+        ManagerArg::Fixed => run_fixed(&args.run, args.mapping.into(), out),
+    }
+}
+
+/// One central manager.
+fn run_central(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let (prepared, workload) = prepare(args, 1)?;
     let config = prepared.config;
     let (processes, manager) = initial_system(&config);
@@ -21,13 +34,40 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let manager = &outcome.managers[0].0;
     let ending = Ending {
         outcome: &outcome,
-        live_managers: vec![manager],
+        authorities: vec![manager as &dyn DirectoryView],
         manager_tables: Box::new(std::iter::once_with(|| {
             Table::manager("cm", manager.directory())
         })),
         report_slowest: false,
     };
     prepared.conclude(out, ending)
+}
+
+/// The fixed distributed manager: node i hosts process i and the manager of share
+/// i, whose table (`cm_i`) lists the pages of its share.
+fn run_fixed(args: &RunArgs, mapping: PageMapping, out: &mut dyn Write) -> Result<(), CliError> {
+    let (prepared, workload) = prepare(args, u64::from(args.processes))?;
+    let nodes = FixedNode::all(&prepared.config, mapping);
+    prepared.write_initial(out, share_tables(&nodes), &nodes)?;
+    let outcome = runtime::run::<NoManager, _>(nodes, Vec::new(), workload, runtime_options(args))
+        .map_err(|error| CliError::Failed(error.to_string()))?;
+    let authority = FixedNode::authority(&outcome.processes).expect("a fixed system has nodes");
+    let ending = Ending {
+        outcome: &outcome,
+        authorities: vec![authority.as_ref()],
+        manager_tables: Box::new(share_tables(&outcome.processes)),
+        report_slowest: false,
+    };
+    prepared.conclude(out, ending)
+}
+
+/// Each node's share manager's table, built as it is written.
+fn share_tables(nodes: &[FixedNode]) -> impl Iterator<Item = Table> + '_ {
+    nodes.iter().map(|node| {
+        let title = format!("cm_{}", node.node_id());
+        let directory = node.manager().directory();
+        Table::manager_of(&title, directory, |page| node.manages(page))
+    })
 }
 
 /// The basic system at its start: every process, and the central manager.

@@ -142,7 +142,7 @@ mod tests {
             let mut argv = vec!["ivy", "basic"];
             argv.extend_from_slice(extra);
             match crate::args::Cli::parse_from(argv).command {
-                crate::args::Command::Basic(run) => run,
+                crate::args::Command::Basic(basic) => basic.run,
                 _ => unreachable!("basic"),
             }
         };

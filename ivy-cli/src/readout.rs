@@ -3,7 +3,7 @@
 //! (beside a JSON Lines trace) or as Mermaid comments (beside a Mermaid diagram).
 
 use crate::args::TraceFormat;
-use ivy_core::{Directory, Node, PageId, Process};
+use ivy_core::{Directory, PageId, ProcessView};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -39,10 +39,21 @@ pub struct Table {
 impl Table {
     /// A manager's directory under `title`.
     pub fn manager(title: &str, directory: &Directory) -> Table {
+        Table::manager_of(title, directory, |_| true)
+    }
+
+    /// The records of the pages `manages` picks from a manager's directory, under
+    /// `title` (the manager of one share of the pages).
+    pub fn manager_of(
+        title: &str,
+        directory: &Directory,
+        manages: impl Fn(PageId) -> bool,
+    ) -> Table {
         let rows = directory
             .records()
             .iter()
             .enumerate()
+            .filter(|&(page, _)| manages(PageId(page as u32)))
             .map(|(page, record)| {
                 let copy_set: Vec<u32> = record.copy_set.iter().map(|node| node.0).collect();
                 vec![
@@ -70,8 +81,10 @@ impl Table {
     }
 
     /// A process's page table under `process_<id>`.
-    pub fn process(process: &Process) -> Table {
-        let rows = process.pages().map(|(PageId(page), entry)| {
+    pub fn process<P: ProcessView>(process: &P) -> Table {
+        let pages = (0..process.page_count() as u32).map(PageId);
+        let entries = pages.filter_map(|page| Some((page, process.page_entry(page)?)));
+        let rows = entries.map(|(PageId(page), entry)| {
             vec![
                 Cell::new(page, json!(page)),
                 Cell::new(entry.is_owner(), json!(entry.is_owner())),
@@ -79,7 +92,7 @@ impl Table {
             ]
         });
         Table {
-            title: format!("process_{}", process.id()),
+            title: format!("process_{}", process.node_id()),
             note: None,
             headers: &["Page", "isOwner", "Access"],
             rows: rows.collect(),
@@ -190,7 +203,7 @@ mod tests {
     fn readout(format: TraceFormat) -> String {
         let config = SystemConfig::new(3, 5, 64).unwrap();
         let options = ProcessOptions::single_manager(&config);
-        let process = Process::new(ivy_core::NodeId(1), &config, options);
+        let process = ivy_core::Process::new(ivy_core::NodeId(1), &config, options);
         let tables = [
             Table::manager("cm", &Directory::new(&config)),
             Table::process(&process),

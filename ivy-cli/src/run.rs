@@ -12,7 +12,7 @@ use crate::progress;
 use crate::readout::{write_readout, Table};
 use crate::runtime::{self, RunOutcome, RuntimeOptions};
 use ivy_core::driver;
-use ivy_core::{DirectoryView, HistoryEntry, OperationKind, Process, SystemConfig, Workload};
+use ivy_core::{HistoryEntry, OperationKind, PageAuthority, ProcessView, SystemConfig, Workload};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
@@ -32,11 +32,12 @@ pub struct Prepared {
 }
 
 /// How a finished run ends: what to check and what to print.
-pub struct Ending<'a, M> {
+pub struct Ending<'a, M, P, A: ?Sized> {
     /// The finished run.
-    pub outcome: &'a RunOutcome<M>,
-    /// The live managers with state, each of which must agree with the processes.
-    pub live_managers: Vec<&'a dyn DirectoryView>,
+    pub outcome: &'a RunOutcome<M, P>,
+    /// What the processes must agree with: the live managers with state, or the
+    /// authority of an algorithm that keeps the pages' records elsewhere.
+    pub authorities: Vec<&'a A>,
     /// The final readout's manager tables (the process tables follow them), built
     /// one at a time as they are written.
     pub manager_tables: Box<dyn Iterator<Item = Table> + 'a>,
@@ -83,7 +84,7 @@ impl Prepared {
         &self,
         out: &mut dyn Write,
         manager_tables: impl Iterator<Item = Table>,
-        processes: &[Process],
+        processes: &[impl ProcessView],
     ) -> std::io::Result<()> {
         if self.quiet {
             return Ok(());
@@ -94,14 +95,18 @@ impl Prepared {
 
     /// Ends a finished run: writes the history file, checks the outcome, then prints
     /// the trace, the final readout and the summary.
-    pub fn conclude<M>(self, out: &mut dyn Write, ending: Ending<'_, M>) -> Result<(), CliError> {
+    pub fn conclude<M, P: ProcessView, A: PageAuthority + ?Sized>(
+        self,
+        out: &mut dyn Write,
+        ending: Ending<'_, M, P, A>,
+    ) -> Result<(), CliError> {
         let outcome = ending.outcome;
         if let Some(history_file) = self.history_file {
             history_file
                 .commit(&outcome.history)
                 .map_err(CliError::Failed)?;
         }
-        check_outcome(outcome, &ending.live_managers)?;
+        check_outcome(outcome, &ending.authorities)?;
         if !self.quiet {
             let (processes, managers) = (self.config.processes, outcome.managers.len() as u32);
             write_trace(out, self.format, &outcome.trace, processes, managers)?;
@@ -164,11 +169,11 @@ fn slowest_operation(history: &[HistoryEntry]) -> Duration {
 }
 
 /// Checks the end of a run with the driver kit's final check.
-fn check_outcome<M>(
-    outcome: &RunOutcome<M>,
-    managers: &[&dyn DirectoryView],
+fn check_outcome<M, P: ProcessView, A: PageAuthority + ?Sized>(
+    outcome: &RunOutcome<M, P>,
+    authorities: &[&A],
 ) -> Result<(), CliError> {
-    let states = managers.iter().copied();
+    let states = authorities.iter().copied();
     driver::check_outcome(&outcome.processes, states, &outcome.history)
         .map_err(|violation| CliError::Failed(violation.to_string()))
 }

@@ -45,7 +45,9 @@ pub use protocol::message_kind::MessageKind;
 pub use protocol::node::{earliest, Deadline, Node, NodeEvent, Outbox};
 pub use protocol::operation::{Completion, Operation, OperationKind};
 pub use protocol::page::{Access, PageBuffer};
-pub use protocol::process::{PageEntry, Process, ProcessOptions, ProcessTimer, StartError};
+pub use protocol::process::{
+    PageEntry, PageTable, Process, ProcessOptions, ProcessTimer, StartError,
+};
 pub use protocol::process_node::ProcessNode;
 pub use protocol::trace::TraceRecord;
 pub use protocol::well_formed::Malformed;

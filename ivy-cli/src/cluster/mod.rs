@@ -350,7 +350,7 @@ fn conclude(
         });
     let ending = Ending {
         outcome: &outcome,
-        live_managers,
+        authorities: live_managers,
         manager_tables: Box::new(tables),
         report_slowest: fault_tolerant,
     };

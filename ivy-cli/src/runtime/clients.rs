@@ -6,9 +6,10 @@ use super::worker::{Hosted, Worker};
 use super::RuntimeManager;
 use ivy_core::driver::TraceItem;
 use ivy_core::Completion;
+use ivy_core::ProcessNode;
 use std::sync::atomic::Ordering;
 
-impl<M: RuntimeManager> Worker<M> {
+impl<M: RuntimeManager, P: ProcessNode> Worker<M, P> {
     /// Issues the next operation of every idle process whose turn has come; returns
     /// whether a process waits for an earlier request's fault to be injected.
     /// The clock is read once per operation: the reading after one operation is both
@@ -46,7 +47,7 @@ impl<M: RuntimeManager> Worker<M> {
 
     /// Whether a local message waits, or a process can issue an operation now.
     pub(super) fn can_start_more(&self) -> bool {
-        let ready = |hosted: &Hosted<M>| match hosted {
+        let ready = |hosted: &Hosted<M, P>| match hosted {
             Hosted::Process(process) => process
                 .client
                 .next_request()

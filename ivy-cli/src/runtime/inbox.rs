@@ -12,6 +12,7 @@ use super::worker::Worker;
 use super::{Input, RuntimeManager};
 use crossbeam_channel::{RecvTimeoutError, TryRecvError};
 use crossbeam_utils::Backoff;
+use ivy_core::ProcessNode;
 use std::time::{Duration, Instant};
 
 /// Why a worker woke.
@@ -27,7 +28,7 @@ pub(super) enum Wake {
 /// How long an idle worker polls its inbox before it parks, when it has a core.
 const SPIN_BEFORE_PARKING: Duration = Duration::from_millis(1);
 
-impl<M: RuntimeManager> Worker<M> {
+impl<M: RuntimeManager, P: ProcessNode> Worker<M, P> {
     /// Hands each destination worker the messages produced for it since the last
     /// hand-off.
     pub(super) fn flush_outgoing(&mut self) {

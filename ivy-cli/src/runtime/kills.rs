@@ -6,8 +6,9 @@ use super::worker::{Hosted, Worker};
 use super::RuntimeManager;
 use ivy_core::driver::{knowledge, KillBook, PerformedKill, RunEvent, TraceItem};
 use ivy_core::MessageKind;
+use ivy_core::ProcessNode;
 
-impl<M: RuntimeManager> Worker<M> {
+impl<M: RuntimeManager, P: ProcessNode> Worker<M, P> {
     /// After a manager handled a message: stop a failover clock if it served a
     /// request, carry out a waiting kill if it may happen now, and post its status.
     pub(super) fn after_manager_input(&mut self, slot: usize, kind: MessageKind) {

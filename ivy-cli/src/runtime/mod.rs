@@ -32,7 +32,7 @@ use faults::SharedClocks;
 use ivy_basic::CentralManager;
 use ivy_core::driver::{lost_state, FaultSchedule, KillBook, Missing};
 use ivy_core::ManagerNode;
-use ivy_core::{Envelope, HistoryEntry, NodeId, Process, View, Workload};
+use ivy_core::{Envelope, HistoryEntry, NoManager, NodeId, Process, ProcessNode, View, Workload};
 use ivy_ft::FtManager;
 use outcome::{assemble, join_all};
 use std::collections::BTreeMap;
@@ -54,6 +54,12 @@ pub trait RuntimeManager: ManagerNode {
 impl RuntimeManager for FtManager {
     fn log_view(&self) -> Option<View> {
         FtManager::log_view(self)
+    }
+}
+
+impl RuntimeManager for NoManager {
+    fn log_view(&self) -> Option<View> {
+        match *self {}
     }
 }
 
@@ -105,9 +111,9 @@ pub struct FaultHandling {
 }
 
 /// A finished run: the nodes' final state and what was recorded.
-pub struct RunOutcome<M> {
+pub struct RunOutcome<M, P = Process> {
     /// The processes, in id order.
-    pub processes: Vec<Process>,
+    pub processes: Vec<P>,
     /// The managers, in id order, and whether each is down (crashed) at the end.
     pub managers: Vec<(M, bool)>,
     /// Handled messages and events in the order they happened (if recorded).
@@ -219,12 +225,12 @@ impl Shared {
 /// Runs `workload` on `processes` and `managers` (node ids in order: processes, then
 /// managers), one thread each, until every operation has completed and the managers
 /// have settled; kills crash at once and only the deadline stops a stalled run.
-pub fn run<M: RuntimeManager + Send + 'static>(
-    processes: Vec<Process>,
+pub fn run<M: RuntimeManager + Send + 'static, P: ProcessNode + Send + 'static>(
+    processes: Vec<P>,
     managers: Vec<M>,
     workload: Workload,
     options: RuntimeOptions,
-) -> Result<RunOutcome<M>, RuntimeError> {
+) -> Result<RunOutcome<M, P>, RuntimeError> {
     run_with(
         processes,
         managers,
@@ -235,13 +241,13 @@ pub fn run<M: RuntimeManager + Send + 'static>(
 }
 
 /// [`run`], with kills and stalls handled as `handling` says.
-pub fn run_with<M: RuntimeManager + Send + 'static>(
-    processes: Vec<Process>,
+pub fn run_with<M: RuntimeManager + Send + 'static, P: ProcessNode + Send + 'static>(
+    processes: Vec<P>,
     managers: Vec<M>,
     workload: Workload,
     options: RuntimeOptions,
     handling: FaultHandling,
-) -> Result<RunOutcome<M>, RuntimeError> {
+) -> Result<RunOutcome<M, P>, RuntimeError> {
     let node_count = processes.len() + managers.len();
     let worker_count = options.threads.unwrap_or(node_count).clamp(1, node_count);
     let (workers, receivers): (Vec<_>, Vec<_>) = (0..worker_count).map(|_| unbounded()).unzip();
@@ -271,7 +277,7 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
     let (done_sender, done_receiver) = unbounded();
     let total = workload.len() as u64;
     let process_count = processes.len();
-    let mut workers: Vec<Worker<M>> = receivers
+    let mut workers: Vec<Worker<M, P>> = receivers
         .into_iter()
         .map(|inbox| Worker::new(inbox, shared.clone(), done_sender.clone(), node_count))
         .collect();
@@ -286,7 +292,7 @@ pub fn run_with<M: RuntimeManager + Send + 'static>(
         let worker = worker_of(process_count + index, process_count, worker_count);
         workers[worker].host_manager(manager, index);
     }
-    let threads: Vec<JoinHandle<Finished<M>>> = workers
+    let threads: Vec<JoinHandle<Finished<M, P>>> = workers
         .into_iter()
         .map(|worker| thread::spawn(move || worker.run()))
         .collect();

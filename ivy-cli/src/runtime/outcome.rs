@@ -33,9 +33,9 @@ impl std::ops::AddAssign for RunCounts {
     }
 }
 
-pub(super) fn join_all<M>(
-    threads: Vec<JoinHandle<Finished<M>>>,
-) -> Result<Vec<Finished<M>>, RuntimeError> {
+pub(super) fn join_all<M, P>(
+    threads: Vec<JoinHandle<Finished<M, P>>>,
+) -> Result<Vec<Finished<M, P>>, RuntimeError> {
     let mut finished = Vec::with_capacity(threads.len());
     let mut failed = None;
     for (index, thread) in threads.into_iter().enumerate() {
@@ -50,12 +50,12 @@ pub(super) fn join_all<M>(
     }
 }
 
-pub(super) fn assemble<M>(
-    workers: Vec<Finished<M>>,
+pub(super) fn assemble<M, P: Node>(
+    workers: Vec<Finished<M, P>>,
     elapsed: Duration,
     failovers: Vec<Option<Duration>>,
     missed_kills: Vec<MissedKill>,
-) -> RunOutcome<M> {
+) -> RunOutcome<M, P> {
     let mut trace = Vec::new();
     let mut history = Vec::new();
     let mut counts = RunCounts::default();

@@ -6,10 +6,10 @@
 
 use super::worker::{Hosted, Worker};
 use super::RuntimeManager;
-use ivy_core::Node;
+use ivy_core::ProcessNode;
 use std::time::{Duration, Instant};
 
-impl<M: RuntimeManager> Worker<M> {
+impl<M: RuntimeManager, P: ProcessNode> Worker<M, P> {
     /// Reads the clock (a tick is a millisecond since the start), and fires every
     /// due timer of a hosted live node.
     pub(super) fn fire_due_timers(&mut self) {

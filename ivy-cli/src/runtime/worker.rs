@@ -8,14 +8,14 @@ use super::inbox::Wake;
 use super::{Input, RunCounts, RuntimeManager, Shared};
 use crossbeam_channel::{Receiver, Sender};
 use ivy_core::driver::{Client, RunEvent, TraceItem};
-use ivy_core::{Envelope, HistoryEntry, Node, NodeId, Operation, Outbox, Process, TraceRecord};
+use ivy_core::{Envelope, HistoryEntry, NodeId, Operation, Outbox, ProcessNode, TraceRecord};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// A process, the operations it has left, and whether it told the runtime it is done.
-pub(super) struct ProcessSlot {
-    pub(super) client: Client,
+pub(super) struct ProcessSlot<P> {
+    pub(super) client: Client<P>,
     pub(super) reported_done: bool,
 }
 
@@ -30,25 +30,25 @@ pub(super) struct ManagerSlot<M> {
     pub(super) generation: u64,
 }
 
-pub(super) enum Hosted<M> {
-    Process(Box<ProcessSlot>),
+pub(super) enum Hosted<M, P> {
+    Process(Box<ProcessSlot<P>>),
     Manager(ManagerSlot<M>),
 }
 
 /// What a worker hands back.
-pub(super) struct Finished<M> {
-    pub(super) processes: Vec<ProcessSlot>,
+pub(super) struct Finished<M, P> {
+    pub(super) processes: Vec<ProcessSlot<P>>,
     pub(super) managers: Vec<ManagerSlot<M>>,
     pub(super) trace: Vec<(u64, TraceItem)>,
     pub(super) history: Vec<HistoryEntry>,
     pub(super) counts: RunCounts,
 }
 
-pub(super) struct Worker<M> {
+pub(super) struct Worker<M, P> {
     pub(super) inbox: Receiver<Input>,
     pub(super) shared: Arc<Shared>,
     pub(super) done: Sender<NodeId>,
-    pub(super) hosted: Vec<Hosted<M>>,
+    pub(super) hosted: Vec<Hosted<M, P>>,
     /// For every node id, its slot in `hosted` if this worker hosts it.
     slot_of: Vec<Option<usize>>,
     /// For every slot, the tick at which its node next needs to be woken, and whether
@@ -70,13 +70,13 @@ pub(super) struct Worker<M> {
     pub(super) completion_clock: Option<u64>,
 }
 
-impl<M: RuntimeManager> Worker<M> {
+impl<M: RuntimeManager, P: ProcessNode> Worker<M, P> {
     pub(super) fn new(
         inbox: Receiver<Input>,
         shared: Arc<Shared>,
         done: Sender<NodeId>,
         node_count: usize,
-    ) -> Worker<M> {
+    ) -> Worker<M, P> {
         let shared_workers = shared.workers.len();
         Worker {
             inbox,
@@ -98,7 +98,7 @@ impl<M: RuntimeManager> Worker<M> {
         }
     }
 
-    pub(super) fn host_process(&mut self, node: Process, operations: Vec<(u64, Operation)>) {
+    pub(super) fn host_process(&mut self, node: P, operations: Vec<(u64, Operation)>) {
         self.slot_of[node.id().index()] = Some(self.hosted.len());
         if self.shared.options.record_history {
             self.history.reserve(operations.len());
@@ -132,7 +132,7 @@ impl<M: RuntimeManager> Worker<M> {
     }
 
     /// Runs until told to stop.
-    pub(super) fn run(mut self) -> Finished<M> {
+    pub(super) fn run(mut self) -> Finished<M, P> {
         self.shared.start_barrier.wait();
         self.publish_all();
 
@@ -263,7 +263,7 @@ impl<M: RuntimeManager> Worker<M> {
         self.deadline_may_have_moved(slot);
     }
 
-    fn finish(self) -> Finished<M> {
+    fn finish(self) -> Finished<M, P> {
         let mut processes = Vec::new();
         let mut managers = Vec::new();
         for hosted in self.hosted {

@@ -9,6 +9,7 @@
 //! view with the processes, replication, heartbeats and state transfer between the two
 //! managers. The view they are about is the envelope's.
 
+use crate::protocol::copy_set::CopySet;
 use crate::protocol::ids::{Incarnation, NodeId, PageId, PageVersion, RequestId, View};
 use crate::protocol::operation::OperationKind;
 use crate::protocol::page::PageBuffer;
@@ -119,6 +120,21 @@ pub enum Message {
         request: RequestId,
         /// The transaction's page version.
         version: PageVersion,
+    },
+    /// Owner → requester, in the algorithms that keep the copy set with the owner
+    /// (improved central, broadcast, dynamic distributed): the page with its
+    /// ownership and its copy set, whose copies the new owner invalidates.
+    OwnerPage {
+        /// The page handed over.
+        page: PageId,
+        /// The write fault being served.
+        request: RequestId,
+        /// The page version the new owner's write begins.
+        version: PageVersion,
+        /// The page's contents.
+        data: PageBuffer,
+        /// The processes holding Read copies, for the new owner to invalidate.
+        copy_set: CopySet,
     },
     /// Manager → process: the manager is establishing the envelope's view; promise to
     /// ignore every manager message from an older view.
@@ -255,6 +271,7 @@ impl Message {
             | Message::InvalidateConfirmation { page, .. }
             | Message::WriteForward { page, .. }
             | Message::WritePage { page, .. }
+            | Message::OwnerPage { page, .. }
             | Message::WriteConfirmation { page, .. } => Some(*page),
             _ => None,
         }
@@ -272,6 +289,7 @@ impl Message {
             | Message::InvalidateConfirmation { request, .. }
             | Message::WriteForward { request, .. }
             | Message::WritePage { request, .. }
+            | Message::OwnerPage { request, .. }
             | Message::WriteConfirmation { request, .. } => Some(*request),
             _ => None,
         }

@@ -63,6 +63,12 @@ impl Envelope {
             Message::ReadPage { data, .. } | Message::WritePage { data, .. } => {
                 check_page_size(config, data)
             }
+            Message::OwnerPage { data, copy_set, .. } => {
+                match copy_set.iter().find(|node| !config.is_process(*node)) {
+                    Some(stranger) => Err(Malformed::NoSuchNode(stranger)),
+                    None => check_page_size(config, data),
+                }
+            }
             Message::Replicate { entries, .. } => entries
                 .iter()
                 .try_for_each(|entry| check_entry(config, entry)),

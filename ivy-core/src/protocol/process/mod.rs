@@ -25,7 +25,7 @@ use thiserror::Error;
 
 pub use options::{ProcessOptions, Routing};
 pub use page_table::PageEntry;
-use page_table::PageTable;
+pub use page_table::PageTable;
 
 /// The fault a process is waiting on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -50,14 +50,41 @@ impl PageEntry {
     pub fn data(&self) -> Option<&PageBuffer> {
         self.data.as_ref()
     }
+
+    /// Sets what this process may do with the page (another algorithm's process
+    /// changes its entries with these).
+    pub fn set_access(&mut self, access: Access) {
+        self.access = access;
+    }
+
+    /// Sets whether this process owns the page.
+    pub fn set_owner(&mut self, is_owner: bool) {
+        self.is_owner = is_owner;
+    }
+
+    /// Sets the latest page version this process took part in.
+    pub fn set_version(&mut self, version: PageVersion) {
+        self.version = version;
+    }
+
+    /// Replaces this process's copy (`None`: it holds no valid copy).
+    pub fn set_data(&mut self, data: Option<PageBuffer>) {
+        self.data = data;
+    }
+
+    /// This process's copy, to write to.
+    pub fn data_mut(&mut self) -> Option<&mut PageBuffer> {
+        self.data.as_mut()
+    }
 }
 
 /// Systems with at most this many pages keep every entry.
 const DENSE_UP_TO_PAGES: u32 = 4096;
 
-/// Every page as one process sees it.
+/// Every page as one process sees it (the process state machine's, and those of
+/// the other algorithms, which keep the same entries beside their own state).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub(super) struct PageTable {
+pub struct PageTable {
     page_count: u32,
     processes: u32,
     id: NodeId,
@@ -78,7 +105,7 @@ enum Entries {
 
 impl PageTable {
     /// The initial page table of process `id`.
-    pub(super) fn new(id: NodeId, config: &SystemConfig) -> PageTable {
+    pub fn new(id: NodeId, config: &SystemConfig) -> PageTable {
         let entry = |owned: bool| PageEntry {
             access: if owned {
                 Access::ReadWrite
@@ -107,17 +134,22 @@ impl PageTable {
     }
 
     /// How many pages the system has.
-    pub(super) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.page_count as usize
     }
 
+    /// Whether the system has no pages (never: a system has at least one).
+    pub fn is_empty(&self) -> bool {
+        self.page_count == 0
+    }
+
     /// Whether `page` exists.
-    pub(super) fn contains(&self, page: PageId) -> bool {
+    pub fn contains(&self, page: PageId) -> bool {
         page.0 < self.page_count
     }
 
     /// The entry of `page`, if it exists.
-    pub(super) fn get(&self, page: PageId) -> Option<&PageEntry> {
+    pub fn get(&self, page: PageId) -> Option<&PageEntry> {
         match &self.entries {
             Entries::Dense(entries) => entries.get(page.index()),
             Entries::Sparse(_) if !self.contains(page) => None,
@@ -126,7 +158,7 @@ impl PageTable {
     }
 
     /// The entry of `page` to change, if it exists (from now on it is kept).
-    pub(super) fn get_mut(&mut self, page: PageId) -> Option<&mut PageEntry> {
+    pub fn get_mut(&mut self, page: PageId) -> Option<&mut PageEntry> {
         if !self.contains(page) {
             return None;
         }
@@ -144,7 +176,7 @@ impl PageTable {
 
     /// The pages touched since the start, where only those are kept (a large
     /// system); `None` where every page's entry is kept.
-    pub(super) fn touched(&self) -> Option<impl Iterator<Item = PageId> + '_> {
+    pub fn touched(&self) -> Option<impl Iterator<Item = PageId> + '_> {
         match &self.entries {
             Entries::Dense(_) => None,
             Entries::Sparse(touched) => Some(touched.keys().copied()),
@@ -152,7 +184,7 @@ impl PageTable {
     }
 
     /// Every page and its entry, in page order.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
+    pub fn iter(&self) -> impl Iterator<Item = (PageId, &PageEntry)> + '_ {
         let pages = (0..self.page_count).map(PageId);
         pages.filter_map(|page| Some((page, self.get(page)?)))
     }

@@ -1,0 +1,133 @@
+//! `ivy basic --manager ...`: each of Li & Hudak's manager algorithms runs from the
+//! command line on the threaded and the actor runtime, passes the final checks
+//! (coherence against where it keeps the pages' records, linearizability), and
+//! shows in its readout what it keeps.
+
+use std::process::{Command, Output};
+
+fn ivy(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ivy"))
+        .args(args)
+        .output()
+        .expect("ivy runs")
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = ivy(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "ivy {args:?} failed: {stderr}");
+    String::from_utf8(output.stdout).expect("UTF-8")
+}
+
+/// The pages listed in the final readout's table `title`.
+fn final_table_pages(stdout: &str, title: &str) -> Vec<u32> {
+    let after_trace = stdout
+        .split("\nDone\n")
+        .nth(1)
+        .expect("a trace ends in Done");
+    let table = after_trace
+        .split(&format!("{title}:\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no table {title}: {stdout}"));
+    let rows = table.lines().skip(1); // the header
+    let rows = rows.take_while(|line| !line.ends_with(':'));
+    rows.map(|row| row.split_whitespace().next().expect("a page").parse())
+        .collect::<Result<_, _>>()
+        .expect("page numbers")
+}
+
+#[test]
+fn the_fixed_manager_runs_verified_and_shows_each_share() {
+    for threads in ["0", "2"] {
+        let args = [
+            "basic",
+            "--manager",
+            "fixed",
+            "--processes",
+            "4",
+            "--pages",
+            "8",
+            "--requests",
+            "300",
+            "--threads",
+            threads,
+        ];
+        let stdout = stdout_of(&args);
+        assert!(!stdout.contains("\ncm:\n"), "no central manager: {stdout}");
+        for share in 0..4 {
+            let pages = final_table_pages(&stdout, &format!("cm_{share}"));
+            assert_eq!(pages, [share, share + 4], "H(p) = p mod 4");
+        }
+        assert!(stdout.contains("300 requests"), "{stdout}");
+    }
+}
+
+#[test]
+fn the_block_mapping_gives_each_manager_neighbouring_pages() {
+    let args = [
+        "basic",
+        "--manager",
+        "fixed",
+        "--mapping",
+        "blocks",
+        "--processes",
+        "3",
+        "--pages",
+        "7",
+        "--requests",
+        "100",
+    ];
+    let stdout = stdout_of(&args);
+    assert_eq!(final_table_pages(&stdout, "cm_0"), [0, 1, 2]);
+    assert_eq!(final_table_pages(&stdout, "cm_1"), [3, 4, 5]);
+    assert_eq!(final_table_pages(&stdout, "cm_2"), [6]);
+}
+
+#[test]
+fn a_fixed_run_writes_json_readouts_per_share() {
+    let args = [
+        "basic",
+        "--manager",
+        "fixed",
+        "--requests",
+        "20",
+        "--trace",
+        "json",
+    ];
+    let stdout = stdout_of(&args);
+    let readouts: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("JSON"))
+        .filter(|line: &serde_json::Value| line["readout"] == "final")
+        .collect();
+    let titles: Vec<&str> = readouts
+        .iter()
+        .filter_map(|t| t["table"].as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "cm_0",
+            "cm_1",
+            "cm_2",
+            "process_0",
+            "process_1",
+            "process_2"
+        ],
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_manager_or_mapping_is_one_line_and_exit_2() {
+    for args in [
+        &["basic", "--manager", "nonsense"][..],
+        &["basic", "--manager", "fixed", "--mapping", "hash"][..],
+    ] {
+        let output = ivy(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+}
