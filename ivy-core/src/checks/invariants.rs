@@ -28,6 +28,15 @@ use thiserror::Error;
 /// A breach of the coherence invariant.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum CoherenceViolation {
+    /// The probable owners followed from a process go round without reaching the
+    /// owner or a process waiting to own the page (the dynamic distributed manager).
+    #[error("page {page}: the probable owners followed from process {start} go round")]
+    HintCycle {
+        /// The page.
+        page: PageId,
+        /// Where the walk started.
+        start: NodeId,
+    },
     /// Two processes own one page.
     #[error("page {page}: processes {first} and {second} both own it")]
     TwoOwners {

@@ -1,0 +1,27 @@
+//! Which owner-side algorithm a process follows: where it sends a fault.
+
+use ivy_core::NodeId;
+
+/// Where a process sends its faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// To the manager, which forwards the fault to the owner it records (and records
+    /// a writer as the new owner).
+    ImprovedCentral {
+        /// The manager's node.
+        manager: NodeId,
+    },
+    /// To the page's probable owner, which serves it if it owns the page and forwards
+    /// it along its own hint otherwise.
+    Dynamic,
+}
+
+impl Algorithm {
+    /// The manager of the improved central algorithm, if this is it.
+    pub fn manager(self) -> Option<NodeId> {
+        match self {
+            Algorithm::ImprovedCentral { manager } => Some(manager),
+            Algorithm::Dynamic => None,
+        }
+    }
+}
