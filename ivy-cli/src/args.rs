@@ -21,8 +21,8 @@ pub struct Cli {
 /// The systems `ivy` can run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run Ivy with one central manager (or another of Li & Hudak's managers, see
-    /// --manager), and print the manager's and processes' page tables before and
+    /// Run Ivy with one central manager (or another of Li & Hudak's manager
+    /// algorithms, see --manager), and print the manager's and processes' page tables before and
     /// after, and the message trace.
     Basic(BasicArgs),
     /// Run Ivy with a primary and a backup manager that replicate every change, fail
@@ -195,9 +195,15 @@ pub struct BasicArgs {
 pub enum ManagerArg {
     /// One central manager keeps every page's owner and copy set (section 3.1).
     Central,
+    /// Improved central: the manager keeps only each page's owner; the copy set
+    /// moves with ownership and the page's lock lives with its owner.
+    Improved,
     /// Fixed distributed: process i manages the pages of share i with the central
-    /// manager's algorithm, on its own node (section 3.2).
+    /// manager's algorithm, on its own node.
     Fixed,
+    /// Dynamic distributed: no manager; each process keeps a probable owner per
+    /// page, and a fault follows those hints to the owner.
+    Dynamic,
 }
 
 /// `--mapping`: how the fixed distributed manager divides the pages.

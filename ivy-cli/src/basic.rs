@@ -9,17 +9,72 @@ use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime;
 use ivy_basic::{CentralManager, FixedNode};
 use ivy_core::{
-    DirectoryView, NoManager, PageMapping, Process, ProcessNode, ProcessOptions, ProcessView,
-    SystemConfig,
+    DirectoryView, NoManager, PageAuthority, PageId, PageMapping, Process, ProcessNode,
+    ProcessOptions, ProcessView, SystemConfig,
 };
+use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess, OwnerSide};
 use std::io::Write;
 
 /// Runs the system `args` asks for and prints its output to `out`.
 pub fn run(args: &BasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
     match args.manager {
         ManagerArg::Central => run_central(&args.run, out),
+        ManagerArg::Improved => run_improved(&args.run, out),
         ManagerArg::Fixed => run_fixed(&args.run, args.mapping.into(), out),
+        ManagerArg::Dynamic => run_dynamic(&args.run, out),
     }
+}
+
+/// The improved central manager: its `cm` table lists only owners; each process's
+/// table adds the copy sets it keeps as owner.
+fn run_improved(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (prepared, workload) = prepare(args, 1)?;
+    let config = prepared.config;
+    let manager = ImprovedManager::new(&config);
+    let algorithm = Algorithm::ImprovedCentral {
+        manager: config.manager(),
+    };
+    let processes = OwnerProcess::all(&config, algorithm);
+    let owners = |manager: &ImprovedManager| {
+        let pages = (0..manager.page_count()).map(PageId);
+        let owners = pages
+            .map(|page| (page, manager.owner(page)))
+            .collect::<Vec<_>>();
+        Table::owners("cm", owners.into_iter())
+    };
+    prepared.write_initial(out, std::iter::once_with(|| owners(&manager)), &processes)?;
+    let outcome = runtime::run(processes, vec![manager], workload, runtime_options(args))
+        .map_err(|error| CliError::Failed(error.to_string()))?;
+    let authority = OwnerSide::new(&outcome.processes);
+    let manager = &outcome.managers[0].0;
+    let ending = Ending {
+        outcome: &outcome,
+        authorities: vec![&authority as &dyn PageAuthority],
+        manager_tables: Box::new(std::iter::once_with(|| owners(manager))),
+        algorithm: OwnerProcess::check_algorithm(&outcome.processes),
+        report_slowest: false,
+    };
+    prepared.conclude(out, ending)
+}
+
+/// The dynamic distributed manager: no manager table; each process's table adds
+/// its copy sets and its probable owner of every page.
+fn run_dynamic(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (prepared, workload) = prepare(args, 0)?;
+    let processes = OwnerProcess::all(&prepared.config, Algorithm::Dynamic);
+    prepared.write_initial(out, std::iter::empty(), &processes)?;
+    let outcome =
+        runtime::run::<NoManager, _>(processes, Vec::new(), workload, runtime_options(args))
+            .map_err(|error| CliError::Failed(error.to_string()))?;
+    let authority = OwnerSide::new(&outcome.processes);
+    let ending = Ending {
+        outcome: &outcome,
+        authorities: vec![&authority as &dyn PageAuthority],
+        manager_tables: Box::new(std::iter::empty()),
+        algorithm: OwnerProcess::check_algorithm(&outcome.processes),
+        report_slowest: false,
+    };
+    prepared.conclude(out, ending)
 }
 
 /// One central manager.
@@ -38,6 +93,7 @@ fn run_central(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         manager_tables: Box::new(std::iter::once_with(|| {
             Table::manager("cm", manager.directory())
         })),
+        algorithm: Ok(()),
         report_slowest: false,
     };
     prepared.conclude(out, ending)
@@ -56,6 +112,7 @@ fn run_fixed(args: &RunArgs, mapping: PageMapping, out: &mut dyn Write) -> Resul
         outcome: &outcome,
         authorities: vec![authority.as_ref()],
         manager_tables: Box::new(share_tables(&outcome.processes)),
+        algorithm: Ok(()),
         report_slowest: false,
     };
     prepared.conclude(out, ending)

@@ -43,6 +43,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let ending = Ending {
         outcome: &outcome,
         authorities: live_managers,
+        algorithm: Ok(()),
         manager_tables: Box::new(manager_tables(
             outcome.managers.iter().map(|(m, down)| (m, *down)),
         )),

@@ -3,7 +3,7 @@
 //! (beside a JSON Lines trace) or as Mermaid comments (beside a Mermaid diagram).
 
 use crate::args::TraceFormat;
-use ivy_core::{Directory, PageId, ProcessView};
+use ivy_core::{Directory, NodeId, PageId, ProcessView};
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -81,20 +81,53 @@ impl Table {
     }
 
     /// A process's page table under `process_<id>`.
+    /// With the owner-side algorithms, also the copy set the process keeps as owner
+    /// (`copy_set`), and with the dynamic one its probable owner (`probOwner`).
     pub fn process<P: ProcessView>(process: &P) -> Table {
+        let keeps_copy_sets = process.kept_copy_set(PageId(0)).is_some();
+        let keeps_hints = process.probable_owner(PageId(0)).is_some();
         let pages = (0..process.page_count() as u32).map(PageId);
         let entries = pages.filter_map(|page| Some((page, process.page_entry(page)?)));
-        let rows = entries.map(|(PageId(page), entry)| {
-            vec![
-                Cell::new(page, json!(page)),
+        let rows = entries.map(|(page, entry)| {
+            let mut row = vec![
+                Cell::new(page.0, json!(page.0)),
                 Cell::new(entry.is_owner(), json!(entry.is_owner())),
                 Cell::new(entry.access(), json!(entry.access())),
-            ]
+            ];
+            if let Some(copy_set) = process.kept_copy_set(page).filter(|_| keeps_copy_sets) {
+                let members: Vec<u32> = copy_set.iter().map(|node| node.0).collect();
+                row.push(Cell::new(&copy_set, json!(members)));
+            }
+            if let Some(hint) = process.probable_owner(page).filter(|_| keeps_hints) {
+                row.push(Cell::new(hint, json!(hint.0)));
+            }
+            row
         });
+        let headers: &'static [&'static str] = match (keeps_copy_sets, keeps_hints) {
+            (false, _) => &["Page", "isOwner", "Access"],
+            (true, false) => &["Page", "isOwner", "Access", "copy_set"],
+            (true, true) => &["Page", "isOwner", "Access", "copy_set", "probOwner"],
+        };
         Table {
             title: format!("process_{}", process.node_id()),
             note: None,
-            headers: &["Page", "isOwner", "Access"],
+            headers,
+            rows: rows.collect(),
+        }
+    }
+
+    /// The improved central manager's table: only the owner of each page.
+    pub fn owners(title: &str, owners: impl Iterator<Item = (PageId, NodeId)>) -> Table {
+        let rows = owners.map(|(page, owner)| {
+            vec![
+                Cell::new(page.0, json!(page.0)),
+                Cell::new(owner, json!(owner.0)),
+            ]
+        });
+        Table {
+            title: title.to_string(),
+            note: None,
+            headers: &["Record", "Owner_ID"],
             rows: rows.collect(),
         }
     }

@@ -38,6 +38,9 @@ pub struct Ending<'a, M, P, A: ?Sized> {
     /// What the processes must agree with: the live managers with state, or the
     /// authority of an algorithm that keeps the pages' records elsewhere.
     pub authorities: Vec<&'a A>,
+    /// What the algorithm requires beyond coherence (`ProcessNode::check_algorithm`:
+    /// the dynamic manager's probable owners lead to the owners), checked with it.
+    pub algorithm: Result<(), ivy_core::CoherenceViolation>,
     /// The final readout's manager tables (the process tables follow them), built
     /// one at a time as they are written.
     pub manager_tables: Box<dyn Iterator<Item = Table> + 'a>,
@@ -107,6 +110,9 @@ impl Prepared {
                 .map_err(CliError::Failed)?;
         }
         check_outcome(outcome, &ending.authorities)?;
+        ending.algorithm.map_err(|violation| {
+            CliError::Failed(format!("final state is not coherent: {violation}"))
+        })?;
         if !self.quiet {
             let (processes, managers) = (self.config.processes, outcome.managers.len() as u32);
             write_trace(out, self.format, &outcome.trace, processes, managers)?;

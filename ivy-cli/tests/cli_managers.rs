@@ -131,3 +131,106 @@ fn an_unknown_manager_or_mapping_is_one_line_and_exit_2() {
         assert!(output.stdout.is_empty());
     }
 }
+
+/// The column `header` of table `title` in the final readout, by page.
+fn final_column(stdout: &str, title: &str, header: &str) -> Vec<String> {
+    let after_trace = stdout
+        .split("\nDone\n")
+        .nth(1)
+        .expect("a trace ends in Done");
+    let table = after_trace
+        .split(&format!("{title}:\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no table {title}: {stdout}"));
+    let mut lines = table.lines();
+    let headers: Vec<&str> = lines.next().expect("a header").split_whitespace().collect();
+    let column = headers.iter().position(|h| *h == header);
+    let column = column.unwrap_or_else(|| panic!("no column {header} in {headers:?}"));
+    let rows = lines.take_while(|line| !line.ends_with(':') && !line.contains("requests"));
+    // A copy set prints with spaces (`{0, 3}`): the last column is the last word.
+    let last = column + 1 == headers.len();
+    let cell = |row: &str| -> String {
+        let cell = match last {
+            true => row.split_whitespace().last(),
+            false => row.split_whitespace().nth(column),
+        };
+        cell.expect("a cell").to_string()
+    };
+    rows.map(cell).collect()
+}
+
+/// The headers of table `title` in the final readout.
+fn final_headers(stdout: &str, title: &str) -> Vec<String> {
+    let after_trace = stdout
+        .split("\nDone\n")
+        .nth(1)
+        .expect("a trace ends in Done");
+    let table = after_trace
+        .split(&format!("{title}:\n"))
+        .nth(1)
+        .expect("the table");
+    let header = table.lines().next().expect("a header");
+    header.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn the_improved_manager_keeps_only_owners_and_the_owners_keep_copy_sets() {
+    for threads in ["0", "2"] {
+        let args = [
+            "basic",
+            "--manager",
+            "improved",
+            "--processes",
+            "4",
+            "--pages",
+            "6",
+            "--requests",
+            "300",
+            "--threads",
+            threads,
+        ];
+        let stdout = stdout_of(&args);
+        let owners = final_column(&stdout, "cm", "Owner_ID");
+        assert_eq!(owners.len(), 6, "one owner per page: {stdout}");
+        assert_eq!(final_headers(&stdout, "cm"), ["Record", "Owner_ID"]);
+        let process_headers = final_headers(&stdout, "process_0");
+        assert_eq!(process_headers, ["Page", "isOwner", "Access", "copy_set"]);
+        // Each page's owner, as the manager records it, says it owns the page.
+        for (page, owner) in owners.iter().enumerate() {
+            let is_owner = final_column(&stdout, &format!("process_{owner}"), "isOwner");
+            assert_eq!(is_owner[page], "true", "page {page}: {stdout}");
+        }
+    }
+}
+
+#[test]
+fn the_dynamic_manager_shows_each_processs_probable_owners() {
+    for threads in ["0", "2"] {
+        let args = [
+            "basic",
+            "--manager",
+            "dynamic",
+            "--processes",
+            "4",
+            "--pages",
+            "6",
+            "--requests",
+            "300",
+            "--threads",
+            threads,
+        ];
+        let stdout = stdout_of(&args);
+        assert!(!stdout.contains("\ncm"), "no manager table: {stdout}");
+        // The owner of a page is its own probable owner.
+        for process in 0..4 {
+            let title = format!("process_{process}");
+            let owns = final_column(&stdout, &title, "isOwner");
+            let hints = final_column(&stdout, &title, "probOwner");
+            for (page, owns) in owns.iter().enumerate() {
+                if owns == "true" {
+                    assert_eq!(hints[page], process.to_string(), "{title} page {page}");
+                }
+            }
+        }
+    }
+}

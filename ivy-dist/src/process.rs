@@ -274,6 +274,14 @@ impl ProcessView for OwnerProcess {
         self.pages.len()
     }
 
+    fn probable_owner(&self, page: PageId) -> Option<NodeId> {
+        (self.algorithm == Algorithm::Dynamic).then(|| self.prob_owner(page))
+    }
+
+    fn kept_copy_set(&self, page: PageId) -> Option<ivy_core::CopySet> {
+        Some(self.copy_set(page).cloned().unwrap_or_default())
+    }
+
     fn touched(&self) -> Option<Vec<PageId>> {
         let mut touched: Vec<PageId> = self.pages.touched()?.collect();
         touched.extend(self.states.keys().copied());

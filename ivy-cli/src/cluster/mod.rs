@@ -351,6 +351,7 @@ fn conclude(
     let ending = Ending {
         outcome: &outcome,
         authorities: live_managers,
+        algorithm: Ok(()),
         manager_tables: Box::new(tables),
         report_slowest: fault_tolerant,
     };

@@ -63,6 +63,12 @@ impl RuntimeManager for NoManager {
     }
 }
 
+impl RuntimeManager for ivy_dist::ImprovedManager {
+    fn log_view(&self) -> Option<View> {
+        Some(View(0))
+    }
+}
+
 impl RuntimeManager for CentralManager {
     fn log_view(&self) -> Option<View> {
         Some(View(0))

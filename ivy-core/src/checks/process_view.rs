@@ -26,6 +26,19 @@ pub trait ProcessView {
     fn obeyed(&self) -> LogPosition {
         LogPosition::ZERO
     }
+
+    /// Where it believes `page`'s owner is, in an algorithm that keeps such hints
+    /// (the dynamic distributed manager's `probOwner`); `None` in the others.
+    fn probable_owner(&self, _page: PageId) -> Option<NodeId> {
+        None
+    }
+
+    /// The copy set it keeps for `page`, in an algorithm whose owners keep them
+    /// (`Some` for every page then, empty where it is not the owner); `None` where a
+    /// manager keeps them.
+    fn kept_copy_set(&self, _page: PageId) -> Option<crate::CopySet> {
+        None
+    }
 }
 
 impl ProcessView for Process {
