@@ -4,8 +4,12 @@
 #![allow(dead_code)] // each test binary uses part of it
 
 use ivy_core::sim::{Simulation, SimulationError, SimulationOptions, SimulationReport};
-use ivy_core::{NoManager, SystemConfig, Workload};
+use ivy_core::{
+    Envelope, MessageKind, NoManager, Node, Operation, Outbox, PageId, ProcessNode, SystemConfig,
+    Workload,
+};
 use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess};
+use std::collections::VecDeque;
 
 /// The two algorithms, by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,4 +58,61 @@ pub fn seeds(default: u64) -> u64 {
         .ok()
         .map(|seeds| seeds.parse().expect("IVY_SEEDS is a number"))
         .unwrap_or(default)
+}
+
+/// A system run by hand: processes, and the improved manager if there is one.
+pub struct System {
+    pub processes: Vec<OwnerProcess>,
+    pub manager: Option<ImprovedManager>,
+}
+
+impl System {
+    pub fn new(config: &SystemConfig, dynamic: bool) -> System {
+        let algorithm = match dynamic {
+            true => Algorithm::Dynamic,
+            false => Algorithm::ImprovedCentral {
+                manager: config.manager(),
+            },
+        };
+        System {
+            processes: OwnerProcess::all(config, algorithm),
+            manager: (!dynamic).then(|| ImprovedManager::new(config)),
+        }
+    }
+
+    /// Runs `operation` on `process` until nothing is in flight (oldest message
+    /// first) and returns what crossed the network, as `(kind, from, to)`.
+    pub fn run_alone(
+        &mut self,
+        process: u32,
+        operation: Operation,
+    ) -> Vec<(MessageKind, u32, u32)> {
+        let mut out = Outbox::new();
+        let node = &mut self.processes[process as usize];
+        node.start(operation, 0, &mut out).expect("idle");
+        let mut queue: VecDeque<Envelope> = out.messages.drain(..).collect();
+        let mut sent = Vec::new();
+        while let Some(envelope) = queue.pop_front() {
+            sent.push((envelope.message.kind(), envelope.from.0, envelope.to.0));
+            match self.processes.get_mut(envelope.to.index()) {
+                Some(node) => node.handle_message(envelope, 0, &mut out),
+                None => self
+                    .manager
+                    .as_mut()
+                    .expect("a manager")
+                    .handle_message(envelope, 0, &mut out),
+            }
+            queue.extend(out.messages.drain(..));
+        }
+        assert!(
+            self.processes[process as usize].is_idle(),
+            "{operation:?} completed"
+        );
+        sent
+    }
+
+    pub fn hints(&self, page: u32) -> Vec<u32> {
+        let hint = |process: &OwnerProcess| process.prob_owner(PageId(page)).0;
+        self.processes.iter().map(hint).collect()
+    }
 }

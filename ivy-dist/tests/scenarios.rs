@@ -1,0 +1,96 @@
+//! Fault by fault, the messages each owner-side algorithm sends, run one operation
+//! at a time so that nothing races: the counts the paper gives (improved central:
+//! 3 for a read fault, 3 + 2 per copy for a write; dynamic: 2 plus one per hop of
+//! forwarding), and the probable owners moving as the paper says.
+
+mod common;
+
+use common::System;
+use ivy_core::{MessageKind, NodeId, Operation, PageId, SystemConfig};
+
+use MessageKind::{
+    Invalidate, InvalidateConfirmation, OwnerPage, ReadPage, ReadRequest, WriteRequest,
+};
+
+#[test]
+fn improved_central_reads_in_three_messages_and_writes_in_three_plus_two_per_copy() {
+    let config = SystemConfig::new(4, 4, 8).unwrap(); // the manager is node 4
+    let mut system = System::new(&config, false);
+    // Process 0 reads page 1 (owner 1): to the manager, forwarded, the copy.
+    let read = system.run_alone(0, Operation::read(1));
+    assert_eq!(
+        read,
+        [(ReadRequest, 0, 4), (ReadRequest, 4, 1), (ReadPage, 1, 0)]
+    );
+    // Process 2 writes it: the page and its copy set {0} move to 2, which invalidates.
+    let write = system.run_alone(2, Operation::write(1, 7));
+    let expected = [
+        (WriteRequest, 2, 4),
+        (WriteRequest, 4, 1),
+        (OwnerPage, 1, 2),
+        (Invalidate, 2, 0),
+        (InvalidateConfirmation, 0, 2),
+    ];
+    assert_eq!(write, expected);
+    assert_eq!(system.manager.as_ref().unwrap().owner(PageId(1)), NodeId(2));
+    // The owner, with a Read copy out, writes again: invalidations only, no manager.
+    system.run_alone(3, Operation::read(1));
+    let upgrade = system.run_alone(2, Operation::write(1, 8));
+    assert_eq!(
+        upgrade,
+        [(Invalidate, 2, 3), (InvalidateConfirmation, 3, 2)]
+    );
+}
+
+#[test]
+fn dynamic_faults_follow_the_hints_and_the_hints_follow_the_paper() {
+    let config = SystemConfig::new(4, 4, 8).unwrap();
+    let mut system = System::new(&config, true);
+    assert_eq!(
+        system.hints(1),
+        [1, 1, 1, 1],
+        "every hint starts at the first owner"
+    );
+    // A read straight to the owner: 2 messages; the reader's hint is the sender.
+    let read = system.run_alone(0, Operation::read(1));
+    assert_eq!(read, [(ReadRequest, 0, 1), (ReadPage, 1, 0)]);
+    // Process 2 writes: the owner hands over page and copy set, and points at 2.
+    let write = system.run_alone(2, Operation::write(1, 7));
+    let expected = [
+        (WriteRequest, 2, 1),
+        (OwnerPage, 1, 2),
+        (Invalidate, 2, 0),
+        (InvalidateConfirmation, 0, 2),
+    ];
+    assert_eq!(write, expected);
+    assert_eq!(
+        system.hints(1),
+        [2, 2, 2, 1],
+        "0 learnt from the invalidation"
+    );
+    // Process 3 still believes 1 owns it: one hop of forwarding, which (a read)
+    // leaves 1's hint alone; 3 learns the owner from the copy.
+    let read = system.run_alone(3, Operation::read(1));
+    assert_eq!(
+        read,
+        [(ReadRequest, 3, 1), (ReadRequest, 1, 2), (ReadPage, 2, 3)]
+    );
+    assert_eq!(system.hints(1), [2, 2, 2, 2]);
+    // A write that is forwarded points every hop it passes at its writer.
+    let mut system = System::new(&config, true);
+    system.run_alone(2, Operation::write(1, 1)); // 1 hands page 1 to 2
+    let write = system.run_alone(0, Operation::write(1, 2)); // 0 -> 1 -> 2
+    assert_eq!(
+        write,
+        [
+            (WriteRequest, 0, 1),
+            (WriteRequest, 1, 2),
+            (OwnerPage, 2, 0)
+        ]
+    );
+    assert_eq!(
+        system.hints(1),
+        [0, 0, 0, 1],
+        "1 forwarded it, 2 handed it over"
+    );
+}
