@@ -201,6 +201,8 @@ pub enum ManagerArg {
     /// Fixed distributed: process i manages the pages of share i with the central
     /// manager's algorithm, on its own node.
     Fixed,
+    /// Broadcast: no manager; a fault goes to every process and the owner answers.
+    Broadcast,
     /// Dynamic distributed: no manager; each process keeps a probable owner per
     /// page, and a fault follows those hints to the owner.
     Dynamic,

@@ -21,7 +21,8 @@ pub fn run(args: &BasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
         ManagerArg::Central => run_central(&args.run, out),
         ManagerArg::Improved => run_improved(&args.run, out),
         ManagerArg::Fixed => run_fixed(&args.run, args.mapping.into(), out),
-        ManagerArg::Dynamic => run_dynamic(&args.run, out),
+        ManagerArg::Broadcast => run_without_manager(&args.run, Algorithm::Broadcast, out),
+        ManagerArg::Dynamic => run_without_manager(&args.run, Algorithm::Dynamic, out),
     }
 }
 
@@ -57,11 +58,16 @@ fn run_improved(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     prepared.conclude(out, ending)
 }
 
-/// The dynamic distributed manager: no manager table; each process's table adds
-/// its copy sets and its probable owner of every page.
-fn run_dynamic(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
+/// The broadcast or the dynamic distributed manager: no manager table; each
+/// process's table adds the copy sets it keeps as owner, and with the dynamic
+/// algorithm its probable owner of every page.
+fn run_without_manager(
+    args: &RunArgs,
+    algorithm: Algorithm,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     let (prepared, workload) = prepare(args, 0)?;
-    let processes = OwnerProcess::all(&prepared.config, Algorithm::Dynamic);
+    let processes = OwnerProcess::all(&prepared.config, algorithm);
     prepared.write_initial(out, std::iter::empty(), &processes)?;
     let outcome =
         runtime::run::<NoManager, _>(processes, Vec::new(), workload, runtime_options(args))

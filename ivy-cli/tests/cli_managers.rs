@@ -234,3 +234,33 @@ fn the_dynamic_manager_shows_each_processs_probable_owners() {
         }
     }
 }
+
+#[test]
+fn the_broadcast_manager_runs_verified_without_a_manager_or_hints() {
+    for threads in ["0", "2"] {
+        let args = [
+            "basic",
+            "--manager",
+            "broadcast",
+            "--processes",
+            "4",
+            "--pages",
+            "6",
+            "--requests",
+            "300",
+            "--threads",
+            threads,
+        ];
+        let stdout = stdout_of(&args);
+        assert!(!stdout.contains("\ncm"), "no manager table: {stdout}");
+        let headers = final_headers(&stdout, "process_0");
+        assert_eq!(headers, ["Page", "isOwner", "Access", "copy_set"]);
+        // A read fault is a broadcast to the 3 others and one answer.
+        let read_requests = stdout
+            .lines()
+            .filter(|l| l.starts_with("ReadRequest"))
+            .count();
+        let copies = stdout.lines().filter(|l| l.starts_with("ReadPage")).count();
+        assert_eq!(read_requests, 3 * copies, "{stdout}");
+    }
+}

@@ -14,6 +14,9 @@ pub enum Algorithm {
     /// To the page's probable owner, which serves it if it owns the page and forwards
     /// it along its own hint otherwise.
     Dynamic,
+    /// To every other process: the owner serves it; a process that does not own the
+    /// page keeps it until it does (or hears a newer fault of that process).
+    Broadcast,
 }
 
 impl Algorithm {
@@ -21,7 +24,7 @@ impl Algorithm {
     pub fn manager(self) -> Option<NodeId> {
         match self {
             Algorithm::ImprovedCentral { manager } => Some(manager),
-            Algorithm::Dynamic => None,
+            Algorithm::Dynamic | Algorithm::Broadcast => None,
         }
     }
 }

@@ -11,9 +11,10 @@
 
 use crate::page_state::{HandOver, Request};
 use crate::process::{Invalidation, OwnerProcess};
+use crate::Algorithm;
 use ivy_core::{
-    Access, Envelope, Message, NodeId, OperationKind, Outbox, PageBuffer, PageId, PageVersion,
-    RequestId, View,
+    Access, CopySet, Envelope, Message, NodeId, OperationKind, Outbox, PageBuffer, PageId,
+    PageVersion, RequestId, View,
 };
 
 impl OwnerProcess {
@@ -41,7 +42,11 @@ impl OwnerProcess {
                 version,
                 data,
                 copy_set,
-            } => self.receive_ownership(page, request, version, data, copy_set, out),
+                served,
+            } => {
+                let ownership = (version, data, copy_set, served);
+                self.receive_ownership(page, request, ownership, out)
+            }
             Message::Invalidate {
                 page,
                 request,
@@ -81,6 +86,8 @@ impl OwnerProcess {
             self.state_mut(page).waiting.push_back(request);
         } else if owns {
             self.serve(page, request, out);
+        } else if self.algorithm == Algorithm::Broadcast {
+            self.keep_unserved(page, request);
         } else {
             self.forward(page, request, out);
         }
@@ -100,6 +107,9 @@ impl OwnerProcess {
     /// The owner answers: a read copy (the reader joins the copy set, and the owner
     /// keeps Read), or the page with its ownership and copy set.
     fn serve(&mut self, page: PageId, request: Request, out: &mut Outbox) {
+        if self.algorithm == Algorithm::Broadcast && self.was_served(page, request) {
+            return; // another owner heard this broadcast first and served it
+        }
         let requester = request.request.process;
         match request.kind {
             OperationKind::Read => {
@@ -124,6 +134,7 @@ impl OwnerProcess {
                 entry.set_version(version);
                 let state = self.state_mut(page);
                 let copy_set = std::mem::take(&mut state.copy_set);
+                let served = std::mem::take(&mut state.served);
                 state.prob_owner = requester;
                 state.handed = Some(HandOver {
                     to: request.request,
@@ -136,6 +147,7 @@ impl OwnerProcess {
                     version,
                     data,
                     copy_set,
+                    served,
                 };
                 out.send(self.id, requester, View(0), message);
             }
@@ -173,14 +185,11 @@ impl OwnerProcess {
 
     /// The page arrives with its ownership: the new owner invalidates the copies
     /// that came with it (holding Read meanwhile), then writes.
-    #[allow(clippy::too_many_arguments)]
     fn receive_ownership(
         &mut self,
         page: PageId,
         request: RequestId,
-        version: PageVersion,
-        data: PageBuffer,
-        mut copy_set: ivy_core::CopySet,
+        (version, data, mut copy_set, served): (PageVersion, PageBuffer, CopySet, Vec<u64>),
         out: &mut Outbox,
     ) {
         let Some(pending) = self.pending.as_mut().filter(|p| p.request == request) else {
@@ -198,6 +207,7 @@ impl OwnerProcess {
         let state = self.state_mut(page);
         state.prob_owner = id;
         state.copy_set = copy_set;
+        state.served = served;
         self.invalidate_copies(page, request, version, out);
         self.finish_write_if_done(page, out);
     }
@@ -264,9 +274,6 @@ impl OwnerProcess {
             .store(value);
         self.pending = None;
         self.complete(pending.operation, value, Some(pending.request), out);
-        let waiting = std::mem::take(&mut self.state_mut(page).waiting);
-        for request in waiting {
-            self.handle_request(page, request, out);
-        }
+        self.serve_waiting(page, out);
     }
 }

@@ -1,5 +1,5 @@
 //! Li & Hudak's managers that keep a page's copy set with its owner rather than at a
-//! manager, as sans-IO state machines (no I/O, logical time, the [`ivy_core::Node`]
+//! central manager, as sans-IO state machines (no I/O, logical time, the [`ivy_core::Node`]
 //! interface):
 //!
 //! - **improved central** ([`Algorithm::ImprovedCentral`]): the manager
@@ -11,8 +11,12 @@
 //! - **dynamic distributed** ([`Algorithm::Dynamic`]): no manager; every process
 //!   keeps a *probable owner* per page and a fault follows those hints to the owner,
 //!   each hop updating them as the paper says (see [`OwnerProcess`]).
+//! - **broadcast** ([`Algorithm::Broadcast`]): no manager; a fault goes to every
+//!   other process and the owner answers (N - 1 requests and one answer a read
+//!   fault); a process that does not own the page keeps the request until it does,
+//!   and the page carries which faults its owners served, so each is served once.
 //!
-//! Both run on [`OwnerProcess`]. The coherence check reads each page's record where
+//! All three run on [`OwnerProcess`]. The coherence check reads each page's record where
 //! these algorithms keep it, at its owner ([`OwnerSide`]), and checks that the
 //! probable owners lead to the owner without a cycle
 //! ([`ivy_core::ProcessNode::check_algorithm`]).
@@ -21,6 +25,7 @@
 
 mod algorithm;
 mod authority;
+mod broadcast;
 mod handlers;
 mod manager;
 mod page_state;

@@ -38,6 +38,9 @@ pub(crate) struct PageState {
     pub waiting: VecDeque<Request>,
     /// The last time this process handed the page over.
     pub handed: Option<HandOver>,
+    /// While this process owns the page (broadcast manager): per process, the
+    /// sequence number of its last fault on the page an owner served.
+    pub served: Vec<u64>,
 }
 
 impl PageState {
@@ -48,6 +51,7 @@ impl PageState {
             copy_set: CopySet::new(),
             waiting: VecDeque::new(),
             handed: None,
+            served: Vec::new(),
         }
     }
 }

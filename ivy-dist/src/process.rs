@@ -49,6 +49,9 @@ pub struct OwnerProcess {
     /// was on its way: it is obeyed, and confirmed, once the copy has arrived and the
     /// read completed (the page's lock, held by the read fault, as in the paper).
     pub(crate) deferred: Option<Invalidation>,
+    /// The broadcast manager's requests this process heard but could not serve,
+    /// the last of each requester (see [`crate::broadcast`]); empty otherwise.
+    pub(crate) unserved: Vec<Option<(PageId, Request)>>,
 }
 
 /// An invalidation to obey: the page, the write that sent it, and its sender.
@@ -73,6 +76,10 @@ impl OwnerProcess {
             next_sequence: 1,
             pending: None,
             deferred: None,
+            unserved: match algorithm {
+                Algorithm::Broadcast => vec![None; config.processes as usize],
+                _ => Vec::new(),
+            },
         };
         config.process_ids().map(new).collect()
     }
@@ -187,12 +194,17 @@ impl OwnerProcess {
             has_page: false,
         });
         let page = operation.page();
-        let to = match self.algorithm {
-            Algorithm::ImprovedCentral { manager } => manager,
-            Algorithm::Dynamic => self.prob_owner(page),
+        let request = Request {
+            request,
+            kind: operation.kind(),
         };
-        let kind = operation.kind();
-        self.send_request(to, page, Request { request, kind }, out);
+        match self.algorithm {
+            Algorithm::ImprovedCentral { manager } => {
+                self.send_request(manager, page, request, out)
+            }
+            Algorithm::Dynamic => self.send_request(self.prob_owner(page), page, request, out),
+            Algorithm::Broadcast => self.broadcast(page, request, out),
+        }
     }
 
     /// The owner, holding a Read copy, writes: it invalidates every copy first
@@ -334,7 +346,12 @@ impl ProcessNode for OwnerProcess {
         Some(Box::new(crate::authority::OwnerSide::new(processes)))
     }
 
+    /// The probable owners lead to the owners (the broadcast manager follows no
+    /// hints: it has nothing more to check).
     fn check_algorithm(processes: &[OwnerProcess]) -> Result<(), ivy_core::CoherenceViolation> {
-        crate::authority::check_hints(processes)
+        match processes.first().map(OwnerProcess::algorithm) {
+            Some(Algorithm::Broadcast) | None => Ok(()),
+            Some(_) => crate::authority::check_hints(processes),
+        }
     }
 }

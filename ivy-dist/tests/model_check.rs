@@ -94,3 +94,10 @@ fn three_writers_racing_for_one_page_follow_the_hints_without_a_loop() {
     let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
     assert_eq!(states, 4652); // pinned
 }
+
+#[test]
+fn the_broadcast_manager_is_coherent_in_every_interleaving() {
+    let processes = OwnerProcess::all(&config(), Algorithm::Broadcast);
+    let states = explore::<NoManager>(processes, Vec::new());
+    assert_eq!(states, 10730); // pinned
+}

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{simulate, Which, BOTH};
+use common::{simulate, Which, ALL};
 use ivy_core::sim::SimulationOptions;
 use ivy_core::{MessageKind, OperationMix, SystemConfig, Workload};
 use proptest::prelude::*;
@@ -57,7 +57,7 @@ proptest! {
     /// owner's upgrade by none), and every invalidation is confirmed.
     #[test]
     fn every_fault_gets_one_answer_and_every_invalidation_a_confirmation(run in any_run()) {
-        for which in BOTH {
+        for which in ALL {
             let (faults, pages_sent, _) = counted(which, run);
             prop_assert!(pages_sent <= faults, "{which:?}: {pages_sent} pages for {faults} faults");
         }
@@ -67,7 +67,7 @@ proptest! {
     #[test]
     fn reads_alone_never_invalidate(run in any_run()) {
         let (processes, pages, requests, _, seed) = run;
-        for which in BOTH {
+        for which in ALL {
             let (faults, pages_sent, invalidations) =
                 counted(which, (processes, pages, requests, OperationMix::Read, seed));
             prop_assert_eq!(invalidations, 0);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{seeds, simulate, Which, BOTH};
+use common::{seeds, simulate, Which, ALL};
 use ivy_core::sim::{SimulationError, SimulationOptions, SimulationReport};
 use ivy_core::{OperationMix, SystemConfig, Workload};
 use ivy_dist::OwnerProcess;
@@ -27,17 +27,23 @@ fn run_seed(which: Which, seed: u64) -> Result<SimulationReport<OwnerProcess>, S
 fn seed_sweep_keeps_memory_coherent() {
     if let Ok(seed) = std::env::var("IVY_SEED") {
         let seed: u64 = seed.parse().expect("IVY_SEED is a number");
-        for which in BOTH {
+        for which in ALL {
             if let Err(error) = run_seed(which, seed) {
                 panic!("{which:?}: {error}");
             }
         }
         return;
     }
-    for which in BOTH {
+    for which in ALL {
         let mut messages = 0;
         for seed in 0..seeds(2000) {
-            match run_seed(which, seed) {
+            // A broken state machine may panic in a handler: name the seed first.
+            let run = std::panic::catch_unwind(|| run_seed(which, seed));
+            let run = run.unwrap_or_else(|panic| {
+                eprintln!("{which:?}: seed {seed} panicked (replay with IVY_SEED={seed})");
+                std::panic::resume_unwind(panic)
+            });
+            match run {
                 Ok(report) => messages += report.messages,
                 Err(error) => panic!("{which:?}: {error}"),
             }

@@ -135,6 +135,10 @@ pub enum Message {
         data: PageBuffer,
         /// The processes holding Read copies, for the new owner to invalidate.
         copy_set: CopySet,
+        /// Per process, the sequence number of its last fault on this page that an
+        /// owner served (the broadcast manager, whose requests reach every process,
+        /// serves each once); empty where the algorithm does not track it.
+        served: Vec<u64>,
     },
     /// Manager → process: the manager is establishing the envelope's view; promise to
     /// ignore every manager message from an older view.

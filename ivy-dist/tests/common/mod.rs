@@ -11,14 +11,15 @@ use ivy_core::{
 use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess};
 use std::collections::VecDeque;
 
-/// The two algorithms, by name.
+/// The owner-side algorithms, by name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
     Improved,
     Dynamic,
+    Broadcast,
 }
 
-pub const BOTH: [Which; 2] = [Which::Improved, Which::Dynamic];
+pub const ALL: [Which; 3] = [Which::Improved, Which::Dynamic, Which::Broadcast];
 
 /// Runs `workload` on a system of `config` following `which`, checked after every
 /// step (coherence at the owners, the probable owners) and at the end
@@ -38,8 +39,12 @@ pub fn simulate(
             let managers = vec![ImprovedManager::new(config)];
             Simulation::with_processes(config, processes, managers, workload, options).run()
         }
-        Which::Dynamic => {
-            let processes = OwnerProcess::all(config, Algorithm::Dynamic);
+        Which::Dynamic | Which::Broadcast => {
+            let algorithm = match which {
+                Which::Dynamic => Algorithm::Dynamic,
+                _ => Algorithm::Broadcast,
+            };
+            let processes = OwnerProcess::all(config, algorithm);
             Simulation::<NoManager, _>::with_processes(
                 config,
                 processes,
