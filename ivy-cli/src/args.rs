@@ -188,6 +188,20 @@ pub struct BasicArgs {
     /// With --manager fixed: how the pages are divided among the processes.
     #[arg(long, value_enum, default_value_t = MappingArg::Modulo)]
     pub mapping: MappingArg,
+
+    /// With --manager dynamic: where copy sets live.
+    #[arg(long, value_enum, default_value_t = CopySetsArg::Owner)]
+    pub copy_sets: CopySetsArg,
+}
+
+/// `--copy-sets`: where the dynamic manager keeps a page's copy set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CopySetsArg {
+    /// With the owner, which invalidates every copy.
+    Owner,
+    /// Distributed: a holder of a copy serves reads from it, and invalidations
+    /// travel down the tree of copies.
+    Distributed,
 }
 
 /// `--manager`: the manager algorithm.

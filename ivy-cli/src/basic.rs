@@ -2,7 +2,7 @@
 //! runtime: one central manager (the default), or a manager per share of the pages
 //! on each process's node (`--manager fixed`).
 
-use crate::args::{BasicArgs, ManagerArg, RunArgs};
+use crate::args::{BasicArgs, CopySetsArg, ManagerArg, RunArgs};
 use crate::error::CliError;
 use crate::readout::Table;
 use crate::run::{prepare, runtime_options, Ending};
@@ -22,7 +22,13 @@ pub fn run(args: &BasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
         ManagerArg::Improved => run_improved(&args.run, out),
         ManagerArg::Fixed => run_fixed(&args.run, args.mapping.into(), out),
         ManagerArg::Broadcast => run_without_manager(&args.run, Algorithm::Broadcast, out),
-        ManagerArg::Dynamic => run_without_manager(&args.run, Algorithm::Dynamic, out),
+        ManagerArg::Dynamic => {
+            let algorithm = match args.copy_sets {
+                CopySetsArg::Owner => Algorithm::Dynamic,
+                CopySetsArg::Distributed => Algorithm::DynamicCopyTree,
+            };
+            run_without_manager(&args.run, algorithm, out)
+        }
     }
 }
 

@@ -35,6 +35,20 @@ impl<'a> OwnerSide<'a> {
         handed.max_by_key(|handed| handed.version)
     }
 
+    /// The page's copy set: the owner's, and with distributed copy sets every
+    /// holder's (the copies it gave from its own), together.
+    fn copies(&self, page: PageId) -> CopySet {
+        let mut copies = CopySet::new();
+        let kept = self
+            .processes
+            .iter()
+            .filter_map(|process| process.states.get(&page));
+        for member in kept.flat_map(|state| state.copy_set.iter()) {
+            copies.insert(member);
+        }
+        copies
+    }
+
     /// A reader in `copy_set` whose copy is still on its way (it holds nothing yet,
     /// and waits for it): the read the owner is serving.
     fn read_in_flight(&self, page: PageId, copy_set: &CopySet) -> Option<ActiveFault> {
@@ -60,11 +74,21 @@ impl PageAuthority for OwnerSide<'_> {
     fn record_of(&self, page: PageId) -> Cow<'_, PageRecord> {
         let (owner, copy_set, version) = match (self.owner_of(page), self.in_flight(page)) {
             (Some(owner), _) => {
-                let copies = owner.copy_set(page).cloned().unwrap_or_default();
                 let version = owner.page_entry(page).map(PageEntry::version);
-                (owner.node_id(), copies, version.unwrap_or(PageVersion(0)))
+                (
+                    owner.node_id(),
+                    self.copies(page),
+                    version.unwrap_or(PageVersion(0)),
+                )
             }
-            (None, Some(handed)) => (handed.to.process, handed.copy_set.clone(), handed.version),
+            (None, Some(handed)) => {
+                let mut copies = self.copies(page);
+                handed
+                    .copy_set
+                    .iter()
+                    .for_each(|member| _ = copies.insert(member));
+                (handed.to.process, copies, handed.version)
+            }
             // Nobody owns it and nobody handed it over: the check reports it.
             (None, None) => (
                 NodeId(page.0 % self.processes.len().max(1) as u32),
@@ -94,7 +118,7 @@ impl PageAuthority for OwnerSide<'_> {
                 let version = owner.page_entry(page)?.version();
                 match owner.pending() {
                     Some((request, _)) if owner.is_writing(page) => Some(write(request, version)),
-                    _ => self.read_in_flight(page, owner.copy_set(page)?),
+                    _ => self.read_in_flight(page, &self.copies(page)),
                 }
             }
             None => self

@@ -81,10 +81,14 @@ impl OwnerProcess {
         if request.request.process == self.id {
             return; // a hint never leads back to the requester
         }
-        let owns = self.pages.get(page).is_some_and(|entry| entry.is_owner());
+        let entry = self.pages.get(page);
+        let owns = entry.is_some_and(|entry| entry.is_owner());
+        let serves_copies = self.algorithm == Algorithm::DynamicCopyTree
+            && request.kind == OperationKind::Read
+            && entry.is_some_and(|entry| entry.value().is_some());
         if self.is_writing(page) {
             self.state_mut(page).waiting.push_back(request);
-        } else if owns {
+        } else if owns || serves_copies {
             self.serve(page, request, out);
         } else if self.algorithm == Algorithm::Broadcast {
             self.keep_unserved(page, request);
@@ -105,7 +109,8 @@ impl OwnerProcess {
     }
 
     /// The owner answers: a read copy (the reader joins the copy set, and the owner
-    /// keeps Read), or the page with its ownership and copy set.
+    /// keeps Read), or the page with its ownership and copy set. With distributed
+    /// copy sets a holder of a copy answers a read too, from its copy.
     fn serve(&mut self, page: PageId, request: Request, out: &mut Outbox) {
         if self.algorithm == Algorithm::Broadcast && self.was_served(page, request) {
             return; // another owner heard this broadcast first and served it
@@ -202,9 +207,14 @@ impl OwnerProcess {
         entry.set_access(Access::Read);
         entry.set_data(Some(data));
         entry.set_version(version);
-        copy_set.remove(self.id);
         let id = self.id;
         let state = self.state_mut(page);
+        // With distributed copy sets, the copies this process gave from its own copy
+        // are invalidated with the rest.
+        for child in state.copy_set.iter() {
+            copy_set.insert(child);
+        }
+        copy_set.remove(id);
         state.prob_owner = id;
         state.copy_set = copy_set;
         state.served = served;
@@ -227,6 +237,9 @@ impl OwnerProcess {
             entry.set_data(None);
             entry.set_version(version);
             self.state_mut(page).prob_owner = from;
+            if self.relay_invalidation(invalidation, out) {
+                return; // confirmed once the copies given from this one are gone
+            }
         }
         let message = Message::InvalidateConfirmation {
             page,
@@ -248,7 +261,10 @@ impl OwnerProcess {
         let ours = self
             .pending
             .is_some_and(|p| p.request == request && p.has_page);
-        if ours && current == Some(version) {
+        if !ours {
+            return self.confirm_relayed(page, request, from, out);
+        }
+        if current == Some(version) {
             self.state_mut(page).copy_set.remove(from);
             self.finish_write_if_done(page, out);
         }

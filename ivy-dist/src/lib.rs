@@ -26,6 +26,7 @@
 mod algorithm;
 mod authority;
 mod broadcast;
+mod copy_tree;
 mod handlers;
 mod manager;
 mod page_state;

@@ -41,6 +41,9 @@ pub(crate) struct PageState {
     /// While this process owns the page (broadcast manager): per process, the
     /// sequence number of its last fault on the page an owner served.
     pub served: Vec<u64>,
+    /// With distributed copy sets: the invalidation this process passed down to the
+    /// copies it gave, to confirm once they have (`copy_set` holds those left).
+    pub relaying: Option<crate::process::Invalidation>,
 }
 
 impl PageState {
@@ -52,6 +55,7 @@ impl PageState {
             waiting: VecDeque::new(),
             handed: None,
             served: Vec::new(),
+            relaying: None,
         }
     }
 }

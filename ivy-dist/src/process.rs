@@ -202,7 +202,9 @@ impl OwnerProcess {
             Algorithm::ImprovedCentral { manager } => {
                 self.send_request(manager, page, request, out)
             }
-            Algorithm::Dynamic => self.send_request(self.prob_owner(page), page, request, out),
+            Algorithm::Dynamic | Algorithm::DynamicCopyTree => {
+                self.send_request(self.prob_owner(page), page, request, out)
+            }
             Algorithm::Broadcast => self.broadcast(page, request, out),
         }
     }
@@ -287,11 +289,16 @@ impl ProcessView for OwnerProcess {
     }
 
     fn probable_owner(&self, page: PageId) -> Option<NodeId> {
-        (self.algorithm == Algorithm::Dynamic).then(|| self.prob_owner(page))
+        self.algorithm
+            .follows_hints()
+            .then(|| self.prob_owner(page))
     }
 
+    /// The processes this one gave read copies to: as owner, or, with distributed
+    /// copy sets, as a holder of a copy.
     fn kept_copy_set(&self, page: PageId) -> Option<ivy_core::CopySet> {
-        Some(self.copy_set(page).cloned().unwrap_or_default())
+        let kept = self.states.get(&page).map(|state| state.copy_set.clone());
+        Some(kept.unwrap_or_default())
     }
 
     fn touched(&self) -> Option<Vec<PageId>> {

@@ -88,7 +88,7 @@ fn a_fault_on_a_page_that_stays_put_takes_at_most_n_minus_one_forwardings() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     for processes in [2u32, 3, 5, 8, 16, 64] {
         let config = SystemConfig::new(processes, 2, 8).unwrap();
-        let mut system = System::new(&config, true);
+        let mut system = System::new(&config, Which::Dynamic);
         for value in 1..=400 {
             let process = rng.random_range(0..processes);
             let page = rng.random_range(0..2);
@@ -114,7 +114,7 @@ fn a_fault_on_a_page_that_stays_put_takes_at_most_n_minus_one_forwardings() {
 /// they fault nothing).
 fn sequential_write_forwardings(processes: u32, faults: usize, rng: &mut impl Rng) -> u64 {
     let config = SystemConfig::new(processes, 1, 8).unwrap();
-    let mut system = System::new(&config, true);
+    let mut system = System::new(&config, Which::Dynamic);
     let mut total = 0;
     let mut done = 0;
     while done < faults {

@@ -101,3 +101,28 @@ fn the_broadcast_manager_is_coherent_in_every_interleaving() {
     let states = explore::<NoManager>(processes, Vec::new());
     assert_eq!(states, 10730); // pinned
 }
+
+#[test]
+fn distributed_copy_sets_are_coherent_in_every_interleaving() {
+    let processes = OwnerProcess::all(&config(), Algorithm::DynamicCopyTree);
+    let states = explore::<NoManager>(processes, Vec::new());
+    assert_eq!(states, 565); // pinned: no read here reaches a holder of a copy
+}
+
+#[test]
+fn invalidations_travel_down_a_tree_of_copies_in_every_interleaving() {
+    // Process 1 takes page 0 from process 0, whose hint then names 1; process 0
+    // reads it from 1; process 3, whose hint still names 0, can get its copy from
+    // 0's, a copy of a copy; then process 2 writes, invalidating down the tree.
+    let config = SystemConfig::new(4, 1, 8).expect("a valid configuration");
+    let (read, write) = (Operation::read, Operation::write);
+    let workload = vec![
+        vec![read(0)],
+        vec![write(0, 1)],
+        vec![write(0, 2)],
+        vec![read(0)],
+    ];
+    let processes = OwnerProcess::all(&config, Algorithm::DynamicCopyTree);
+    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    assert_eq!(states, 1306); // pinned
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::System;
+use common::{System, Which};
 use ivy_core::{MessageKind, NodeId, Operation, PageId, SystemConfig};
 
 use MessageKind::{
@@ -15,7 +15,7 @@ use MessageKind::{
 #[test]
 fn improved_central_reads_in_three_messages_and_writes_in_three_plus_two_per_copy() {
     let config = SystemConfig::new(4, 4, 8).unwrap(); // the manager is node 4
-    let mut system = System::new(&config, false);
+    let mut system = System::new(&config, Which::Improved);
     // Process 0 reads page 1 (owner 1): to the manager, forwarded, the copy.
     let read = system.run_alone(0, Operation::read(1));
     assert_eq!(
@@ -45,7 +45,7 @@ fn improved_central_reads_in_three_messages_and_writes_in_three_plus_two_per_cop
 #[test]
 fn dynamic_faults_follow_the_hints_and_the_hints_follow_the_paper() {
     let config = SystemConfig::new(4, 4, 8).unwrap();
-    let mut system = System::new(&config, true);
+    let mut system = System::new(&config, Which::Dynamic);
     assert_eq!(
         system.hints(1),
         [1, 1, 1, 1],
@@ -77,7 +77,7 @@ fn dynamic_faults_follow_the_hints_and_the_hints_follow_the_paper() {
     );
     assert_eq!(system.hints(1), [2, 2, 2, 2]);
     // A write that is forwarded points every hop it passes at its writer.
-    let mut system = System::new(&config, true);
+    let mut system = System::new(&config, Which::Dynamic);
     system.run_alone(2, Operation::write(1, 1)); // 1 hands page 1 to 2
     let write = system.run_alone(0, Operation::write(1, 2)); // 0 -> 1 -> 2
     assert_eq!(
@@ -92,5 +92,40 @@ fn dynamic_faults_follow_the_hints_and_the_hints_follow_the_paper() {
         system.hints(1),
         [0, 0, 0, 1],
         "1 forwarded it, 2 handed it over"
+    );
+}
+
+#[test]
+fn with_distributed_copy_sets_a_copy_serves_reads_and_invalidation_follows_the_tree() {
+    let config = SystemConfig::new(4, 1, 8).unwrap();
+    let mut system = System::new(&config, Which::DynamicCopyTree);
+    // 0 hands page 0 to 1, then reads it back from 1.
+    system.run_alone(1, Operation::write(0, 1));
+    system.run_alone(0, Operation::read(0));
+    // 3's hint still names 0, which serves it from its own copy: 2 messages.
+    let read = system.run_alone(3, Operation::read(0));
+    assert_eq!(read, [(ReadRequest, 3, 0), (ReadPage, 0, 3)]);
+    assert_eq!(
+        system.hints(0),
+        [1, 1, 0, 0],
+        "3 follows 0, which gave it its copy"
+    );
+    // 2 writes (its hint names 0, which forwards): the owner's copy set is {0}; 0
+    // passes the invalidation on to 3 and confirms once 3 has.
+    let write = system.run_alone(2, Operation::write(0, 2));
+    let expected = [
+        (WriteRequest, 2, 0),
+        (WriteRequest, 0, 1),
+        (OwnerPage, 1, 2),
+        (Invalidate, 2, 0),
+        (Invalidate, 0, 3),
+        (InvalidateConfirmation, 3, 0),
+        (InvalidateConfirmation, 0, 2),
+    ];
+    assert_eq!(write, expected);
+    assert_eq!(
+        system.hints(0),
+        [2, 2, 2, 0],
+        "3 follows 0, which follows 2"
     );
 }

@@ -16,10 +16,16 @@ use std::collections::VecDeque;
 pub enum Which {
     Improved,
     Dynamic,
+    DynamicCopyTree,
     Broadcast,
 }
 
-pub const ALL: [Which; 3] = [Which::Improved, Which::Dynamic, Which::Broadcast];
+pub const ALL: [Which; 4] = [
+    Which::Improved,
+    Which::Dynamic,
+    Which::DynamicCopyTree,
+    Which::Broadcast,
+];
 
 /// Runs `workload` on a system of `config` following `which`, checked after every
 /// step (coherence at the owners, the probable owners) and at the end
@@ -39,9 +45,10 @@ pub fn simulate(
             let managers = vec![ImprovedManager::new(config)];
             Simulation::with_processes(config, processes, managers, workload, options).run()
         }
-        Which::Dynamic | Which::Broadcast => {
+        Which::Dynamic | Which::DynamicCopyTree | Which::Broadcast => {
             let algorithm = match which {
                 Which::Dynamic => Algorithm::Dynamic,
+                Which::DynamicCopyTree => Algorithm::DynamicCopyTree,
                 _ => Algorithm::Broadcast,
             };
             let processes = OwnerProcess::all(config, algorithm);
@@ -72,16 +79,18 @@ pub struct System {
 }
 
 impl System {
-    pub fn new(config: &SystemConfig, dynamic: bool) -> System {
-        let algorithm = match dynamic {
-            true => Algorithm::Dynamic,
-            false => Algorithm::ImprovedCentral {
+    pub fn new(config: &SystemConfig, which: Which) -> System {
+        let algorithm = match which {
+            Which::Improved => Algorithm::ImprovedCentral {
                 manager: config.manager(),
             },
+            Which::Dynamic => Algorithm::Dynamic,
+            Which::DynamicCopyTree => Algorithm::DynamicCopyTree,
+            Which::Broadcast => Algorithm::Broadcast,
         };
         System {
             processes: OwnerProcess::all(config, algorithm),
-            manager: (!dynamic).then(|| ImprovedManager::new(config)),
+            manager: (which == Which::Improved).then(|| ImprovedManager::new(config)),
         }
     }
 
