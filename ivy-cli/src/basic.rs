@@ -58,7 +58,7 @@ fn run_improved(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
         outcome: &outcome,
         authorities: vec![&authority as &dyn PageAuthority],
         manager_tables: Box::new(std::iter::once_with(|| owners(manager))),
-        algorithm: OwnerProcess::check_algorithm(&outcome.processes),
+        algorithm: OwnerProcess::check_algorithm(&outcome.processes, None),
         report_slowest: false,
     };
     prepared.conclude(out, ending)
@@ -83,7 +83,7 @@ fn run_without_manager(
         outcome: &outcome,
         authorities: vec![&authority as &dyn PageAuthority],
         manager_tables: Box::new(std::iter::empty()),
-        algorithm: OwnerProcess::check_algorithm(&outcome.processes),
+        algorithm: OwnerProcess::check_algorithm(&outcome.processes, None),
         report_slowest: false,
     };
     prepared.conclude(out, ending)

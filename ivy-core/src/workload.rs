@@ -51,12 +51,45 @@ impl Workload {
         mix: OperationMix,
         seed: u64,
     ) -> Workload {
+        let pages = config.pages;
+        Workload::generate_with(config, requests, mix, seed, |rng| {
+            PageId(rng.random_range(0..pages))
+        })
+    }
+
+    /// Like [`Workload::generate`], but `hot_per_mille` of the operations touch one
+    /// of the first `hot_pages` pages (the rest any page): most faults meet on few
+    /// pages, as on a shared counter or lock.
+    pub fn generate_hot(
+        config: &SystemConfig,
+        requests: u64,
+        mix: OperationMix,
+        seed: u64,
+        hot_pages: u32,
+        hot_per_mille: u32,
+    ) -> Workload {
+        let (pages, hot_pages) = (config.pages, hot_pages.clamp(1, config.pages));
+        Workload::generate_with(config, requests, mix, seed, |rng| {
+            match rng.random_ratio(hot_per_mille.min(1000), 1000) {
+                true => PageId(rng.random_range(0..hot_pages)),
+                false => PageId(rng.random_range(0..pages)),
+            }
+        })
+    }
+
+    fn generate_with(
+        config: &SystemConfig,
+        requests: u64,
+        mix: OperationMix,
+        seed: u64,
+        mut page_of: impl FnMut(&mut ChaCha8Rng) -> PageId,
+    ) -> Workload {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut per_process = vec![Vec::new(); config.processes as usize];
         let mut numbers = vec![Vec::new(); config.processes as usize];
         for request_number in 1..=requests {
             let process = rng.random_range(0..config.processes) as usize;
-            let page = PageId(rng.random_range(0..config.pages));
+            let page = page_of(&mut rng);
             let is_write = match mix {
                 OperationMix::Read => false,
                 OperationMix::Write => true,

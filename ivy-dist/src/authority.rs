@@ -128,10 +128,13 @@ impl PageAuthority for OwnerSide<'_> {
     }
 }
 
-/// Checks that, for every page, the probable owners followed from every process
-/// reach the owner or a process waiting to own the page (to write it) within
-/// N - 1 steps, never coming back to a process already passed.
-pub fn check_hints(processes: &[OwnerProcess]) -> Result<(), CoherenceViolation> {
+/// Checks that, for `page` (or every page), the probable owners followed from every
+/// process reach the owner or a process waiting to own the page (to write it)
+/// within N - 1 steps, never coming back to a process already passed.
+pub fn check_hints(
+    processes: &[OwnerProcess],
+    page: Option<PageId>,
+) -> Result<(), CoherenceViolation> {
     let Some(first) = processes.first() else {
         return Ok(());
     };
@@ -139,8 +142,10 @@ pub fn check_hints(processes: &[OwnerProcess]) -> Result<(), CoherenceViolation>
         let process = &processes[id.index()];
         process.is_writing(page) || process.page_entry(page).is_some_and(PageEntry::is_owner)
     };
-    let pages = touched_pages(processes)
-        .unwrap_or_else(|| (0..first.page_count() as u32).map(PageId).collect());
+    let pages = page
+        .map(|page| vec![page])
+        .or_else(|| touched_pages(processes));
+    let pages = pages.unwrap_or_else(|| (0..first.page_count() as u32).map(PageId).collect());
     for page in pages {
         for start in processes.iter().map(ProcessView::node_id) {
             let mut at = start;
@@ -179,11 +184,11 @@ mod tests {
     fn hints_that_go_round_are_caught_and_hints_to_an_owner_are_not() {
         let config = SystemConfig::new(3, 2, 8).expect("a valid size");
         let mut processes = OwnerProcess::all(&config, Algorithm::Dynamic);
-        assert_eq!(check_hints(&processes), Ok(()), "the initial layout");
+        assert_eq!(check_hints(&processes, None), Ok(()), "the initial layout");
         // Page 1 is owned by process 1. Process 0 -> 2 -> 0 never reaches it.
         processes[0].state_mut(PageId(1)).prob_owner = NodeId(2);
         processes[2].state_mut(PageId(1)).prob_owner = NodeId(0);
-        let violation = check_hints(&processes).expect_err("a loop");
+        let violation = check_hints(&processes, None).expect_err("a loop");
         assert!(matches!(
             violation,
             CoherenceViolation::HintCycle {
@@ -193,6 +198,6 @@ mod tests {
         ));
         // 0 -> 2 -> 1 (the owner) is a chain, not a loop.
         processes[2].state_mut(PageId(1)).prob_owner = NodeId(1);
-        assert_eq!(check_hints(&processes), Ok(()));
+        assert_eq!(check_hints(&processes, None), Ok(()));
     }
 }

@@ -355,10 +355,13 @@ impl ProcessNode for OwnerProcess {
 
     /// The probable owners lead to the owners (the broadcast manager follows no
     /// hints: it has nothing more to check).
-    fn check_algorithm(processes: &[OwnerProcess]) -> Result<(), ivy_core::CoherenceViolation> {
+    fn check_algorithm(
+        processes: &[OwnerProcess],
+        page: Option<PageId>,
+    ) -> Result<(), ivy_core::CoherenceViolation> {
         match processes.first().map(OwnerProcess::algorithm) {
             Some(Algorithm::Broadcast) | None => Ok(()),
-            Some(_) => crate::authority::check_hints(processes),
+            Some(_) => crate::authority::check_hints(processes, page),
         }
     }
 }

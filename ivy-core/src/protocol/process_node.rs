@@ -12,6 +12,7 @@
 use crate::checks::authority::PageAuthority;
 use crate::checks::invariants::CoherenceViolation;
 use crate::checks::process_view::ProcessView;
+use crate::protocol::ids::PageId;
 use crate::protocol::node::{Node, Outbox};
 use crate::protocol::operation::Operation;
 use crate::protocol::process::{Process, StartError};
@@ -42,8 +43,11 @@ pub trait ProcessNode: Node + ProcessView + Clone + Debug {
 
     /// What this algorithm requires beyond the coherence of each page (for the
     /// dynamic distributed manager: that the probable owners lead to the owner),
-    /// checked with coherence wherever it is checked.
-    fn check_algorithm(_processes: &[Self]) -> Result<(), CoherenceViolation> {
+    /// checked with coherence wherever it is checked: on `page`, or every page.
+    fn check_algorithm(
+        _processes: &[Self],
+        _page: Option<PageId>,
+    ) -> Result<(), CoherenceViolation> {
         Ok(())
     }
 }

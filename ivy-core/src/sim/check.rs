@@ -45,14 +45,14 @@ impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
     /// every page when the step was not about one page or the authority changed.
     pub(super) fn check_step(&mut self, touched: Touched) -> Result<(), SimulationError> {
         if let Some(authority) = P::authority(&self.processes) {
+            let processes = &self.processes;
             let checked = match touched {
                 Touched::Nothing => Ok(()),
-                Touched::Page(page) => {
-                    check_page_coherence(&self.processes, authority.as_ref(), page)
-                }
-                _ => check_coherence(&self.processes, authority.as_ref()),
+                Touched::Page(page) => check_page_coherence(processes, authority.as_ref(), page)
+                    .and_then(|()| P::check_algorithm(processes, Some(page))),
+                _ => check_coherence(processes, authority.as_ref())
+                    .and_then(|()| P::check_algorithm(processes, None)),
             };
-            let checked = checked.and_then(|()| P::check_algorithm(&self.processes));
             return checked.map_err(|violation| self.failure(violation.into()));
         }
         let authority = self.most_authoritative();

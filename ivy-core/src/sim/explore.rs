@@ -71,7 +71,7 @@ impl<M: ManagerNode, P: ProcessNode> SystemState<M, P> {
                 }
             }
         }
-        P::check_algorithm(&self.processes)
+        P::check_algorithm(&self.processes, None)
     }
 
     fn all_done(&self, workload: &[Vec<Operation>]) -> bool {

@@ -235,7 +235,7 @@ impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
                 check_outcome(&self.processes, states, &self.report.history)
             }
         };
-        let checked = checked.and_then(|()| Ok(P::check_algorithm(&self.processes)?));
+        let checked = checked.and_then(|()| Ok(P::check_algorithm(&self.processes, None)?));
         checked.map_err(|violation| {
             self.failure(match violation {
                 OutcomeViolation::Coherence(violation) => violation.into(),
