@@ -2,6 +2,8 @@
 //! holds what they share: building systems and running them on the threaded runtime.
 //! `bench-report` turns criterion's results into the tables of `BENCHMARKS.md`.
 
+pub mod managers;
+
 use ivy_basic::CentralManager;
 use ivy_cli::runtime::{self, FaultAction, RunOutcome, RuntimeOptions};
 use ivy_core::ManagerNode;

@@ -4,10 +4,13 @@
 //! then the figures the performance targets are judged by, and their ratios.
 //!
 //! It also draws `docs/bench/runtime-throughput.svg`: operations per second against
-//! the number of processes, basic and ft, for reads, writes and mixed operations.
+//! the number of processes, basic and ft, for reads, writes and mixed operations;
+//! and `docs/bench/messages-per-fault.svg`: each manager algorithm's messages per
+//! fault against the number of processes.
 //!
 //! Usage: `cargo run -p ivy-benches --bin bench-report [CRITERION_DIR] [REPORT]`.
 
+mod managers;
 mod network;
 mod plot;
 
@@ -68,11 +71,14 @@ fn run(criterion: &Path, report: &Path) -> std::result::Result<usize, String> {
     };
     let mut generated = render(&results);
     generated.push_str(&network::rows(&results, criterion));
+    generated.push_str(&managers::section(&results, criterion));
     let updated = format!("{}{START}\n{generated}{}", &text[..start], &text[end..]);
     std::fs::write(report, updated)
         .map_err(|error| format!("cannot write {}: {error}", report.display()))?;
     let chart = report.with_file_name("docs/bench/runtime-throughput.svg");
     plot::write_throughput_chart(&results, &chart)?;
+    let chart = report.with_file_name("docs/bench/messages-per-fault.svg");
+    managers::write_chart(criterion, &chart)?;
     Ok(results.len())
 }
 
