@@ -140,6 +140,7 @@ fn k_write_faults_take_at_most_n_plus_k_log_n_forwardings() {
             let total = sequential_write_forwardings(processes, faults, &mut rng);
             let log = f64::from(processes).log2();
             let bound = f64::from(processes) + faults as f64 * log;
+            println!("N = {processes}, K = {faults}: {total} forwardings, bound {bound:.0}");
             assert!(
                 total as f64 <= bound,
                 "N = {processes}, K = {faults}: {total} forwardings > N + K log2 N = {bound}"
