@@ -27,19 +27,8 @@ fn run_seed(seed: u64) -> Result<SimulationReport<FixedNode>, SimulationError> {
 
 #[test]
 fn seed_sweep_keeps_memory_coherent() {
-    if let Ok(seed) = std::env::var("IVY_SEED") {
-        let seed: u64 = seed.parse().expect("IVY_SEED is a number");
-        if let Err(error) = run_seed(seed) {
-            panic!("{error}");
-        }
-        return;
-    }
-    let seeds: u64 = std::env::var("IVY_SEEDS")
-        .ok()
-        .map(|seeds| seeds.parse().expect("IVY_SEEDS is a number"))
-        .unwrap_or(2000);
     let mut messages = 0;
-    for seed in 0..seeds {
+    for seed in ivy_core::sim::seeds_to_run(2000) {
         let report = run_seed(seed).unwrap_or_else(|error| panic!("{error}"));
         assert_eq!(
             report.timer_firings, 0,

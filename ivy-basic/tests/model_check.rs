@@ -17,7 +17,6 @@ use ivy_core::sim::explore::SystemModel;
 use ivy_core::sim::model::Reordering;
 use ivy_core::{ManagerNode, NoManager, Operation, PageMapping, Process, ProcessNode};
 use ivy_core::{ProcessOptions, SystemConfig};
-use stateright::{Checker, Model};
 
 /// The workload: process 0 reads then writes page 1 (a writer holding a Read copy);
 /// process 1 writes page 1, which it owns but may hold only Read by then (an upgrade
@@ -54,10 +53,7 @@ where
         workload,
         reordering: Reordering::Any,
     };
-    // One thread: stateright's parallel search counts states nondeterministically.
-    let checker = model.checker().spawn_bfs().join();
-    checker.assert_properties();
-    checker.unique_state_count()
+    model.check_every_interleaving()
 }
 
 #[test]

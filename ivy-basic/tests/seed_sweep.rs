@@ -27,18 +27,7 @@ fn run_seed(seed: u64) -> Result<ivy_core::sim::SimulationReport, ivy_core::sim:
 
 #[test]
 fn seed_sweep_keeps_memory_coherent() {
-    if let Ok(seed) = std::env::var("IVY_SEED") {
-        let seed: u64 = seed.parse().expect("IVY_SEED is a number");
-        if let Err(error) = run_seed(seed) {
-            panic!("{error}");
-        }
-        return;
-    }
-    let seeds: u64 = std::env::var("IVY_SEEDS")
-        .ok()
-        .map(|seeds| seeds.parse().expect("IVY_SEEDS is a number"))
-        .unwrap_or(2000);
-    for seed in 0..seeds {
+    for seed in ivy_core::sim::seeds_to_run(2000) {
         match run_seed(seed) {
             Err(error) => panic!("{error}"),
             // Nothing in the basic system waits for time: no node is ever woken by it.

@@ -3,20 +3,22 @@
 //! (coherence against where it keeps the pages' records, linearizability), and
 //! shows in its readout what it keeps.
 
-use std::process::{Command, Output};
+#[allow(dead_code)] // the helpers other tests use
+mod common;
 
-fn ivy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ivy"))
-        .args(args)
-        .output()
-        .expect("ivy runs")
-}
+use common::{ivy, ivy_stdout as stdout_of};
 
-fn stdout_of(args: &[&str]) -> String {
-    let output = ivy(args);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "ivy {args:?} failed: {stderr}");
-    String::from_utf8(output.stdout).expect("UTF-8")
+/// `ivy basic --manager <manager>` on 4 processes, 6 pages and 300 requests, with
+/// `--threads <threads>` and `extra`; its standard output, the run succeeding.
+fn run_manager(manager: &str, threads: &str, extra: &[&str]) -> String {
+    let size = ["--processes", "4", "--pages", "6", "--requests", "300"];
+    let args = [
+        &["basic", "--manager", manager, "--threads", threads][..],
+        &size,
+        extra,
+    ]
+    .concat();
+    stdout_of(&args)
 }
 
 /// The pages listed in the final readout's table `title`.
@@ -176,20 +178,7 @@ fn final_headers(stdout: &str, title: &str) -> Vec<String> {
 #[test]
 fn the_improved_manager_keeps_only_owners_and_the_owners_keep_copy_sets() {
     for threads in ["0", "2"] {
-        let args = [
-            "basic",
-            "--manager",
-            "improved",
-            "--processes",
-            "4",
-            "--pages",
-            "6",
-            "--requests",
-            "300",
-            "--threads",
-            threads,
-        ];
-        let stdout = stdout_of(&args);
+        let stdout = run_manager("improved", threads, &[]);
         let owners = final_column(&stdout, "cm", "Owner_ID");
         assert_eq!(owners.len(), 6, "one owner per page: {stdout}");
         assert_eq!(final_headers(&stdout, "cm"), ["Record", "Owner_ID"]);
@@ -205,21 +194,8 @@ fn the_improved_manager_keeps_only_owners_and_the_owners_keep_copy_sets() {
 
 #[test]
 fn the_dynamic_manager_shows_each_processs_probable_owners() {
-    for threads in ["0", "2"] {
-        let args = [
-            "basic",
-            "--manager",
-            "dynamic",
-            "--processes",
-            "4",
-            "--pages",
-            "6",
-            "--requests",
-            "300",
-            "--threads",
-            threads,
-        ];
-        let stdout = stdout_of(&args);
+    for (threads, copy_sets) in [("0", "owner"), ("2", "owner"), ("2", "distributed")] {
+        let stdout = run_manager("dynamic", threads, &["--copy-sets", copy_sets]);
         assert!(!stdout.contains("\ncm"), "no manager table: {stdout}");
         // The owner of a page is its own probable owner.
         for process in 0..4 {
@@ -238,20 +214,7 @@ fn the_dynamic_manager_shows_each_processs_probable_owners() {
 #[test]
 fn the_broadcast_manager_runs_verified_without_a_manager_or_hints() {
     for threads in ["0", "2"] {
-        let args = [
-            "basic",
-            "--manager",
-            "broadcast",
-            "--processes",
-            "4",
-            "--pages",
-            "6",
-            "--requests",
-            "300",
-            "--threads",
-            threads,
-        ];
-        let stdout = stdout_of(&args);
+        let stdout = run_manager("broadcast", threads, &[]);
         assert!(!stdout.contains("\ncm"), "no manager table: {stdout}");
         let headers = final_headers(&stdout, "process_0");
         assert_eq!(headers, ["Page", "isOwner", "Access", "copy_set"]);

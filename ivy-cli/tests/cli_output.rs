@@ -3,24 +3,14 @@
 //! code survive a reader that goes away, a closed or full standard output, and a
 //! failed run or an interrupt.
 
+#[allow(dead_code)] // the helpers other tests use
+mod common;
+
+use common::{ivy, ivy_stdout as stdout_of};
 use serde_json::Value;
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-fn ivy(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ivy"))
-        .args(args)
-        .output()
-        .expect("ivy runs")
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    let output = ivy(args);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "ivy {args:?} failed: {stderr}");
-    String::from_utf8(output.stdout).expect("UTF-8")
-}
+use std::process::{Command, Stdio};
 
 /// A fresh path for a history file of this test.
 fn history_path(name: &str) -> PathBuf {

@@ -181,13 +181,19 @@ impl OwnerProcess {
         });
     }
 
-    /// Faults on `operation`: asks the manager, or the page's probable owner.
-    fn fault(&mut self, operation: Operation, out: &mut Outbox) {
+    /// The id of this process's next fault.
+    fn next_request(&mut self) -> RequestId {
         let request = RequestId {
             process: self.id,
             sequence: self.next_sequence,
         };
         self.next_sequence += 1;
+        request
+    }
+
+    /// Faults on `operation`: asks the manager, or the page's probable owner.
+    fn fault(&mut self, operation: Operation, out: &mut Outbox) {
+        let request = self.next_request();
         self.pending = Some(Pending {
             request,
             operation,
@@ -213,11 +219,7 @@ impl OwnerProcess {
     /// (no request travels: it owns the page already).
     fn upgrade(&mut self, operation: Operation, out: &mut Outbox) {
         let page = operation.page();
-        let request = RequestId {
-            process: self.id,
-            sequence: self.next_sequence,
-        };
-        self.next_sequence += 1;
+        let request = self.next_request();
         self.pending = Some(Pending {
             request,
             operation,

@@ -56,7 +56,7 @@ fn faults(trace: &[TraceRecord]) -> Vec<(u64, u64)> {
 #[test]
 fn racing_faults_reach_the_owner_within_n_minus_one_forwardings_per_stay_of_the_page() {
     let (mut most, mut chased) = (0, 0);
-    for seed in 0..seeds(500) {
+    for seed in seeds(500) {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0xb0_0d);
         let processes = rng.random_range(2..=8);
         let config = SystemConfig::new(processes, rng.random_range(1..=3), 8).unwrap();

@@ -11,7 +11,6 @@ use ivy_core::sim::explore::SystemModel;
 use ivy_core::sim::model::Reordering;
 use ivy_core::{ManagerNode, NoManager, Operation, SystemConfig};
 use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess};
-use stateright::{Checker, Model};
 
 /// Three processes, two pages: racing writes to page 1 by a reader of it and by
 /// its first owner, and a read and a write of page 0 (owned by process 0, which
@@ -52,10 +51,7 @@ fn explore_workload<M: Manager>(
         workload,
         reordering: Reordering::Any,
     };
-    // One thread: stateright's parallel search counts states nondeterministically.
-    let checker = model.checker().spawn_bfs().join();
-    checker.assert_properties();
-    checker.unique_state_count()
+    model.check_every_interleaving()
 }
 
 fn config() -> SystemConfig {

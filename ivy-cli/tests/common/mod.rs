@@ -1,5 +1,5 @@
-//! Helpers shared by the CLI tests: reading readout tables and `--history` files back,
-//! and the children of a process.
+//! Helpers shared by the CLI tests: running `ivy`, reading readout tables and
+//! `--history` files back, and the children of a process.
 
 use ivy_core::{check_linearizable, HistoryEntry, NodeId, OperationKind, PageId};
 use serde_json::Value;
@@ -92,4 +92,22 @@ pub fn children_of(pid: u32) -> Vec<u32> {
     text.split_whitespace()
         .filter_map(|pid| pid.parse().ok())
         .collect()
+}
+
+/// Runs `ivy` with `args`.
+#[allow(dead_code)] // not every test runs ivy this way
+pub fn ivy(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ivy"))
+        .args(args)
+        .output()
+        .expect("ivy runs")
+}
+
+/// Runs `ivy` with `args`, which must succeed, and returns its standard output.
+#[allow(dead_code)] // not every test runs ivy this way
+pub fn ivy_stdout(args: &[&str]) -> String {
+    let output = ivy(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "ivy {args:?} failed: {stderr}");
+    String::from_utf8(output.stdout).expect("UTF-8")
 }

@@ -81,6 +81,23 @@ impl<M: ManagerNode, P: ProcessNode> SystemState<M, P> {
     }
 }
 
+impl<M, P> SystemModel<M, P>
+where
+    M: ManagerNode + Clone + std::fmt::Debug + Eq + Hash + Send + Sync + 'static,
+    P: ProcessNode + Eq + Hash + Send + Sync + 'static,
+{
+    /// Explores every interleaving (breadth first, on one thread: stateright's
+    /// parallel search counts states nondeterministically), panics with a
+    /// counterexample if a property fails, and returns how many distinct states
+    /// there are.
+    pub fn check_every_interleaving(self) -> usize {
+        use stateright::Checker;
+        let checker = self.checker().spawn_bfs().join();
+        checker.assert_properties();
+        checker.unique_state_count()
+    }
+}
+
 impl<M, P> Model for SystemModel<M, P>
 where
     M: ManagerNode + Clone + std::fmt::Debug + Eq + Hash + Send + Sync + 'static,

@@ -14,9 +14,11 @@ pub mod hand;
 pub mod model;
 mod outages;
 mod report;
+mod seeds;
 mod time;
 
 pub use faults::{FaultOptions, ManagerStatus, ScriptedFault};
+pub use seeds::seeds_to_run;
 
 use crate::protocol::manager::{settled_together, ManagerNode};
 

@@ -64,12 +64,9 @@ pub fn simulate(
     }
 }
 
-/// The seeds a sweep runs: `IVY_SEEDS` of them, or `default`.
-pub fn seeds(default: u64) -> u64 {
-    std::env::var("IVY_SEEDS")
-        .ok()
-        .map(|seeds| seeds.parse().expect("IVY_SEEDS is a number"))
-        .unwrap_or(default)
+/// The seeds a sweep runs (`IVY_SEED`, `IVY_SEEDS`, or `default` of them).
+pub fn seeds(default: u64) -> std::ops::Range<u64> {
+    ivy_core::sim::seeds_to_run(default)
 }
 
 /// A system run by hand: processes, and the improved manager if there is one.
