@@ -28,11 +28,18 @@ impl<'a> OwnerSide<'a> {
         self.processes.iter().find(owns)
     }
 
-    /// While `page` travels to a writer: the latest hand-over, by version.
+    /// While `page` travels to a writer: the latest hand-over, by version, if its
+    /// writer still waits for it. A page nobody owns and nobody waits for is lost,
+    /// and the check must say so (no hand-over excuses it).
     fn in_flight(&self, page: PageId) -> Option<&'a crate::page_state::HandOver> {
         let handed = self.processes.iter();
         let handed = handed.filter_map(|process| process.states.get(&page)?.handed.as_ref());
-        handed.max_by_key(|handed| handed.version)
+        let latest = handed.max_by_key(|handed| handed.version)?;
+        let writer = self.processes.get(latest.to.process.index())?;
+        let waits = writer
+            .pending()
+            .is_some_and(|(request, _)| request == latest.to);
+        waits.then_some(latest)
     }
 
     /// The page's copy set: the owner's, and with distributed copy sets every

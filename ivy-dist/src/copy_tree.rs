@@ -31,6 +31,7 @@ impl OwnerProcess {
             };
             out.send(id, child, View(0), message);
         }
+        debug_assert!(state.relaying.is_none(), "{id}: two invalidations relayed");
         state.relaying = Some(invalidation);
         true
     }

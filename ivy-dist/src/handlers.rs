@@ -2,12 +2,13 @@
 //! request; receiving a read copy, or the page with its ownership and copy set;
 //! invalidations and their confirmations.
 //!
-//! Page versions order the writes of a page (each write that moves or upgrades
-//! ownership takes the next one), so that a read copy overtaken by the invalidation
-//! of a later write completes its read (the owner sent it before that write began)
-//! but is not kept. An invalidation that reaches a reader before its copy waits for
-//! the copy (the reader's lock on the page, as in the paper), so that the write
-//! that sent it completes only after the read.
+//! An invalidation that reaches a reader before its copy waits for the copy (the
+//! reader's lock on the page, as in the paper), so that the write that sent it
+//! completes only after the read. Page versions order the writes of a page (each
+//! write that moves or upgrades ownership takes the next one); the checks of them
+//! here (a copy older than an invalidation already obeyed is not kept, an older
+//! invalidation drops nothing) guard against messages this reliable network never
+//! delivers late, and cost nothing.
 
 use crate::page_state::{HandOver, Request};
 use crate::process::{Invalidation, OwnerProcess};
@@ -62,7 +63,12 @@ impl OwnerProcess {
                 let copy_on_its_way = self.is_reading(page)
                     && self.pages.get(page).is_some_and(|e| e.value().is_none());
                 match copy_on_its_way {
-                    true => self.deferred = Some(invalidation),
+                    true => {
+                        // A write completes only after every copy confirmed, so no
+                        // second invalidation reaches a reader that deferred one.
+                        debug_assert!(self.deferred.is_none(), "{}: two deferred", self.id);
+                        self.deferred = Some(invalidation)
+                    }
                     false => self.invalidate(invalidation, out),
                 }
             }
@@ -79,6 +85,7 @@ impl OwnerProcess {
     /// under way) keeps it until the write is done; any other forwards it.
     pub(crate) fn handle_request(&mut self, page: PageId, request: Request, out: &mut Outbox) {
         if request.request.process == self.id {
+            debug_assert!(false, "{}: its own request came back", self.id);
             return; // a hint never leads back to the requester
         }
         let entry = self.pages.get(page);

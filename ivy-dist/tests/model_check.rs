@@ -99,10 +99,22 @@ fn the_broadcast_manager_is_coherent_in_every_interleaving() {
 }
 
 #[test]
-fn distributed_copy_sets_are_coherent_in_every_interleaving() {
-    let processes = OwnerProcess::all(&config(), Algorithm::DynamicCopyTree);
-    let states = explore::<NoManager>(processes, Vec::new());
-    assert_eq!(states, 565); // pinned: no read here reaches a holder of a copy
+fn a_new_owner_inside_the_tree_of_copies_is_coherent_in_every_interleaving() {
+    // Process 1 takes page 0; process 0 reads it from 1; process 3 can read 0's
+    // copy; then a holder of a copy (0 or 3) writes: it becomes the owner from
+    // inside the tree, its own copies merged into those it invalidates, and
+    // invalidations may come back to it through its parent.
+    let config = SystemConfig::new(4, 1, 8).expect("a valid configuration");
+    let (read, write) = (Operation::read, Operation::write);
+    let workload = vec![
+        vec![read(0), write(0, 1)],
+        vec![write(0, 2)],
+        vec![read(0)],
+        vec![read(0), write(0, 3)],
+    ];
+    let processes = OwnerProcess::all(&config, Algorithm::DynamicCopyTree);
+    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    assert_eq!(states, 8611); // pinned
 }
 
 #[test]

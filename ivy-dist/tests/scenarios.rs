@@ -129,3 +129,36 @@ fn with_distributed_copy_sets_a_copy_serves_reads_and_invalidation_follows_the_t
         "3 follows 0, which follows 2"
     );
 }
+
+#[test]
+fn a_page_handed_to_a_process_that_does_not_wait_for_it_is_reported_lost() {
+    use ivy_core::{check_coherence, CoherenceViolation, Envelope, Message, Node, NodeId};
+    use ivy_core::{RequestId, View};
+    let config = SystemConfig::new(3, 1, 8).unwrap();
+    let mut system = System::new(&config, Which::Broadcast);
+    system.run_alone(1, Operation::write(0, 7)); // 0 hands page 0 to 1
+                                                 // A write request process 2 never made (it is idle) reaches the owner, which
+                                                 // hands the page over: while it travels, nobody owns it and nobody waits for it.
+    let stray = Message::WriteRequest {
+        page: PageId(0),
+        request: RequestId {
+            process: NodeId(2),
+            sequence: 1,
+        },
+    };
+    let envelope = Envelope {
+        from: NodeId(2),
+        to: NodeId(1),
+        view: View(0),
+        message: stray,
+    };
+    let mut out = ivy_core::Outbox::new();
+    system.processes[1].handle_message(envelope, 0, &mut out);
+    assert_eq!(out.messages.len(), 1, "the page is on its way to process 2");
+    let authority = ivy_dist::OwnerSide::new(&system.processes);
+    let lost = check_coherence(&system.processes, &authority);
+    assert!(
+        matches!(lost, Err(CoherenceViolation::NoOwner { .. })),
+        "{lost:?}"
+    );
+}

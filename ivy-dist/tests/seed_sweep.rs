@@ -9,7 +9,7 @@ mod common;
 
 use common::{seeds, simulate, Which, ALL};
 use ivy_core::sim::{SimulationError, SimulationOptions, SimulationReport};
-use ivy_core::{OperationMix, SystemConfig, Workload};
+use ivy_core::{Operation, OperationMix, SystemConfig, Workload};
 use ivy_dist::OwnerProcess;
 use rand::{Rng, SeedableRng};
 
@@ -41,4 +41,54 @@ fn seed_sweep_keeps_memory_coherent() {
         }
         assert!(messages > 0, "{which:?}: the sweep's faults sent messages");
     }
+}
+
+/// A read-mostly workload on few pages (1 in 5 to 1 in 20 operations a write), where
+/// copies are given from copies: trees of copies, and invalidations travelling down
+/// them, in most runs.
+fn run_read_mostly_seed(seed: u64) -> Result<SimulationReport<OwnerProcess>, SimulationError> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x7ee5);
+    let processes = rng.random_range(4..=8);
+    let config = SystemConfig::new(processes, rng.random_range(1..=2), 8).unwrap();
+    let writes_in = [5, 10, 20][rng.random_range(0..3)];
+    let mut value = 0;
+    let lists = (0..processes).map(|_| {
+        let operations = (0..rng.random_range(2..=8)).map(|_| {
+            let page = rng.random_range(0..config.pages);
+            match rng.random_range(0..writes_in) {
+                0 => {
+                    value += 1;
+                    Operation::write(page, value)
+                }
+                _ => Operation::read(page),
+            }
+        });
+        operations.collect::<Vec<_>>()
+    });
+    let workload = Workload::from_lists(lists.collect());
+    let mut options = SimulationOptions::seeded(seed);
+    options.record_trace = true;
+    simulate(Which::DynamicCopyTree, &config, workload, options)
+}
+
+#[test]
+fn copy_trees_grow_and_are_invalidated_coherently() {
+    // Seeds in which a holder of a copy passed an invalidation on (an Invalidate
+    // not sent by the writer).
+    let mut relayed = 0;
+    let seeds = seeds(2000);
+    let runs = seeds.end - seeds.start;
+    for seed in seeds {
+        let report = run_read_mostly_seed(seed).unwrap_or_else(|error| panic!("{error}"));
+        let relays = report.trace.iter().filter(|record| {
+            record.kind == ivy_core::MessageKind::Invalidate
+                && record.requester != Some(record.from)
+        });
+        relayed += u64::from(relays.count() > 0);
+    }
+    assert!(
+        runs < 100 || relayed * 20 >= runs,
+        "trees in {relayed} of {runs} runs"
+    );
+    println!("an invalidation went down a tree of copies in {relayed} of {runs} runs");
 }

@@ -6,7 +6,8 @@
 //! or the authority the processes supply, see [`ProcessNode::authority`]) and the
 //! algorithm's own invariant ([`ProcessNode::check_algorithm`]), both by the same
 //! functions the simulator calls after every step; every read returns the latest
-//! completed write; and from every state every operation eventually completes.
+//! completed write; and no run ends, or sticks, with an operation incomplete
+//! (stateright's `eventually`: it finds deadlocks, not livelocks).
 //! Crashes are not modelled here (the fault-tolerant managers have their own model).
 
 use super::model::{InFlight, ReadsSeeWrites, Reordering};
