@@ -2,7 +2,7 @@
 CARGO ?= cargo
 IVY = $(CARGO) run --release -q -p ivy-cli --
 
-.PHONY: run r w r-ft w-ft netns-demo test fmt lint unit bench bench-report sweep
+.PHONY: run r w r-ft w-ft netns-demo test fmt lint unit bench bench-report managers sweep
 
 ## make run: the default basic run (3 processes, 5 pages, 50 mixed requests)
 run:
@@ -51,6 +51,12 @@ bench:
 	$(CARGO) bench -p ivy-benches
 	$(CARGO) bench -p ivy-net --bench tcp
 	$(CARGO) bench -p ivy-cli --bench cluster
+
+## make managers: count and time every manager algorithm of Li & Hudak, then rewrite
+## BENCHMARKS.md's manager section and docs/bench/messages-per-fault.svg
+managers:
+	$(CARGO) bench -p ivy-benches --bench managers
+	$(CARGO) run -q -p ivy-benches --bin bench-report -- --managers
 
 ## make bench-report: rewrite the tables of BENCHMARKS.md from criterion's results
 bench-report:
