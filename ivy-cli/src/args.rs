@@ -185,13 +185,45 @@ pub struct BasicArgs {
     #[arg(long, value_enum, default_value_t = ManagerArg::Central)]
     pub manager: ManagerArg,
 
-    /// With --manager fixed: how the pages are divided among the processes.
-    #[arg(long, value_enum, default_value_t = MappingArg::Modulo)]
-    pub mapping: MappingArg,
+    /// With --manager fixed: how the pages are divided among the processes
+    /// [default: modulo].
+    #[arg(long, value_enum)]
+    pub mapping: Option<MappingArg>,
 
-    /// With --manager dynamic: where copy sets live.
-    #[arg(long, value_enum, default_value_t = CopySetsArg::Owner)]
-    pub copy_sets: CopySetsArg,
+    /// With --manager dynamic: where copy sets live [default: owner].
+    #[arg(long, value_enum)]
+    pub copy_sets: Option<CopySetsArg>,
+
+    /// With --manager dynamic: the owner of a page tells every process it owns it
+    /// after every M faults on it that end at it [default: never].
+    #[arg(long, value_name = "M", value_parser = clap::value_parser!(u32).range(1..))]
+    pub owner_broadcast_every: Option<u32>,
+}
+
+impl BasicArgs {
+    /// Refuses an option the chosen manager does not use (rather than ignore it).
+    pub fn check_manager_options(&self) -> Result<(), String> {
+        let options = [
+            ("--mapping", self.mapping.is_some(), ManagerArg::Fixed),
+            ("--copy-sets", self.copy_sets.is_some(), ManagerArg::Dynamic),
+            (
+                "--owner-broadcast-every",
+                self.owner_broadcast_every.is_some(),
+                ManagerArg::Dynamic,
+            ),
+        ];
+        let misplaced = options
+            .iter()
+            .find(|(_, given, with)| *given && *with != self.manager);
+        match misplaced {
+            Some((option, _, with)) => Err(format!(
+                "{option} applies only to --manager {}",
+                with.to_possible_value()
+                    .map_or("?".into(), |v| v.get_name().to_string())
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 /// `--copy-sets`: where the dynamic manager keeps a page's copy set.

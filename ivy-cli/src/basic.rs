@@ -2,7 +2,7 @@
 //! runtime: one central manager (the default), or a manager per share of the pages
 //! on each process's node (`--manager fixed`).
 
-use crate::args::{BasicArgs, CopySetsArg, ManagerArg, RunArgs};
+use crate::args::{BasicArgs, CopySetsArg, ManagerArg, MappingArg, RunArgs};
 use crate::error::CliError;
 use crate::readout::Table;
 use crate::run::{prepare, runtime_options, Ending};
@@ -17,17 +17,21 @@ use std::io::Write;
 
 /// Runs the system `args` asks for and prints its output to `out`.
 pub fn run(args: &BasicArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    args.check_manager_options().map_err(CliError::Usage)?;
     match args.manager {
         ManagerArg::Central => run_central(&args.run, out),
         ManagerArg::Improved => run_improved(&args.run, out),
-        ManagerArg::Fixed => run_fixed(&args.run, args.mapping.into(), out),
-        ManagerArg::Broadcast => run_without_manager(&args.run, Algorithm::Broadcast, out),
+        ManagerArg::Fixed => {
+            let mapping = args.mapping.unwrap_or(MappingArg::Modulo);
+            run_fixed(&args.run, mapping.into(), out)
+        }
+        ManagerArg::Broadcast => run_without_manager(&args.run, Algorithm::Broadcast, None, out),
         ManagerArg::Dynamic => {
-            let algorithm = match args.copy_sets {
+            let algorithm = match args.copy_sets.unwrap_or(CopySetsArg::Owner) {
                 CopySetsArg::Owner => Algorithm::Dynamic,
                 CopySetsArg::Distributed => Algorithm::DynamicCopyTree,
             };
-            run_without_manager(&args.run, algorithm, out)
+            run_without_manager(&args.run, algorithm, args.owner_broadcast_every, out)
         }
     }
 }
@@ -70,10 +74,17 @@ fn run_improved(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
 fn run_without_manager(
     args: &RunArgs,
     algorithm: Algorithm,
+    owner_broadcast_every: Option<u32>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let (prepared, workload) = prepare(args, 0)?;
-    let processes = OwnerProcess::all(&prepared.config, algorithm);
+    let processes = OwnerProcess::all(&prepared.config, algorithm).into_iter();
+    let processes: Vec<OwnerProcess> = match owner_broadcast_every {
+        Some(every) => processes
+            .map(|p| p.broadcasting_ownership_every(every))
+            .collect(),
+        None => processes.collect(),
+    };
     prepared.write_initial(out, std::iter::empty(), &processes)?;
     let outcome =
         runtime::run::<NoManager, _>(processes, Vec::new(), workload, runtime_options(args))

@@ -125,6 +125,22 @@ fn an_unknown_manager_or_mapping_is_one_line_and_exit_2() {
     for args in [
         &["basic", "--manager", "nonsense"][..],
         &["basic", "--manager", "fixed", "--mapping", "hash"][..],
+        &["basic", "--mapping", "blocks"][..],
+        &["basic", "--manager", "fixed", "--copy-sets", "distributed"][..],
+        &[
+            "basic",
+            "--manager",
+            "improved",
+            "--owner-broadcast-every",
+            "4",
+        ][..],
+        &[
+            "basic",
+            "--manager",
+            "dynamic",
+            "--owner-broadcast-every",
+            "0",
+        ][..],
     ] {
         let output = ivy(args);
         assert_eq!(output.status.code(), Some(2), "{args:?}");
@@ -194,8 +210,14 @@ fn the_improved_manager_keeps_only_owners_and_the_owners_keep_copy_sets() {
 
 #[test]
 fn the_dynamic_manager_shows_each_processs_probable_owners() {
-    for (threads, copy_sets) in [("0", "owner"), ("2", "owner"), ("2", "distributed")] {
-        let stdout = run_manager("dynamic", threads, &["--copy-sets", copy_sets]);
+    let variants = [
+        ("0", &["--copy-sets", "owner"][..]),
+        ("2", &["--copy-sets", "owner"][..]),
+        ("2", &["--copy-sets", "distributed"][..]),
+        ("2", &["--owner-broadcast-every", "3"][..]),
+    ];
+    for (threads, variant) in variants {
+        let stdout = run_manager("dynamic", threads, variant);
         assert!(!stdout.contains("\ncm"), "no manager table: {stdout}");
         // The owner of a page is its own probable owner.
         for process in 0..4 {

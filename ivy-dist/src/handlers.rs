@@ -77,6 +77,7 @@ impl OwnerProcess {
                 request,
                 version,
             } => self.confirm_invalidation(page, request, version, from, out),
+            Message::OwnerIs { page, version } => self.learn_owner(page, version, from),
             _ => {} // the central manager's messages are not part of these algorithms
         }
     }
@@ -135,6 +136,9 @@ impl OwnerProcess {
                     data: entry.data().expect("an owner holds the page").clone(),
                 };
                 out.send(self.id, requester, View(0), message);
+                if self.pages.get(page).is_some_and(|entry| entry.is_owner()) {
+                    self.count_fault_ended_here(page, out);
+                }
             }
             OperationKind::Write => {
                 let entry = self.entry_mut(page);
@@ -297,6 +301,7 @@ impl OwnerProcess {
             .store(value);
         self.pending = None;
         self.complete(pending.operation, value, Some(pending.request), out);
+        self.count_fault_ended_here(page, out);
         self.serve_waiting(page, out);
     }
 }

@@ -16,7 +16,11 @@
 //!   fault); a process that does not own the page keeps the request until it does,
 //!   and the page carries which faults its owners served, so each is served once.
 //!
-//! All three run on [`OwnerProcess`]. The coherence check reads each page's record where
+//! The dynamic manager's two refinements from the paper are here too: distributed
+//! copy sets ([`Algorithm::DynamicCopyTree`]), and owners that tell every process
+//! they own a page now and then ([`OwnerProcess::broadcasting_ownership_every`]).
+//!
+//! All of them run on [`OwnerProcess`]. The coherence check reads each page's record where
 //! these algorithms keep it, at its owner ([`OwnerSide`]), and checks that the
 //! probable owners lead to the owner without a cycle
 //! ([`ivy_core::ProcessNode::check_algorithm`]).
@@ -29,6 +33,7 @@ mod broadcast;
 mod copy_tree;
 mod handlers;
 mod manager;
+mod owner_broadcast;
 mod page_state;
 mod process;
 

@@ -44,6 +44,9 @@ pub(crate) struct PageState {
     /// With distributed copy sets: the invalidation this process passed down to the
     /// copies it gave, to confirm once they have (`copy_set` holds those left).
     pub relaying: Option<crate::process::Invalidation>,
+    /// While this process owns the page (with periodic owner broadcasts): the faults
+    /// on it that ended here since it last told every process it owns it.
+    pub faults_since_broadcast: u32,
 }
 
 impl PageState {
@@ -56,6 +59,7 @@ impl PageState {
             handed: None,
             served: Vec::new(),
             relaying: None,
+            faults_since_broadcast: 0,
         }
     }
 }

@@ -52,6 +52,9 @@ pub struct OwnerProcess {
     /// The broadcast manager's requests this process heard but could not serve,
     /// the last of each requester (see [`crate::broadcast`]); empty otherwise.
     pub(crate) unserved: Vec<Option<(PageId, Request)>>,
+    /// With the dynamic algorithms: the owner of a page tells every process so after
+    /// this many faults on it end at it (`None`: never).
+    pub(crate) owner_broadcast_every: Option<u32>,
 }
 
 /// An invalidation to obey: the page, the write that sent it, and its sender.
@@ -76,12 +79,21 @@ impl OwnerProcess {
             next_sequence: 1,
             pending: None,
             deferred: None,
+            owner_broadcast_every: None,
             unserved: match algorithm {
                 Algorithm::Broadcast => vec![None; config.processes as usize],
                 _ => Vec::new(),
             },
         };
         config.process_ids().map(new).collect()
+    }
+
+    /// This process, which (as owner of a page) tells every process it owns the page
+    /// after every `faults` faults on it that end at it: the paper's variant of the
+    /// dynamic algorithm that refreshes every probable owner now and then.
+    pub fn broadcasting_ownership_every(mut self, faults: u32) -> OwnerProcess {
+        self.owner_broadcast_every = Some(faults.max(1));
+        self
     }
 
     /// The algorithm this process follows.

@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 /// every forwarding of it is delivered before it is served: each request message
 /// its requester sends begins a fault, and the request messages others send for it
 /// until then are its forwardings.
-fn faults(trace: &[TraceRecord]) -> Vec<(u64, u64)> {
+fn faults_of(trace: &[TraceRecord]) -> Vec<(u64, u64)> {
     // Per requester: its open fault's page, forwardings and moves of the page.
     let mut open: BTreeMap<u32, (u32, u64, u64)> = BTreeMap::new();
     let mut done = Vec::new();
@@ -66,7 +66,7 @@ fn racing_faults_reach_the_owner_within_n_minus_one_forwardings_per_stay_of_the_
         let report = simulate(Which::Dynamic, &config, workload, options)
             .unwrap_or_else(|error| panic!("{error}"));
         let per_stay = u64::from(processes) - 1;
-        for (hops, moves) in faults(&report.trace) {
+        for (hops, moves) in faults_of(&report.trace) {
             let bound = per_stay * (1 + moves);
             assert!(
                 hops <= bound,
@@ -147,4 +147,59 @@ fn k_write_faults_take_at_most_n_plus_k_log_n_forwardings() {
             );
         }
     }
+}
+
+/// Messages and forwardings per fault of the dynamic algorithm on a hot workload
+/// (90% of 4,000 mixed operations on 4 of 64 pages, 16 processes), the owner telling
+/// every process it owns a page after every `every` faults on it (`None`: never).
+fn with_ownership_broadcasts(every: Option<u32>) -> (f64, f64) {
+    let config = SystemConfig::new(16, 64, 8).unwrap();
+    let workload = Workload::generate_hot(&config, 4_000, OperationMix::Mixed, 3, 4, 900);
+    let processes = ivy_dist::OwnerProcess::all(&config, ivy_dist::Algorithm::Dynamic);
+    let processes: Vec<_> = match every {
+        Some(every) => processes
+            .into_iter()
+            .map(|p| p.broadcasting_ownership_every(every))
+            .collect(),
+        None => processes,
+    };
+    let mut options = SimulationOptions::seeded(3);
+    options.record_trace = true;
+    let simulation = ivy_core::sim::Simulation::<ivy_core::NoManager, _>::with_processes(
+        &config,
+        processes,
+        Vec::new(),
+        workload,
+        options,
+    );
+    let report = simulation.run().unwrap_or_else(|error| panic!("{error}"));
+    let faults = (report.history.len() as u64 - report.local_hits) as f64;
+    let forwardings: u64 = faults_of(&report.trace).iter().map(|(hops, _)| hops).sum();
+    (report.messages as f64 / faults, forwardings as f64 / faults)
+}
+
+#[test]
+fn broadcasting_ownership_trades_messages_for_forwardings() {
+    // The more often owners broadcast, the fewer forwardings and the more messages:
+    // N - 1 per broadcast buy less than one forwarding each on racing hot pages.
+    let never = with_ownership_broadcasts(None);
+    let mut previous = never;
+    println!(
+        "never: {:.2} messages, {:.2} forwardings per fault",
+        never.0, never.1
+    );
+    for every in [16, 4, 1] {
+        let (messages, forwardings) = with_ownership_broadcasts(Some(every));
+        println!("every {every}: {messages:.2} messages, {forwardings:.2} forwardings per fault");
+        assert!(
+            forwardings <= previous.1,
+            "fewer forwardings the more often"
+        );
+        assert!(messages >= previous.0, "more messages the more often");
+        previous = (messages, forwardings);
+    }
+    assert!(
+        previous.1 < never.1,
+        "broadcasting after every fault saves forwardings"
+    );
 }

@@ -134,3 +134,22 @@ fn invalidations_travel_down_a_tree_of_copies_in_every_interleaving() {
     let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
     assert_eq!(states, 1306); // pinned
 }
+
+#[test]
+fn ownership_broadcasts_keep_the_hints_coherent_in_every_interleaving() {
+    // The racing writers again, the owner telling everyone after every fault.
+    let config = SystemConfig::new(3, 1, 8).expect("a valid configuration");
+    let (read, write) = (Operation::read, Operation::write);
+    let workload = vec![
+        vec![write(0, 1), read(0)],
+        vec![write(0, 2), read(0)],
+        vec![read(0), write(0, 3)],
+    ];
+    let processes = OwnerProcess::all(&config, Algorithm::Dynamic);
+    let processes = processes
+        .into_iter()
+        .map(|p| p.broadcasting_ownership_every(1))
+        .collect();
+    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    assert_eq!(states, 211_973); // pinned
+}

@@ -162,3 +162,41 @@ fn a_page_handed_to_a_process_that_does_not_wait_for_it_is_reported_lost() {
         "{lost:?}"
     );
 }
+
+#[test]
+fn with_ownership_broadcast_after_every_fault_faults_go_straight_to_the_owner() {
+    let config = SystemConfig::new(4, 1, 8).unwrap();
+    let processes = ivy_dist::OwnerProcess::all(&config, ivy_dist::Algorithm::Dynamic);
+    let processes = processes
+        .into_iter()
+        .map(|p| p.broadcasting_ownership_every(1));
+    let mut system = System {
+        processes: processes.collect(),
+        manager: None,
+    };
+    // 1 writes: its write ends there, and 1 tells the 3 others it owns the page.
+    let write = system.run_alone(1, Operation::write(0, 1));
+    assert_eq!(write[..2], [(WriteRequest, 1, 0), (OwnerPage, 0, 1)]);
+    let told: Vec<_> = write[2..].iter().map(|&(kind, _, to)| (kind, to)).collect();
+    assert_eq!(
+        told,
+        [
+            (MessageKind::OwnerIs, 0),
+            (MessageKind::OwnerIs, 2),
+            (MessageKind::OwnerIs, 3)
+        ]
+    );
+    assert_eq!(system.hints(0), [1, 1, 1, 1]);
+    // Every fault one at a time now reaches the owner without a forwarding.
+    for (process, operation) in [
+        (3, Operation::read(0)),
+        (2, Operation::write(0, 2)),
+        (0, Operation::read(0)),
+    ] {
+        let sent = system.run_alone(process, operation);
+        let requests = sent
+            .iter()
+            .filter(|(kind, ..)| matches!(kind, ReadRequest | WriteRequest));
+        assert_eq!(requests.count(), 1, "{process} {operation:?}: {sent:?}");
+    }
+}

@@ -140,6 +140,14 @@ pub enum Message {
         /// serves each once); empty where the algorithm does not track it.
         served: Vec<u64>,
     },
+    /// Owner → every other process (the dynamic distributed manager's periodic
+    /// broadcast): I own the page, at this version; point your probable owner here.
+    OwnerIs {
+        /// The page owned.
+        page: PageId,
+        /// The owner's page version when it broadcast.
+        version: PageVersion,
+    },
     /// Manager → process: the manager is establishing the envelope's view; promise to
     /// ignore every manager message from an older view.
     NewView {
@@ -276,6 +284,7 @@ impl Message {
             | Message::WriteForward { page, .. }
             | Message::WritePage { page, .. }
             | Message::OwnerPage { page, .. }
+            | Message::OwnerIs { page, .. }
             | Message::WriteConfirmation { page, .. } => Some(*page),
             _ => None,
         }

@@ -17,15 +17,37 @@ pub enum Which {
     Improved,
     Dynamic,
     DynamicCopyTree,
+    /// Dynamic, the owner telling every process it owns a page every 2 faults.
+    DynamicOwnerBroadcast,
     Broadcast,
 }
 
-pub const ALL: [Which; 4] = [
+pub const ALL: [Which; 5] = [
     Which::Improved,
     Which::Dynamic,
     Which::DynamicCopyTree,
+    Which::DynamicOwnerBroadcast,
     Which::Broadcast,
 ];
+
+/// The processes of `which` on a system of `config`.
+pub fn processes(which: Which, config: &SystemConfig) -> Vec<OwnerProcess> {
+    let algorithm = match which {
+        Which::Improved => Algorithm::ImprovedCentral {
+            manager: config.manager(),
+        },
+        Which::Dynamic | Which::DynamicOwnerBroadcast => Algorithm::Dynamic,
+        Which::DynamicCopyTree => Algorithm::DynamicCopyTree,
+        Which::Broadcast => Algorithm::Broadcast,
+    };
+    let processes = OwnerProcess::all(config, algorithm).into_iter();
+    match which {
+        Which::DynamicOwnerBroadcast => processes
+            .map(|p| p.broadcasting_ownership_every(2))
+            .collect(),
+        _ => processes.collect(),
+    }
+}
 
 /// Runs `workload` on a system of `config` following `which`, checked after every
 /// step (coherence at the owners, the probable owners) and at the end
@@ -36,31 +58,20 @@ pub fn simulate(
     workload: Workload,
     options: SimulationOptions,
 ) -> Result<SimulationReport<OwnerProcess>, SimulationError> {
+    let processes = processes(which, config);
     match which {
         Which::Improved => {
-            let algorithm = Algorithm::ImprovedCentral {
-                manager: config.manager(),
-            };
-            let processes = OwnerProcess::all(config, algorithm);
             let managers = vec![ImprovedManager::new(config)];
             Simulation::with_processes(config, processes, managers, workload, options).run()
         }
-        Which::Dynamic | Which::DynamicCopyTree | Which::Broadcast => {
-            let algorithm = match which {
-                Which::Dynamic => Algorithm::Dynamic,
-                Which::DynamicCopyTree => Algorithm::DynamicCopyTree,
-                _ => Algorithm::Broadcast,
-            };
-            let processes = OwnerProcess::all(config, algorithm);
-            Simulation::<NoManager, _>::with_processes(
-                config,
-                processes,
-                Vec::new(),
-                workload,
-                options,
-            )
-            .run()
-        }
+        _ => Simulation::<NoManager, _>::with_processes(
+            config,
+            processes,
+            Vec::new(),
+            workload,
+            options,
+        )
+        .run(),
     }
 }
 
@@ -77,16 +88,8 @@ pub struct System {
 
 impl System {
     pub fn new(config: &SystemConfig, which: Which) -> System {
-        let algorithm = match which {
-            Which::Improved => Algorithm::ImprovedCentral {
-                manager: config.manager(),
-            },
-            Which::Dynamic => Algorithm::Dynamic,
-            Which::DynamicCopyTree => Algorithm::DynamicCopyTree,
-            Which::Broadcast => Algorithm::Broadcast,
-        };
         System {
-            processes: OwnerProcess::all(config, algorithm),
+            processes: processes(which, config),
             manager: (which == Which::Improved).then(|| ImprovedManager::new(config)),
         }
     }
