@@ -13,25 +13,18 @@
 //! must say why.
 
 use ivy_basic::{CentralManager, FixedNode};
-use ivy_core::sim::explore::SystemModel;
+use ivy_core::sim::explore::{small_racing_system, SystemModel};
 use ivy_core::sim::model::Reordering;
 use ivy_core::{ManagerNode, NoManager, Operation, PageMapping, Process, ProcessNode};
 use ivy_core::{ProcessOptions, SystemConfig};
 
-/// The workload: process 0 reads then writes page 1 (a writer holding a Read copy);
-/// process 1 writes page 1, which it owns but may hold only Read by then (an upgrade
-/// in place), then reads page 0; process 2 reads then writes page 0.
+/// The small racing system of `ivy_core::sim::explore`.
 fn workload() -> Vec<Vec<Operation>> {
-    let (read, write) = (Operation::read, Operation::write);
-    vec![
-        vec![read(1), write(1, 1)],
-        vec![write(1, 2), read(0)],
-        vec![read(0), write(0, 3)],
-    ]
+    small_racing_system().1
 }
 
 fn config() -> SystemConfig {
-    SystemConfig::new(3, 2, 8).expect("a valid configuration")
+    small_racing_system().0
 }
 
 /// Explores every interleaving of `workload` on the system of `config` and returns

@@ -21,16 +21,17 @@ fn run_manager(manager: &str, threads: &str, extra: &[&str]) -> String {
     stdout_of(&args)
 }
 
+/// The final readout's table `title`, from its header line on.
+fn final_table<'a>(stdout: &'a str, title: &str) -> &'a str {
+    let after_trace = stdout.split("\nDone\n").nth(1);
+    let after_trace = after_trace.expect("a trace ends in Done");
+    let table = after_trace.split(&format!("{title}:\n")).nth(1);
+    table.unwrap_or_else(|| panic!("no table {title}: {stdout}"))
+}
+
 /// The pages listed in the final readout's table `title`.
 fn final_table_pages(stdout: &str, title: &str) -> Vec<u32> {
-    let after_trace = stdout
-        .split("\nDone\n")
-        .nth(1)
-        .expect("a trace ends in Done");
-    let table = after_trace
-        .split(&format!("{title}:\n"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no table {title}: {stdout}"));
+    let table = final_table(stdout, title);
     let rows = table.lines().skip(1); // the header
     let rows = rows.take_while(|line| !line.ends_with(':'));
     rows.map(|row| row.split_whitespace().next().expect("a page").parse())
@@ -152,14 +153,7 @@ fn an_unknown_manager_or_mapping_is_one_line_and_exit_2() {
 
 /// The column `header` of table `title` in the final readout, by page.
 fn final_column(stdout: &str, title: &str, header: &str) -> Vec<String> {
-    let after_trace = stdout
-        .split("\nDone\n")
-        .nth(1)
-        .expect("a trace ends in Done");
-    let table = after_trace
-        .split(&format!("{title}:\n"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no table {title}: {stdout}"));
+    let table = final_table(stdout, title);
     let mut lines = table.lines();
     let headers: Vec<&str> = lines.next().expect("a header").split_whitespace().collect();
     let column = headers.iter().position(|h| *h == header);
@@ -179,14 +173,7 @@ fn final_column(stdout: &str, title: &str, header: &str) -> Vec<String> {
 
 /// The headers of table `title` in the final readout.
 fn final_headers(stdout: &str, title: &str) -> Vec<String> {
-    let after_trace = stdout
-        .split("\nDone\n")
-        .nth(1)
-        .expect("a trace ends in Done");
-    let table = after_trace
-        .split(&format!("{title}:\n"))
-        .nth(1)
-        .expect("the table");
+    let table = final_table(stdout, title);
     let header = table.lines().next().expect("a header");
     header.split_whitespace().map(str::to_string).collect()
 }

@@ -7,21 +7,14 @@
 //! every read returns the latest completed write; and every operation eventually
 //! completes. The numbers of states are pinned: a change that moves one must say why.
 
-use ivy_core::sim::explore::SystemModel;
+use ivy_core::sim::explore::{small_racing_system, SystemModel};
 use ivy_core::sim::model::Reordering;
 use ivy_core::{ManagerNode, NoManager, Operation, SystemConfig};
 use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess};
 
-/// Three processes, two pages: racing writes to page 1 by a reader of it and by
-/// its first owner, and a read and a write of page 0 (owned by process 0, which
-/// reads page 1 meanwhile).
+/// The small racing system of `ivy_core::sim::explore`.
 fn workload() -> Vec<Vec<Operation>> {
-    let (read, write) = (Operation::read, Operation::write);
-    vec![
-        vec![read(1), write(1, 1)],
-        vec![write(1, 2), read(0)],
-        vec![read(0), write(0, 3)],
-    ]
+    small_racing_system().1
 }
 
 /// A manager the model can hold in its states.
@@ -55,7 +48,7 @@ fn explore_workload<M: Manager>(
 }
 
 fn config() -> SystemConfig {
-    SystemConfig::new(3, 2, 8).expect("a valid configuration")
+    small_racing_system().0
 }
 
 #[test]

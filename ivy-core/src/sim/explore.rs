@@ -22,6 +22,22 @@ use crate::protocol::process_node::ProcessNode;
 use stateright::{Model, Property};
 use std::hash::Hash;
 
+/// The small system every algorithm's model check explores first: three processes,
+/// two pages (page `p` first owned by process `p`), and two operations each. Process
+/// 0 reads then writes page 1 (a writer holding a Read copy); process 1 writes page
+/// 1, which it owns but may hold only Read by then (an upgrade in place), then reads
+/// page 0; process 2 reads then writes page 0.
+pub fn small_racing_system() -> (SystemConfig, Vec<Vec<Operation>>) {
+    let config = SystemConfig::new(3, 2, 8).expect("a valid configuration");
+    let (read, write) = (Operation::read, Operation::write);
+    let workload = vec![
+        vec![read(1), write(1, 1)],
+        vec![write(1, 2), read(0)],
+        vec![read(0), write(0, 3)],
+    ];
+    (config, workload)
+}
+
 /// A system to explore: its initial processes and managers, and each process's
 /// operations, issued in order.
 pub struct SystemModel<M, P> {
