@@ -9,10 +9,10 @@ use crate::run::{prepare, runtime_options, Ending};
 use crate::runtime;
 use ivy_basic::{CentralManager, FixedNode};
 use ivy_core::{
-    DirectoryView, NoManager, PageAuthority, PageId, PageMapping, Process, ProcessNode,
-    ProcessOptions, ProcessView, SystemConfig,
+    DirectoryView, NoManager, PageId, PageMapping, Process, ProcessOptions, ProcessView,
+    SystemConfig,
 };
-use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess, OwnerSide};
+use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess};
 use std::io::Write;
 
 /// Runs the system `args` asks for and prints its output to `out`.
@@ -56,13 +56,11 @@ fn run_improved(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     prepared.write_initial(out, std::iter::once_with(|| owners(&manager)), &processes)?;
     let outcome = runtime::run(processes, vec![manager], workload, runtime_options(args))
         .map_err(|error| CliError::Failed(error.to_string()))?;
-    let authority = OwnerSide::new(&outcome.processes);
     let manager = &outcome.managers[0].0;
     let ending = Ending {
         outcome: &outcome,
-        authorities: vec![&authority as &dyn PageAuthority],
+        live_managers: Vec::new(), // the owners keep the records
         manager_tables: Box::new(std::iter::once_with(|| owners(manager))),
-        algorithm: OwnerProcess::check_algorithm(&outcome.processes, None),
         report_slowest: false,
     };
     prepared.conclude(out, ending)
@@ -89,12 +87,10 @@ fn run_without_manager(
     let outcome =
         runtime::run::<NoManager, _>(processes, Vec::new(), workload, runtime_options(args))
             .map_err(|error| CliError::Failed(error.to_string()))?;
-    let authority = OwnerSide::new(&outcome.processes);
     let ending = Ending {
         outcome: &outcome,
-        authorities: vec![&authority as &dyn PageAuthority],
+        live_managers: Vec::new(), // the owners keep the records
         manager_tables: Box::new(std::iter::empty()),
-        algorithm: OwnerProcess::check_algorithm(&outcome.processes, None),
         report_slowest: false,
     };
     prepared.conclude(out, ending)
@@ -112,11 +108,10 @@ fn run_central(args: &RunArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let manager = &outcome.managers[0].0;
     let ending = Ending {
         outcome: &outcome,
-        authorities: vec![manager as &dyn DirectoryView],
+        live_managers: vec![manager as &dyn DirectoryView],
         manager_tables: Box::new(std::iter::once_with(|| {
             Table::manager("cm", manager.directory())
         })),
-        algorithm: Ok(()),
         report_slowest: false,
     };
     prepared.conclude(out, ending)
@@ -130,12 +125,10 @@ fn run_fixed(args: &RunArgs, mapping: PageMapping, out: &mut dyn Write) -> Resul
     prepared.write_initial(out, share_tables(&nodes), &nodes)?;
     let outcome = runtime::run::<NoManager, _>(nodes, Vec::new(), workload, runtime_options(args))
         .map_err(|error| CliError::Failed(error.to_string()))?;
-    let authority = FixedNode::authority(&outcome.processes).expect("a fixed system has nodes");
     let ending = Ending {
         outcome: &outcome,
-        authorities: vec![authority.as_ref()],
+        live_managers: Vec::new(), // each node's share manager is checked with it
         manager_tables: Box::new(share_tables(&outcome.processes)),
-        algorithm: Ok(()),
         report_slowest: false,
     };
     prepared.conclude(out, ending)

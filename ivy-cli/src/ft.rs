@@ -42,8 +42,7 @@ pub fn run(args: &FtArgs, out: &mut dyn Write) -> Result<(), CliError> {
         .collect();
     let ending = Ending {
         outcome: &outcome,
-        authorities: live_managers,
-        algorithm: Ok(()),
+        live_managers,
         manager_tables: Box::new(manager_tables(
             outcome.managers.iter().map(|(m, down)| (m, *down)),
         )),

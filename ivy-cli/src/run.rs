@@ -12,7 +12,9 @@ use crate::progress;
 use crate::readout::{write_readout, Table};
 use crate::runtime::{self, RunOutcome, RuntimeOptions};
 use ivy_core::driver;
-use ivy_core::{HistoryEntry, OperationKind, PageAuthority, ProcessView, SystemConfig, Workload};
+use ivy_core::{
+    DirectoryView, HistoryEntry, OperationKind, ProcessNode, ProcessView, SystemConfig, Workload,
+};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::time::Duration;
@@ -32,15 +34,13 @@ pub struct Prepared {
 }
 
 /// How a finished run ends: what to check and what to print.
-pub struct Ending<'a, M, P, A: ?Sized> {
+pub struct Ending<'a, M, P> {
     /// The finished run.
     pub outcome: &'a RunOutcome<M, P>,
-    /// What the processes must agree with: the live managers with state, or the
-    /// authority of an algorithm that keeps the pages' records elsewhere.
-    pub authorities: Vec<&'a A>,
-    /// What the algorithm requires beyond coherence (`ProcessNode::check_algorithm`:
-    /// the dynamic manager's probable owners lead to the owners), checked with it.
-    pub algorithm: Result<(), ivy_core::CoherenceViolation>,
+    /// The live managers with state, each of which must agree with the processes
+    /// (unless the processes' algorithm keeps the pages' records itself: see
+    /// `ivy_core::driver::check_run`).
+    pub live_managers: Vec<&'a dyn DirectoryView>,
     /// The final readout's manager tables (the process tables follow them), built
     /// one at a time as they are written.
     pub manager_tables: Box<dyn Iterator<Item = Table> + 'a>,
@@ -98,10 +98,10 @@ impl Prepared {
 
     /// Ends a finished run: writes the history file, checks the outcome, then prints
     /// the trace, the final readout and the summary.
-    pub fn conclude<M, P: ProcessView, A: PageAuthority + ?Sized>(
+    pub fn conclude<M, P: ProcessNode>(
         self,
         out: &mut dyn Write,
-        ending: Ending<'_, M, P, A>,
+        ending: Ending<'_, M, P>,
     ) -> Result<(), CliError> {
         let outcome = ending.outcome;
         if let Some(history_file) = self.history_file {
@@ -109,10 +109,7 @@ impl Prepared {
                 .commit(&outcome.history)
                 .map_err(CliError::Failed)?;
         }
-        check_outcome(outcome, &ending.authorities)?;
-        ending.algorithm.map_err(|violation| {
-            CliError::Failed(format!("final state is not coherent: {violation}"))
-        })?;
+        check_outcome(outcome, &ending.live_managers)?;
         if !self.quiet {
             let (processes, managers) = (self.config.processes, outcome.managers.len() as u32);
             write_trace(out, self.format, &outcome.trace, processes, managers)?;
@@ -175,12 +172,12 @@ fn slowest_operation(history: &[HistoryEntry]) -> Duration {
 }
 
 /// Checks the end of a run with the driver kit's final check.
-fn check_outcome<M, P: ProcessView, A: PageAuthority + ?Sized>(
+fn check_outcome<M, P: ProcessNode>(
     outcome: &RunOutcome<M, P>,
-    authorities: &[&A],
+    managers: &[&dyn DirectoryView],
 ) -> Result<(), CliError> {
-    let states = authorities.iter().copied();
-    driver::check_outcome(&outcome.processes, states, &outcome.history)
+    let states = managers.iter().copied();
+    driver::check_run(&outcome.processes, states, &outcome.history)
         .map_err(|violation| CliError::Failed(violation.to_string()))
 }
 

@@ -350,8 +350,7 @@ fn conclude(
         });
     let ending = Ending {
         outcome: &outcome,
-        authorities: live_managers,
-        algorithm: Ok(()),
+        live_managers,
         manager_tables: Box::new(tables),
         report_slowest: fault_tolerant,
     };

@@ -35,7 +35,7 @@ pub use lost::{
     knowledge, knowledge_of, lost_state, lost_state_among, Holder, LostState, Missing,
     PerformedKill,
 };
-pub use outcome::{check_outcome, OutcomeViolation};
+pub use outcome::{check_outcome, check_run, OutcomeViolation};
 pub use schedule::{
     Decision, FaultAction, FaultSchedule, KillBook, KillRole, MissReason, MissedKill, Roles,
 };

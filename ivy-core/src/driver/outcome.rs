@@ -5,6 +5,8 @@ use crate::checks::authority::PageAuthority;
 use crate::checks::history::{check_linearizable, HistoryEntry, LinearizabilityViolation};
 use crate::checks::invariants::{check_coherence, CoherenceViolation};
 use crate::checks::process_view::ProcessView;
+use crate::protocol::directory::DirectoryView;
+use crate::protocol::process_node::ProcessNode;
 use thiserror::Error;
 
 /// Why a finished run fails its final check.
@@ -30,5 +32,22 @@ pub fn check_outcome<'a, P: ProcessView, A: PageAuthority + ?Sized + 'a>(
         check_coherence(processes, state)?;
     }
     check_linearizable(history)?;
+    Ok(())
+}
+
+/// The final check of a finished run of any algorithm: coherence against the
+/// authority its processes supply (see [`ProcessNode::authority`]) or else against
+/// each of `states` (the live managers' state), the algorithm's own invariant
+/// ([`ProcessNode::check_algorithm`]), then linearizability.
+pub fn check_run<'a, P: ProcessNode>(
+    processes: &[P],
+    states: impl IntoIterator<Item = &'a dyn DirectoryView>,
+    history: &[HistoryEntry],
+) -> Result<(), OutcomeViolation> {
+    match P::authority(processes) {
+        Some(authority) => check_outcome(processes, [authority.as_ref()], history)?,
+        None => check_outcome(processes, states, history)?,
+    }
+    P::check_algorithm(processes, None)?;
     Ok(())
 }

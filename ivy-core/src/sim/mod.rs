@@ -26,7 +26,7 @@ pub use report::{SimEvent, SimulationError, SimulationFailure, SimulationReport}
 
 use crate::checks::held_state::ActedOn;
 use crate::checks::history::HistoryEntry;
-use crate::driver::{check_outcome, OutcomeViolation};
+use crate::driver::{check_run, OutcomeViolation};
 use crate::protocol::config::SystemConfig;
 use crate::protocol::ids::{NodeId, PageId};
 use crate::protocol::message::Envelope;
@@ -228,17 +228,8 @@ impl<M: ManagerNode, P: ProcessNode> Simulation<M, P> {
         if let Some(error) = self.state_lost() {
             return Err(error);
         }
-        let checked = match P::authority(&self.processes) {
-            Some(authority) => {
-                check_outcome(&self.processes, [authority.as_ref()], &self.report.history)
-            }
-            None => {
-                let states = self.managers.iter().filter_map(ManagerNode::state);
-                check_outcome(&self.processes, states, &self.report.history)
-            }
-        };
-        let checked = checked.and_then(|()| Ok(P::check_algorithm(&self.processes, None)?));
-        checked.map_err(|violation| {
+        let states = self.managers.iter().filter_map(ManagerNode::state);
+        check_run(&self.processes, states, &self.report.history).map_err(|violation| {
             self.failure(match violation {
                 OutcomeViolation::Coherence(violation) => violation.into(),
                 OutcomeViolation::History(violation) => SimulationFailure::History(violation),
