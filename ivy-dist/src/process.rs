@@ -178,19 +178,14 @@ impl OwnerProcess {
     }
 
     pub(crate) fn complete(
-        &mut self,
+        &self,
         operation: Operation,
         value: u64,
         fault: Option<RequestId>,
         out: &mut Outbox,
     ) {
-        out.completions.push(Completion {
-            process: self.id,
-            kind: operation.kind(),
-            page: operation.page(),
-            value,
-            fault,
-        });
+        out.completions
+            .push(Completion::of(self.id, operation, value, fault));
     }
 
     /// The id of this process's next fault.

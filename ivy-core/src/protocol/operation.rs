@@ -75,3 +75,22 @@ pub struct Completion {
     /// The fault that served it, or `None` for a local hit (no messages).
     pub fault: Option<RequestId>,
 }
+
+impl Completion {
+    /// `process` finished `operation`, reading or writing `value`, served by `fault`
+    /// (`None`: a local hit).
+    pub fn of(
+        process: NodeId,
+        operation: Operation,
+        value: u64,
+        fault: Option<RequestId>,
+    ) -> Completion {
+        Completion {
+            process,
+            kind: operation.kind(),
+            page: operation.page(),
+            value,
+            fault,
+        }
+    }
+}

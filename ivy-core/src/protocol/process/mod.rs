@@ -269,13 +269,8 @@ impl Process {
         fault: Option<RequestId>,
         out: &mut Outbox,
     ) {
-        out.completions.push(Completion {
-            process: self.id,
-            kind: operation.kind(),
-            page: operation.page(),
-            value,
-            fault,
-        });
+        out.completions
+            .push(Completion::of(self.id, operation, value, fault));
     }
 
     fn is_manager(&self, node: NodeId) -> bool {
