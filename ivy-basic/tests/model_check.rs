@@ -13,9 +13,8 @@
 //! must say why.
 
 use ivy_basic::{CentralManager, FixedNode};
-use ivy_core::sim::explore::{small_racing_system, SystemModel};
-use ivy_core::sim::model::Reordering;
-use ivy_core::{ManagerNode, NoManager, Operation, PageMapping, Process, ProcessNode};
+use ivy_core::sim::explore::{check_every_interleaving, small_racing_system};
+use ivy_core::{NoManager, Operation, PageMapping, Process};
 use ivy_core::{ProcessOptions, SystemConfig};
 
 /// The small racing system of `ivy_core::sim::explore`.
@@ -27,33 +26,11 @@ fn config() -> SystemConfig {
     small_racing_system().0
 }
 
-/// Explores every interleaving of `workload` on the system of `config` and returns
-/// how many distinct states there are.
-fn explore<M, P>(
-    config: SystemConfig,
-    workload: Vec<Vec<Operation>>,
-    processes: Vec<P>,
-    managers: Vec<M>,
-) -> usize
-where
-    M: ManagerNode + Clone + std::fmt::Debug + Eq + std::hash::Hash + Send + Sync + 'static,
-    P: ProcessNode + Eq + std::hash::Hash + Send + Sync + 'static,
-{
-    let model = SystemModel {
-        config,
-        processes,
-        managers,
-        workload,
-        reordering: Reordering::Any,
-    };
-    model.check_every_interleaving()
-}
-
 #[test]
 fn the_basic_protocol_is_coherent_in_every_interleaving() {
     let config = config();
     let processes = Process::all(&config, &ProcessOptions::single_manager(&config));
-    let states = explore(
+    let states = check_every_interleaving(
         config,
         workload(),
         processes,
@@ -68,7 +45,7 @@ fn the_fixed_distributed_manager_is_coherent_in_every_interleaving() {
     // Each page's manager is its first owner here (with two pages on three nodes
     // both mappings give page p to node p): a fault's forward starts local.
     let nodes = FixedNode::all(&config(), PageMapping::Modulo);
-    let states = explore::<NoManager, _>(config(), workload(), nodes, Vec::new());
+    let states = check_every_interleaving::<NoManager, _>(config(), workload(), nodes, Vec::new());
     assert_eq!(states, 1357); // pinned
 }
 
@@ -84,7 +61,8 @@ fn the_fixed_manager_is_coherent_under_both_mappings() {
     ];
     for (mapping, pinned) in [(PageMapping::Modulo, 242), (PageMapping::Blocks, 207)] {
         let nodes = FixedNode::all(&config, mapping);
-        let states = explore::<NoManager, _>(config, workload.clone(), nodes, Vec::new());
+        let states =
+            check_every_interleaving::<NoManager, _>(config, workload.clone(), nodes, Vec::new());
         assert_eq!(states, pinned, "{mapping:?}");
     }
 }

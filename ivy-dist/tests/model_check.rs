@@ -7,9 +7,8 @@
 //! every read returns the latest completed write; and every operation eventually
 //! completes. The numbers of states are pinned: a change that moves one must say why.
 
-use ivy_core::sim::explore::{small_racing_system, SystemModel};
-use ivy_core::sim::model::Reordering;
-use ivy_core::{ManagerNode, NoManager, Operation, SystemConfig};
+use ivy_core::sim::explore::{check_every_interleaving, small_racing_system, ModelManager};
+use ivy_core::{NoManager, Operation, SystemConfig};
 use ivy_dist::{Algorithm, ImprovedManager, OwnerProcess};
 
 /// The small racing system of `ivy_core::sim::explore`.
@@ -17,34 +16,8 @@ fn workload() -> Vec<Vec<Operation>> {
     small_racing_system().1
 }
 
-/// A manager the model can hold in its states.
-trait Manager:
-    ManagerNode + Clone + std::fmt::Debug + Eq + std::hash::Hash + Send + Sync + 'static
-{
-}
-impl<M: ManagerNode + Clone + std::fmt::Debug + Eq + std::hash::Hash + Send + Sync + 'static>
-    Manager for M
-{
-}
-
-fn explore<M: Manager>(processes: Vec<OwnerProcess>, managers: Vec<M>) -> usize {
-    explore_workload(config(), workload(), processes, managers)
-}
-
-fn explore_workload<M: Manager>(
-    config: SystemConfig,
-    workload: Vec<Vec<Operation>>,
-    processes: Vec<OwnerProcess>,
-    managers: Vec<M>,
-) -> usize {
-    let model = SystemModel {
-        config,
-        processes,
-        managers,
-        workload,
-        reordering: Reordering::Any,
-    };
-    model.check_every_interleaving()
+fn explore<M: ModelManager>(processes: Vec<OwnerProcess>, managers: Vec<M>) -> usize {
+    check_every_interleaving(config(), workload(), processes, managers)
 }
 
 fn config() -> SystemConfig {
@@ -80,7 +53,7 @@ fn three_writers_racing_for_one_page_follow_the_hints_without_a_loop() {
         vec![read(0), write(0, 3)],
     ];
     let processes = OwnerProcess::all(&config, Algorithm::Dynamic);
-    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    let states = check_every_interleaving::<NoManager, _>(config, workload, processes, Vec::new());
     assert_eq!(states, 4652); // pinned
 }
 
@@ -106,7 +79,7 @@ fn a_new_owner_inside_the_tree_of_copies_is_coherent_in_every_interleaving() {
         vec![read(0), write(0, 3)],
     ];
     let processes = OwnerProcess::all(&config, Algorithm::DynamicCopyTree);
-    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    let states = check_every_interleaving::<NoManager, _>(config, workload, processes, Vec::new());
     assert_eq!(states, 8611); // pinned
 }
 
@@ -124,7 +97,7 @@ fn invalidations_travel_down_a_tree_of_copies_in_every_interleaving() {
         vec![read(0)],
     ];
     let processes = OwnerProcess::all(&config, Algorithm::DynamicCopyTree);
-    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    let states = check_every_interleaving::<NoManager, _>(config, workload, processes, Vec::new());
     assert_eq!(states, 1306); // pinned
 }
 
@@ -143,6 +116,6 @@ fn ownership_broadcasts_keep_the_hints_coherent_in_every_interleaving() {
         .into_iter()
         .map(|p| p.broadcasting_ownership_every(1))
         .collect();
-    let states = explore_workload::<NoManager>(config, workload, processes, Vec::new());
+    let states = check_every_interleaving::<NoManager, _>(config, workload, processes, Vec::new());
     assert_eq!(states, 211_973); // pinned
 }

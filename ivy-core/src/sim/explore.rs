@@ -98,11 +98,42 @@ impl<M: ManagerNode, P: ProcessNode> SystemState<M, P> {
     }
 }
 
-impl<M, P> SystemModel<M, P>
-where
-    M: ManagerNode + Clone + std::fmt::Debug + Eq + Hash + Send + Sync + 'static,
-    P: ProcessNode + Eq + Hash + Send + Sync + 'static,
+/// A manager a model can hold in its states.
+pub trait ModelManager:
+    ManagerNode + Clone + std::fmt::Debug + Eq + Hash + Send + Sync + 'static
 {
+}
+
+impl<M> ModelManager for M where
+    M: ManagerNode + Clone + std::fmt::Debug + Eq + Hash + Send + Sync + 'static
+{
+}
+
+/// A process a model can hold in its states.
+pub trait ModelProcess: ProcessNode + Eq + Hash + Send + Sync + 'static {}
+
+impl<P: ProcessNode + Eq + Hash + Send + Sync + 'static> ModelProcess for P {}
+
+/// Explores every interleaving of `workload` on `processes` and `managers` (a system
+/// of `config`), any message in flight free to arrive next, and returns how many
+/// distinct states there are (see [`SystemModel::check_every_interleaving`]).
+pub fn check_every_interleaving<M: ModelManager, P: ModelProcess>(
+    config: SystemConfig,
+    workload: Vec<Vec<Operation>>,
+    processes: Vec<P>,
+    managers: Vec<M>,
+) -> usize {
+    let model = SystemModel {
+        config,
+        processes,
+        managers,
+        workload,
+        reordering: Reordering::Any,
+    };
+    model.check_every_interleaving()
+}
+
+impl<M: ModelManager, P: ModelProcess> SystemModel<M, P> {
     /// Explores every interleaving (breadth first, on one thread: stateright's
     /// parallel search counts states nondeterministically), panics with a
     /// counterexample if a property fails, and returns how many distinct states
@@ -115,11 +146,7 @@ where
     }
 }
 
-impl<M, P> Model for SystemModel<M, P>
-where
-    M: ManagerNode + Clone + std::fmt::Debug + Eq + Hash + Send + Sync + 'static,
-    P: ProcessNode + Eq + Hash + Send + Sync + 'static,
-{
+impl<M: ModelManager, P: ModelProcess> Model for SystemModel<M, P> {
     type State = SystemState<M, P>;
     type Action = SystemAction;
 
